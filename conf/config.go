@@ -1,0 +1,88 @@
+package conf
+
+import (
+	"net/netip"
+	"time"
+
+	"ipband/subnet"
+)
+
+// DefaultPath is the config file read when -c is not given. A missing
+// default file is not an error; a missing file named with -c is.
+const DefaultPath = "/etc/ipband.conf"
+
+// Config is the whole configuration of one ipband run: the classic
+// directives plus ipband's own. A Config is built by Default, Load or Parse,
+// changed only through Set while flags are applied, and treated as
+// immutable once Finish has returned nil.
+type Config struct {
+	Interface  string        // interface; "" means pcap's default device
+	Promisc    bool          // promisc yes/no, -P clears it
+	Debug      int           // debug 0-3, -d
+	Fork       bool          // fork yes/no, -F
+	Filter     string        // filter, -f: BPF expression
+	OutFile    string        // outfile, -o: append reports; "-" is stdout
+	HTMLFile   string        // htmlfile, -w: status page; "" is off
+	HTMLTitle  string        // htmltitle
+	Bandwidth  float64       // bandwidth, -b: default threshold in kBytes/s, > 0
+	Average    time.Duration // average, -a: averaging period, whole seconds >= 1
+	LenAdj     int           // lenadj, -J: bytes added to every frame length
+	Report     time.Duration // report, -r: reporting period, whole seconds >= 1
+	Top        int           // top, -t: connections per report, 0 = all
+	Accumulate bool          // accumulate yes/no, -A
+	MailTo     []string      // mailto, -M: comma separated addresses
+	MailFoot   string        // mailfoot, -l: footer file for mailed reports
+	MTA        string        // mtastring, -T: command reading a message on stdin
+	MaskBits   int           // maskbits, -m: IPv4 aggregation, 1-32
+	MaskBits6  int           // maskbits6: IPv6 aggregation, 1-128
+	LocalRange subnet.Ranges // localrange, -L: local ranges (repeatable)
+	Subnets    []SubnetSpec  // subnet lines, in file order
+	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
+	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
+
+	// Source names where the config came from ("ipband.conf" or "" when
+	// built from defaults only), for messages.
+	Source string
+}
+
+// SubnetSpec is one `subnet ADDR [bandwidth N]` line as written. Masking is
+// applied by Preloaded, after the whole file and all flags are known, so a
+// subnet line may come before maskbits.
+type SubnetSpec struct {
+	Addr      netip.Addr
+	Bits      int     // prefix length written as ADDR/BITS, or -1 to use maskbits/maskbits6
+	Bandwidth float64 // threshold in kBytes/s; 0 means the default threshold
+	Line      int     // line in the config file, for messages
+}
+
+// Defaults of the classic tool, and of ipband's own directives.
+const (
+	DefaultBandwidth  = 7.0
+	DefaultAverage    = 60 * time.Second
+	DefaultReport     = 300 * time.Second
+	DefaultMaskBits   = 24
+	DefaultMaskBits6  = 64
+	DefaultOutFile    = "ipband.txt"
+	DefaultHTMLFile   = "ipband.html"
+	DefaultHTMLTitle  = "Bandwidth Usage"
+	DefaultMTA        = "/usr/sbin/sendmail -t -oi"
+	DefaultMaxSubnets = 16384
+	DefaultMaxConns   = 10000
+)
+
+// Default returns the configuration used when no file is read.
+func Default() *Config {
+	return &Config{
+		Promisc:    true,
+		OutFile:    DefaultOutFile,
+		HTMLTitle:  DefaultHTMLTitle,
+		Bandwidth:  DefaultBandwidth,
+		Average:    DefaultAverage,
+		Report:     DefaultReport,
+		MTA:        DefaultMTA,
+		MaskBits:   DefaultMaskBits,
+		MaskBits6:  DefaultMaskBits6,
+		MaxSubnets: DefaultMaxSubnets,
+		MaxConns:   DefaultMaxConns,
+	}
+}

@@ -1,0 +1,8 @@
+// Package report holds the report model of ipband and everything that turns
+// it into text: the classic report, the -d 2 period table, the -d 1 option
+// summary, the HTML status page, service and protocol names, and the file
+// sink that appends reports to the output file.
+//
+// The engine produces Report and Period values; it knows none of the
+// renderers or sinks. Sinks share one small interface, Sink.
+package report

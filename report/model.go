@@ -1,0 +1,128 @@
+package report
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Report is one forensic report: a subnet that stayed over its threshold
+// for the reporting period, and the connections that made up its traffic
+// during the episode. A Report is a value: renderers and sinks never change
+// it.
+type Report struct {
+	// Time is the end of the averaging period that fired the report, taken
+	// from packet time.
+	Time time.Time
+	// Subnet is the subnet the report is about.
+	Subnet netip.Prefix
+	// Name is the subnet's network name (from /etc/networks), or "".
+	Name string
+	// Threshold is the subnet's threshold in kBytes/s (1 kB = 1024 bytes).
+	Threshold float64
+	// Exceeded is how long the subnet has been over its threshold in this
+	// episode: a multiple of the averaging period.
+	Exceeded time.Duration
+	// Top is the number of connections asked for (0 means all).
+	Top int
+	// Accum is the accumulated exceeded time since start (-A with preloaded
+	// subnets), or nil.
+	Accum *Accumulated
+	// Rows are the connections, sorted by bytes descending (ties in
+	// first-seen order) and already cut to Top.
+	Rows []Row
+	// Hidden counts the connections that the detail table's size limit kept
+	// out of Rows (evicted while the subnet was logging), and their bytes.
+	Hidden Hidden
+}
+
+// Accumulated is the time a preloaded subnet has spent over its threshold
+// since the watchdog started.
+type Accumulated struct {
+	// Since is when counting started: the first packet's time in replay, the
+	// start time in live capture.
+	Since time.Time
+	// Total is the exceeded time summed over all reports since Since.
+	Total time.Duration
+	// Elapsed is the time from Since to the report's Time; the percentage
+	// printed is Total/Elapsed.
+	Elapsed time.Duration
+}
+
+// Row is one connection in a report: the lower address first, its port,
+// the higher address, its port, the protocol and the bytes counted.
+type Row struct {
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
+	Proto            uint8
+	Bytes            uint64
+}
+
+// Hidden counts connections left out of a report by a table limit.
+type Hidden struct {
+	Conns uint64
+	Bytes uint64
+}
+
+// Period is the summary of one averaging period: what the -d 2 table and
+// the HTML page show.
+type Period struct {
+	// Start and End bound the period [Start, End).
+	Start, End time.Time
+	// Lines has one entry per subnet shown: in dynamic mode those with
+	// traffic this period plus those logging, in preloaded mode every
+	// preloaded subnet. Preloaded subnets come in config order, dynamic
+	// ones in address order.
+	Lines []Line
+	// Repeat is the number of further periods, identical to this one and
+	// empty, that this summary stands for (a gap in the capture closed in
+	// one step). 0 for an ordinary period.
+	Repeat int64
+	// Stats are the counters of this period.
+	Stats Stats
+}
+
+// Line is one subnet in a period summary.
+type Line struct {
+	Subnet    netip.Prefix
+	Name      string
+	Bytes     uint64
+	KBps      float64
+	Threshold float64
+	// Logging is true when the subnet is in detail logging after this
+	// period's decision (it crossed now or is still over).
+	Logging bool
+}
+
+// Stats are the counters the engine keeps per period and in total.
+type Stats struct {
+	Packets   uint64 // frames seen
+	IP        uint64 // IPv4/IPv6 packets counted
+	Other     uint64 // frames with no IP packet
+	Malformed uint64 // frames with an unusable IP header
+	// EvictedSubnets counts dynamic subnets dropped from the bounded table
+	// before the period ended; their bytes were lost for that period.
+	EvictedSubnets uint64
+	// EvictedConns counts connections dropped from detail tables by their
+	// size limit.
+	EvictedConns uint64
+	// Dropped is what the capture source reports as dropped by the kernel
+	// or the interface (live capture only).
+	Dropped uint64
+}
+
+// Sink receives finished reports: the output file, mail, later JSON. A Sink
+// must not block the capture path for long: slow deliveries queue.
+type Sink interface {
+	Deliver(r Report) error
+}
+
+// Add adds the counters of o to s.
+func (s *Stats) Add(o Stats) {
+	s.Packets += o.Packets
+	s.IP += o.IP
+	s.Other += o.Other
+	s.Malformed += o.Malformed
+	s.EvictedSubnets += o.EvictedSubnets
+	s.EvictedConns += o.EvictedConns
+	s.Dropped += o.Dropped
+}

@@ -1,0 +1,315 @@
+package watchdog
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"ipband/report"
+	"ipband/subnet"
+)
+
+// Config configures an Engine. Every field must be set; New rejects
+// values the cycle cannot run with.
+type Config struct {
+	// Average is the averaging period: at the end of each one every
+	// tracked subnet's kBytes/s is computed and compared with its
+	// threshold. Whole seconds, at least one.
+	Average time.Duration
+	// Report is the reporting period: how long a subnet must stay over its
+	// threshold before a report is made.
+	Report time.Duration
+	// Top limits each report to its top connections; 0 means all.
+	Top int
+	// Accumulate adds the exceeded time since start to reports (-A). It
+	// takes effect only with preloaded subnets.
+	Accumulate bool
+	// LenAdj is added to every frame length (-J); a frame never counts
+	// less than 0 bytes.
+	LenAdj int
+	// MaxConns caps the connections kept per logging subnet; the least
+	// recently seen one is evicted, and reports say how many were.
+	MaxConns int
+	// Subnets configures the subnet table.
+	Subnets subnet.Options
+}
+
+// Output receives what the engine produces at the end of each period: the
+// period summary, then the reports that period fired, in display order.
+// The engine calls it from the goroutine that feeds it packets, once per
+// period, never per packet; Output must not keep p after returning.
+type Output interface {
+	Period(p *report.Period)
+	Report(r report.Report)
+}
+
+// ErrConfig is returned by New for a configuration the engine cannot run.
+var ErrConfig = errors.New("watchdog: bad configuration")
+
+// state is the engine's per-subnet state, held in the subnet table.
+type state struct {
+	bytes    uint64  // bytes this period
+	logging  bool    // in detail logging
+	since    int64   // when logging started or the last report was made
+	exceeded int64   // exceeded time reported in this episode, ns
+	accum    int64   // exceeded time reported since start, ns
+	detail   *detail // connections while logging, else nil
+}
+
+type slot = subnet.Slot[state]
+
+// Engine runs the watchdog cycle on packet time. It is not safe for
+// concurrent use: one goroutine feeds it packets and clock ticks.
+type Engine struct {
+	cfg        Config
+	out        Output
+	table      *subnet.Table[state]
+	avg, rep   int64 // periods in ns
+	lenAdj     int64
+	accumulate bool
+
+	started    bool
+	t0         int64 // start of period 0
+	start, end int64 // the open period [start, end)
+	logging    int   // subnets in detail logging
+
+	stats report.Stats // the open period
+	total report.Stats // closed periods
+	slots []*slot      // scratch, reused every period
+}
+
+// New returns an engine for cfg that sends its summaries and reports to
+// out.
+func New(cfg Config, out Output) (*Engine, error) {
+	if cfg.Average < time.Second || cfg.Report < time.Second {
+		return nil, fmt.Errorf("%w: periods %v/%v", ErrConfig, cfg.Average, cfg.Report)
+	}
+	if cfg.Top < 0 || cfg.MaxConns < 1 {
+		return nil, fmt.Errorf("%w: top %d, max connections %d", ErrConfig, cfg.Top, cfg.MaxConns)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("%w: no output", ErrConfig)
+	}
+	e := &Engine{
+		cfg:    cfg,
+		out:    out,
+		avg:    int64(cfg.Average),
+		rep:    int64(cfg.Report),
+		lenAdj: int64(cfg.LenAdj),
+	}
+	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging })
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	e.table = t
+	e.accumulate = cfg.Accumulate && t.Preloaded()
+	return e, nil
+}
+
+// Start opens period 0 at t (Unix ns). Replay need not call it: the first
+// packet starts the engine at its own time. Live capture calls it with the
+// clock's time so that an idle link still closes periods. Start does
+// nothing once the engine has started.
+func (e *Engine) Start(t int64) {
+	if e.started {
+		return
+	}
+	e.started = true
+	e.t0, e.start, e.end = t, t, t+e.avg
+}
+
+// Started reports whether period 0 has been opened.
+func (e *Engine) Started() bool { return e.started }
+
+// Packet counts one decoded frame. Its time first closes every period that
+// ended at or before it; a packet older than the open period counts in the
+// open period. Packet does not allocate unless the packet creates a subnet
+// or a connection.
+func (e *Engine) Packet(p *Packet) {
+	if !e.started {
+		e.Start(p.Time)
+	}
+	if p.Time >= e.end {
+		e.Advance(p.Time)
+	}
+	e.stats.Packets++
+	switch p.Kind {
+	case KindIP:
+	case KindOther:
+		e.stats.Other++
+		return
+	default:
+		e.stats.Malformed++
+		return
+	}
+	e.stats.IP++
+	n := int64(p.Len) + e.lenAdj
+	if n < 0 {
+		n = 0
+	}
+	src := e.table.Lookup(p.Src)
+	dst := e.table.Lookup(p.Dst)
+	if src != nil {
+		e.add(src, p, uint64(n))
+	}
+	if dst != nil && dst != src {
+		e.add(dst, p, uint64(n))
+	}
+}
+
+func (e *Engine) add(s *slot, p *Packet, n uint64) {
+	s.State.bytes += n
+	if d := s.State.detail; d != nil {
+		d.add(p, n)
+	}
+}
+
+// Advance closes every period that ends at or before now (Unix ns). A run
+// of empty periods with nothing in detail logging is closed in one step,
+// whatever its length, and summarised as one Period with Repeat set.
+func (e *Engine) Advance(now int64) {
+	if !e.started {
+		return
+	}
+	for now >= e.end {
+		if e.quiet() {
+			if n := (now-e.end)/e.avg + 1; n > 1 {
+				e.closeIdle(n)
+				continue
+			}
+		}
+		e.closePeriod()
+	}
+}
+
+// quiet reports whether the open period is empty and nothing is logging,
+// so that closing it changes nothing but the clock.
+func (e *Engine) quiet() bool {
+	return e.stats.Packets == 0 && e.logging == 0 && (e.table.Preloaded() || e.table.Len() == 0)
+}
+
+// closeIdle closes n > 1 quiet periods at once.
+func (e *Engine) closeIdle(n int64) {
+	p := e.summary()
+	for _, s := range e.slots {
+		p.Lines = append(p.Lines, e.line(s, 0))
+	}
+	p.Repeat = n - 1
+	e.out.Period(p)
+	e.start += n * e.avg
+	e.end = e.start + e.avg
+}
+
+// summary starts the Period of the open period, with the slots to show
+// in e.slots in display order.
+func (e *Engine) summary() *report.Period {
+	p := &report.Period{Start: toTime(e.start), End: toTime(e.end), Stats: e.stats}
+	p.Stats.EvictedSubnets = e.table.TakeEvicted()
+	e.total.Add(p.Stats)
+	e.stats = report.Stats{}
+	e.slots = e.table.Slots(e.slots[:0])
+	if !e.table.Preloaded() {
+		slices.SortFunc(e.slots, func(a, b *slot) int {
+			if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+				return c
+			}
+			return a.Prefix.Bits() - b.Prefix.Bits()
+		})
+	}
+	return p
+}
+
+func (e *Engine) line(s *slot, kbps float64) report.Line {
+	return report.Line{
+		Subnet:    s.Prefix,
+		Name:      s.Name,
+		Bytes:     s.State.bytes,
+		KBps:      kbps,
+		Threshold: s.Threshold,
+		Logging:   s.State.logging,
+	}
+}
+
+// closePeriod runs the decisions of SPEC §3 for every tracked subnet at
+// the end of the open period and opens the next one.
+func (e *Engine) closePeriod() {
+	p := e.summary()
+	secs := float64(e.avg) / float64(time.Second)
+	var reports []report.Report
+	for _, s := range e.slots {
+		st := &s.State
+		was := st.logging
+		kbps := float64(st.bytes) / 1024 / secs
+		over := kbps >= s.Threshold
+		switch {
+		case over && !st.logging:
+			st.logging, st.since = true, e.end
+			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns)
+			e.logging++
+		case over && e.end-st.since >= e.rep:
+			reports = append(reports, e.report(s))
+		case !over && st.logging:
+			st.logging, st.detail, st.exceeded = false, nil, 0
+			e.logging--
+		}
+		if e.table.Preloaded() || st.bytes > 0 || was {
+			p.Lines = append(p.Lines, e.line(s, kbps))
+		}
+		st.bytes = 0
+		if !st.logging && !s.Preloaded {
+			e.table.Remove(s)
+		}
+	}
+	e.out.Period(p)
+	for _, r := range reports {
+		e.out.Report(r)
+	}
+	e.start = e.end
+	e.end += e.avg
+}
+
+// report makes the report of a subnet that has been logging for at least
+// the reporting period, and restarts its logging clock.
+func (e *Engine) report(s *slot) report.Report {
+	st := &s.State
+	d := e.end - st.since
+	st.exceeded += d
+	st.accum += d
+	st.since = e.end
+	r := report.Report{
+		Time:      toTime(e.end),
+		Subnet:    s.Prefix,
+		Name:      s.Name,
+		Threshold: s.Threshold,
+		Exceeded:  time.Duration(st.exceeded),
+		Top:       e.cfg.Top,
+		Rows:      st.detail.rows(e.cfg.Top),
+		Hidden:    st.detail.hidden,
+	}
+	if e.accumulate {
+		r.Accum = &report.Accumulated{
+			Since:   toTime(e.t0),
+			Total:   time.Duration(st.accum),
+			Elapsed: time.Duration(e.end - e.t0),
+		}
+	}
+	return r
+}
+
+// Stats returns the counters of all closed periods plus the open one.
+func (e *Engine) Stats() report.Stats {
+	s := e.total
+	s.Add(e.stats)
+	return s
+}
+
+// Tracked returns the number of subnets tracked now.
+func (e *Engine) Tracked() int { return e.table.Len() }
+
+// toTime converts Unix ns to a time in the local zone.
+func toTime(ns int64) time.Time { return time.Unix(0, ns) }
+
+// AddDropped adds n frames dropped by the kernel or the interface to the
+// open period's counters.
+func (e *Engine) AddDropped(n uint64) { e.stats.Dropped += n }
