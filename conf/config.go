@@ -14,7 +14,7 @@ const DefaultPath = "/etc/ipband.conf"
 // Config is the whole configuration of one ipband run: the classic
 // directives plus ipband's own. A Config is built by Default, Load or Parse,
 // changed only through Set while flags are applied, and treated as
-// immutable once Finish has returned nil.
+// immutable once Validate has returned nil.
 type Config struct {
 	Interface  string        // interface; "" means pcap's default device
 	Promisc    bool          // promisc yes/no, -P clears it
@@ -63,7 +63,6 @@ const (
 	DefaultMaskBits   = 24
 	DefaultMaskBits6  = 64
 	DefaultOutFile    = "ipband.txt"
-	DefaultHTMLFile   = "ipband.html"
 	DefaultHTMLTitle  = "Bandwidth Usage"
 	DefaultMTA        = "/usr/sbin/sendmail -t -oi"
 	DefaultMaxSubnets = 16384

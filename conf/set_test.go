@@ -1,0 +1,284 @@
+package conf_test
+
+import (
+	"errors"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"ipband/conf"
+	"ipband/subnet"
+)
+
+// directives is every directive of SPEC §2 plus ipband's own.
+var directives = []string{
+	"interface", "promisc", "debug", "fork", "filter", "outfile", "htmlfile",
+	"htmltitle", "bandwidth", "average", "lenadj", "report", "top",
+	"accumulate", "mailto", "mailfoot", "mtastring", "maskbits", "localrange",
+	"subnet", "maskbits6", "maxsubnets", "maxconns",
+}
+
+type setCase struct {
+	key, value string
+	get        func(*conf.Config) any
+	want       any   // value of get after a successful Set
+	err        error // error wanted, tested with errors.Is; nil for success
+}
+
+func setCases() []setCase {
+	var (
+		iface    = func(c *conf.Config) any { return c.Interface }
+		promisc  = func(c *conf.Config) any { return c.Promisc }
+		debug    = func(c *conf.Config) any { return c.Debug }
+		fork     = func(c *conf.Config) any { return c.Fork }
+		filter   = func(c *conf.Config) any { return c.Filter }
+		outfile  = func(c *conf.Config) any { return c.OutFile }
+		htmlfile = func(c *conf.Config) any { return c.HTMLFile }
+		title    = func(c *conf.Config) any { return c.HTMLTitle }
+		bw       = func(c *conf.Config) any { return c.Bandwidth }
+		average  = func(c *conf.Config) any { return c.Average }
+		lenadj   = func(c *conf.Config) any { return c.LenAdj }
+		report   = func(c *conf.Config) any { return c.Report }
+		top      = func(c *conf.Config) any { return c.Top }
+		accum    = func(c *conf.Config) any { return c.Accumulate }
+		mailto   = func(c *conf.Config) any { return c.MailTo }
+		mailfoot = func(c *conf.Config) any { return c.MailFoot }
+		mta      = func(c *conf.Config) any { return c.MTA }
+		mask     = func(c *conf.Config) any { return c.MaskBits }
+		mask6    = func(c *conf.Config) any { return c.MaskBits6 }
+		local    = func(c *conf.Config) any { return c.LocalRange }
+		subnets  = func(c *conf.Config) any { return c.Subnets }
+		maxsub   = func(c *conf.Config) any { return c.MaxSubnets }
+		maxconns = func(c *conf.Config) any { return c.MaxConns }
+	)
+	a := netip.MustParseAddr
+	return []setCase{
+		{"interface", "eth0", iface, "eth0", nil},
+		{"interface", "  wlp3s0 ", iface, "wlp3s0", nil},
+		{"interface", "eth0 eth1", iface, nil, conf.ErrInvalidValue},
+		{"interface", "", iface, nil, conf.ErrMissingValue},
+
+		{"promisc", "no", promisc, false, nil},
+		{"promisc", "OFF", promisc, false, nil},
+		{"promisc", "false", promisc, false, nil},
+		{"promisc", "0", promisc, false, nil},
+		{"promisc", "maybe", promisc, nil, conf.ErrInvalidValue},
+
+		{"debug", "2", debug, 2, nil},
+		{"debug", "0", debug, 0, nil},
+		{"debug", "4", debug, nil, conf.ErrOutOfRange},
+		{"debug", "-1", debug, nil, conf.ErrOutOfRange},
+		{"debug", "two", debug, nil, conf.ErrInvalidValue},
+
+		{"fork", "yes", fork, true, nil},
+		{"fork", "On", fork, true, nil},
+		{"fork", "TRUE", fork, true, nil},
+		{"fork", "1", fork, true, nil},
+		{"fork", "2", fork, nil, conf.ErrInvalidValue},
+
+		{"filter", "tcp port 80 and not host 10.0.0.1", filter, "tcp port 80 and not host 10.0.0.1", nil},
+		{"filter", "udp # not a comment", filter, "udp # not a comment", nil},
+		{"filter", "tcp\x00", filter, nil, conf.ErrInvalidValue},
+
+		{"outfile", "-", outfile, "-", nil},
+		{"outfile", "/var/log/ipband.txt", outfile, "/var/log/ipband.txt", nil},
+		{"outfile", "a\nb", outfile, nil, conf.ErrInvalidValue},
+
+		{"htmlfile", "/var/www/ipband.html", htmlfile, "/var/www/ipband.html", nil},
+		{"htmlfile", "a\rb", htmlfile, nil, conf.ErrInvalidValue},
+
+		{"htmltitle", "Link #2\tusage", title, "Link #2\tusage", nil},
+		{"htmltitle", "bell\x07", title, nil, conf.ErrInvalidValue},
+		{"htmltitle", " \t ", title, nil, conf.ErrMissingValue},
+
+		{"bandwidth", "3.5", bw, 3.5, nil},
+		{"bandwidth", "22", bw, 22.0, nil},
+		{"bandwidth", "0", bw, nil, conf.ErrOutOfRange},
+		{"bandwidth", "-1", bw, nil, conf.ErrOutOfRange},
+		{"bandwidth", "NaN", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "inf", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "1e999", bw, nil, conf.ErrOutOfRange},
+		{"bandwidth", "7kB", bw, nil, conf.ErrInvalidValue},
+
+		{"average", "30", average, 30 * time.Second, nil},
+		{"average", "1", average, time.Second, nil},
+		{"average", "31536000", average, conf.MaxPeriod, nil},
+		{"average", "0", average, nil, conf.ErrOutOfRange},
+		{"average", "-60", average, nil, conf.ErrOutOfRange},
+		{"average", "1.5", average, nil, conf.ErrInvalidValue},
+		{"average", "60s", average, nil, conf.ErrInvalidValue},
+		{"average", "31536001", average, nil, conf.ErrOutOfRange},
+		{"average", "99999999999999999999", average, nil, conf.ErrOutOfRange},
+
+		{"lenadj", "-14", lenadj, -14, nil},
+		{"lenadj", "4", lenadj, 4, nil},
+		{"lenadj", "65535", lenadj, 65535, nil},
+		{"lenadj", "-65535", lenadj, -65535, nil},
+		{"lenadj", "65536", lenadj, nil, conf.ErrOutOfRange},
+		{"lenadj", "-65536", lenadj, nil, conf.ErrOutOfRange},
+		{"lenadj", "x", lenadj, nil, conf.ErrInvalidValue},
+
+		{"report", "300", report, 300 * time.Second, nil},
+		{"report", "0", report, nil, conf.ErrOutOfRange},
+		{"report", "-300", report, nil, conf.ErrOutOfRange},
+		{"report", "five", report, nil, conf.ErrInvalidValue},
+
+		{"top", "20", top, 20, nil},
+		{"top", "0", top, 0, nil},
+		{"top", "-1", top, nil, conf.ErrOutOfRange},
+		{"top", "1.0", top, nil, conf.ErrInvalidValue},
+
+		{"accumulate", "yes", accum, true, nil},
+		{"accumulate", "y", accum, nil, conf.ErrInvalidValue},
+
+		{"mailto", "netadmin@example.com", mailto, []string{"netadmin@example.com"}, nil},
+		{"mailto", "a@example.com, b@example.org,root", mailto, []string{"a@example.com", "b@example.org", "root"}, nil},
+		{"mailto", "a@example.com,,b@example.com", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "a@example.com,", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "a@example.com\r\nBcc: x@example.com", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "Admin <a@example.com>", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "a@@example.com", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "@example.com", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "a@", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "a@example..com", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "-oQ/tmp", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "a\"b@example.com", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", strings.Repeat("a", 250) + "@b.cd", mailto, nil, conf.ErrInvalidValue},
+
+		{"mailfoot", "/etc/ipband.foot", mailfoot, "/etc/ipband.foot", nil},
+		{"mailfoot", "foot\x1b[0m", mailfoot, nil, conf.ErrInvalidValue},
+
+		{"mtastring", "/usr/sbin/sendmail -t -oi -f ipband", mta, "/usr/sbin/sendmail -t -oi -f ipband", nil},
+		{"mtastring", "", mta, nil, conf.ErrMissingValue},
+
+		{"maskbits", "16", mask, 16, nil},
+		{"maskbits", "1", mask, 1, nil},
+		{"maskbits", "32", mask, 32, nil},
+		{"maskbits", "0", mask, nil, conf.ErrOutOfRange},
+		{"maskbits", "33", mask, nil, conf.ErrOutOfRange},
+		{"maskbits", "/24", mask, nil, conf.ErrInvalidValue},
+
+		{"maskbits6", "48", mask6, 48, nil},
+		{"maskbits6", "128", mask6, 128, nil},
+		{"maskbits6", "0", mask6, nil, conf.ErrOutOfRange},
+		{"maskbits6", "129", mask6, nil, conf.ErrOutOfRange},
+
+		{"localrange", "10.10.:192.168.1.0/24", local, subnet.Ranges{
+			{Lo: a("10.10.0.0"), Hi: a("10.10.255.255")},
+			{Lo: a("192.168.1.0"), Hi: a("192.168.1.255")},
+		}, nil},
+		{"localrange", "2001:db8::/32, 172.16.0.1-172.16.0.200", local, subnet.Ranges{
+			{Lo: a("2001:db8::"), Hi: a("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")},
+			{Lo: a("172.16.0.1"), Hi: a("172.16.0.200")},
+		}, nil},
+		{"localrange", "10.300.", local, nil, subnet.ErrInvalidAddr},
+
+		{"subnet", "10.10.123.0 bandwidth 22", subnets, []conf.SubnetSpec{{Addr: a("10.10.123.0"), Bits: -1, Bandwidth: 22}}, nil},
+		{"subnet", "10.10.44.0", subnets, []conf.SubnetSpec{{Addr: a("10.10.44.0"), Bits: -1}}, nil},
+		{"subnet", "10.20.0.0/16  BandWidth\t0.5", subnets, []conf.SubnetSpec{{Addr: a("10.20.0.0"), Bits: 16, Bandwidth: 0.5}}, nil},
+		{"subnet", "2001:db8:1::/48 bandwidth 0", subnets, []conf.SubnetSpec{{Addr: a("2001:db8:1::"), Bits: 48}}, nil},
+		{"subnet", "10.10.300.0", subnets, nil, subnet.ErrInvalidAddr},
+		{"subnet", "10.10.1.0/33", subnets, nil, subnet.ErrInvalidBits},
+		{"subnet", "10.10.1.0 bandwidth", subnets, nil, conf.ErrInvalidValue},
+		{"subnet", "10.10.1.0 bandwidth fast", subnets, nil, conf.ErrInvalidValue},
+		{"subnet", "10.10.1.0 bandwidth -1", subnets, nil, conf.ErrOutOfRange},
+		{"subnet", "10.10.1.0 bandwidth NaN", subnets, nil, conf.ErrInvalidValue},
+		{"subnet", "10.10.1.0 speed 3", subnets, nil, conf.ErrInvalidValue},
+		{"subnet", "10.10.1.0 bandwidth 3 extra", subnets, nil, conf.ErrInvalidValue},
+		{"subnet", "10.10.1.0 22", subnets, nil, conf.ErrInvalidValue},
+
+		{"maxsubnets", "100", maxsub, 100, nil},
+		{"maxsubnets", "0", maxsub, nil, conf.ErrOutOfRange},
+
+		{"maxconns", "5", maxconns, 5, nil},
+		{"maxconns", "0", maxconns, nil, conf.ErrOutOfRange},
+		{"maxconns", "-5", maxconns, nil, conf.ErrOutOfRange},
+	}
+}
+
+func TestSet(t *testing.T) {
+	for _, tt := range setCases() {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			c := conf.Default()
+			err := c.Set(tt.key, tt.value)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("Set(%q, %q) = %v, want error %v", tt.key, tt.value, err, tt.err)
+				}
+				if !reflect.DeepEqual(c, conf.Default()) {
+					t.Errorf("failed Set(%q, %q) changed the config", tt.key, tt.value)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Set(%q, %q) = %v", tt.key, tt.value, err)
+			}
+			if got := tt.get(c); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Set(%q, %q): got %#v, want %#v", tt.key, tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSetCoversEveryDirective checks that the table of TestSet has a good
+// and a bad value for every directive.
+func TestSetCoversEveryDirective(t *testing.T) {
+	good, bad := map[string]bool{}, map[string]bool{}
+	for _, tt := range setCases() {
+		if tt.err == nil {
+			good[tt.key] = true
+		} else {
+			bad[tt.key] = true
+		}
+	}
+	for _, d := range directives {
+		if !good[d] || !bad[d] {
+			t.Errorf("directive %q: good value tested %v, bad value tested %v", d, good[d], bad[d])
+		}
+	}
+}
+
+func TestSetKeyCase(t *testing.T) {
+	c := conf.Default()
+	for _, kv := range [][2]string{{"MaskBits", "16"}, {"SUBNET", "10.1.2.0 BANDWIDTH 3"}, {"Promisc", "NO"}} {
+		if err := c.Set(kv[0], kv[1]); err != nil {
+			t.Fatalf("Set(%q, %q) = %v", kv[0], kv[1], err)
+		}
+	}
+	want := []conf.SubnetSpec{{Addr: netip.MustParseAddr("10.1.2.0"), Bits: -1, Bandwidth: 3}}
+	if c.MaskBits != 16 || c.Promisc || !reflect.DeepEqual(c.Subnets, want) {
+		t.Errorf("got maskbits %d, promisc %v, subnets %v", c.MaskBits, c.Promisc, c.Subnets)
+	}
+}
+
+func TestSetUnknown(t *testing.T) {
+	c := conf.Default()
+	err := c.Set("foo", "bar")
+	if !errors.Is(err, conf.ErrUnknownDirective) || err.Error() != `unknown directive "foo"` {
+		t.Errorf(`Set("foo", "bar") = %v, want unknown directive "foo"`, err)
+	}
+}
+
+// TestSetRepeated checks which directives accumulate and which replace.
+func TestSetRepeated(t *testing.T) {
+	c := conf.Default()
+	steps := [][2]string{
+		{"subnet", "10.1.1.0"}, {"subnet", "10.1.2.0 bandwidth 5"},
+		{"localrange", "10.1."}, {"localrange", "10.2."},
+		{"mailto", "a@example.com,b@example.com"}, {"mailto", "c@example.com"},
+		{"bandwidth", "3"}, {"bandwidth", "4"},
+	}
+	for _, s := range steps {
+		if err := c.Set(s[0], s[1]); err != nil {
+			t.Fatalf("Set(%q, %q) = %v", s[0], s[1], err)
+		}
+	}
+	if len(c.Subnets) != 2 || len(c.LocalRange) != 2 {
+		t.Errorf("subnets %v, local ranges %v: want 2 of each", c.Subnets, c.LocalRange)
+	}
+	if !reflect.DeepEqual(c.MailTo, []string{"c@example.com"}) || c.Bandwidth != 4 {
+		t.Errorf("mailto %v, bandwidth %v: want [c@example.com], 4", c.MailTo, c.Bandwidth)
+	}
+}
