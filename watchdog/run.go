@@ -1,0 +1,158 @@
+package watchdog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Filter decides whether a captured frame is seen at all, like a BPF
+// filter in the kernel: a frame it rejects neither counts nor moves the
+// clock.
+type Filter interface {
+	Match(data []byte, length uint32) bool
+}
+
+// Clock tells the time to a live engine with an idle link.
+type Clock interface {
+	Now() time.Time
+}
+
+// RunOptions are the optional parts of a capture loop.
+type RunOptions struct {
+	// Filter, when not nil, drops the frames it does not match (offline
+	// replay; live capture filters in the kernel).
+	Filter Filter
+	// Trace, when not nil, gets one line per frame (-d 3).
+	Trace io.Writer
+}
+
+// ctxEvery is how many frames a loop handles between looks at its context.
+const ctxEvery = 1 << 14
+
+// Replay feeds every record of f to e through a decoder for f's link type,
+// until the end of the file, an error, or ctx is done. At the end of the
+// file the open, partial period is left open: it is not evaluated. An
+// error from the file comes back as a *FileError after every record before
+// it was counted, so every report it fired has been delivered.
+func Replay(ctx context.Context, f *FileReader, e *Engine, opt RunOptions) error {
+	if f.LinkType() < 0 { // a pcapng file with no interface has no packets
+		return drain(f)
+	}
+	dec, err := NewDecoder(f.LinkType())
+	if err != nil {
+		return err
+	}
+	var (
+		rec Record
+		p   Packet
+		tr  tracer
+	)
+	for n := 0; ; n++ {
+		if n%ctxEvery == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := f.Next(&rec); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if opt.Filter != nil && !opt.Filter.Match(rec.Data, rec.Len) {
+			continue
+		}
+		p.Time, p.Len = rec.Time, rec.Len
+		dec.Decode(rec.Data, &p)
+		if rec.Malformed {
+			p.Kind = KindMalformed
+		}
+		if opt.Trace != nil {
+			tr.trace(opt.Trace, &p)
+		}
+		e.Packet(&p)
+	}
+}
+
+// drain reads a file that cannot hold packets to its end or its error.
+func drain(f *FileReader) error {
+	var rec Record
+	for {
+		if err := f.Next(&rec); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// tracer writes -d 3 lines with a reused buffer.
+type tracer struct{ buf []byte }
+
+// trace writes one line for p: time, length, protocol, addresses and
+// ports, or the kind of a frame that is not counted.
+func (t *tracer) trace(w io.Writer, p *Packet) {
+	b := t.buf[:0]
+	b = time.Unix(0, p.Time).AppendFormat(b, "15:04:05.000000")
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, uint64(p.Len), 10)
+	switch p.Kind {
+	case KindIP:
+		b = append(b, " proto "...)
+		b = strconv.AppendUint(b, uint64(p.Proto), 10)
+		b = append(b, ' ')
+		b = p.Src.AppendTo(b)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(p.SrcPort), 10)
+		b = append(b, " > "...)
+		b = p.Dst.AppendTo(b)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(p.DstPort), 10)
+		if p.Flags&FlagFragment != 0 {
+			b = append(b, " fragment"...)
+		}
+		if p.Flags&FlagTruncated != 0 {
+			b = append(b, " truncated"...)
+		}
+	case KindMalformed:
+		b = append(b, " malformed"...)
+	default:
+		b = append(b, " not IP"...)
+	}
+	b = append(b, '\n')
+	t.buf = b
+	w.Write(b) //nolint:errcheck // a debug trace must not stop capture
+}
+
+// LenAdjError reports a -J adjustment that would take away more than the
+// link-layer header.
+type LenAdjError struct {
+	LenAdj, HeaderLen int
+	LinkType          int
+}
+
+func (e *LenAdjError) Error() string {
+	return fmt.Sprintf("length adjustment %d exceeds the %d-byte link header of link type %d (%s)",
+		e.LenAdj, e.HeaderLen, e.LinkType, LinkTypeName(e.LinkType))
+}
+
+// CheckLenAdj returns an error when linkType is not supported, or when a
+// negative length adjustment is larger than its link-layer header (a
+// *LenAdjError). A negative linkType (a capture file with no interface)
+// passes.
+func CheckLenAdj(lenAdj, linkType int) error {
+	if linkType < 0 {
+		return nil
+	}
+	dec, err := NewDecoder(linkType)
+	if err != nil {
+		return err
+	}
+	if lenAdj < 0 && -lenAdj > dec.HeaderLen() {
+		return &LenAdjError{LenAdj: lenAdj, HeaderLen: dec.HeaderLen(), LinkType: linkType}
+	}
+	return nil
+}
