@@ -1,0 +1,158 @@
+package report
+
+import (
+	"fmt"
+	"io"
+)
+
+// The fixed parts of the classic report.
+const (
+	serviceWidth = 11 // service names are cut to this many characters
+	ruleWidth    = 79 // width of the classic rules
+)
+
+// WriteText writes r as the classic text report, with one Write call:
+//
+//	Date:   Mon Aug  6 11:04:37 2001
+//	Network: 10.10.123.0 <halifax>
+//	Showing top 20 connections
+//	Bandwidth threshold: 22.00 kBps, exceeded for: 5.00 min
+//	===============================================================================
+//	FROM            < PORT>     TO              < PORT>  PROT   KBYTES  SERVICE
+//	-------------------------------------------------------------------------------
+//	10.10.123.173   < 4359> <-> 10.100.11.13    <  143>  tcp   9145.89  imap2
+//	===============================================================================
+//
+// followed by an empty line, so that reports appended to one file stay
+// apart. "Showing top N" appears only when r.Top > 0, the accumulated
+// exceeded time only when r.Accum is set, and a line counting the hidden
+// connections only when there are some. Addresses take 15 columns, as
+// classic reports do; when a row has a longer (IPv6) address both address
+// columns, the header and the rules widen to fit the longest.
+//
+// Times are printed in the location they carry: the engine's packet times
+// come from time.Unix and so are in time.Local, which follows TZ. Service
+// and protocol names come from names; nil means EmbeddedNames().
+func WriteText(w io.Writer, r Report, names *Names) error {
+	b := AppendText(make([]byte, 0, 512+160*len(r.Rows)), r, names)
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// AppendText appends the text report of r, as WriteText writes it, to dst
+// and returns the extended buffer. It does not allocate when dst has room.
+func AppendText(dst []byte, r Report, names *Names) []byte {
+	dst = append(dst, "Date:   "...)
+	dst = r.Time.AppendFormat(dst, dateLayout)
+	dst = append(dst, "\nNetwork: "...)
+	dst = appendTitle(dst, r)
+	dst = append(dst, '\n')
+	if r.Top > 0 {
+		dst = append(dst, "Showing top "...)
+		dst = appendUint(dst, uint64(r.Top), 0)
+		dst = append(dst, " connections\n"...)
+	}
+	dst = append(dst, "Bandwidth threshold: "...)
+	dst = appendFloat(dst, r.Threshold, 0)
+	dst = append(dst, " kBps, exceeded for: "...)
+	dst = appendFloat(dst, r.Exceeded.Minutes(), 0)
+	dst = append(dst, " min\n"...)
+	if r.Accum != nil {
+		dst = appendAccum(dst, r.Accum)
+	}
+
+	width := addrWidth(r.Rows)
+	rule := ruleWidth + 2*(width-classicWidth)
+	dst = appendRepeat(dst, '=', rule)
+	dst = append(dst, '\n')
+	dst = appendLeft(dst, "FROM", width)
+	dst = append(dst, " < PORT>     "...)
+	dst = appendLeft(dst, "TO", width)
+	dst = append(dst, " < PORT>  PROT   KBYTES  SERVICE\n"...)
+	dst = appendRepeat(dst, '-', rule)
+	dst = append(dst, '\n')
+	for _, row := range r.Rows {
+		dst = appendRow(dst, row, width, names)
+	}
+	if r.Hidden.Conns > 0 {
+		dst = appendCount(dst, r.Hidden.Conns, "connection")
+		dst = append(dst, " not shown ("...)
+		dst = appendFloat(dst, kB(r.Hidden.Bytes), 0)
+		dst = append(dst, " kBytes): table limit reached\n"...)
+	}
+	dst = appendRepeat(dst, '=', rule)
+	return append(dst, "\n\n"...)
+}
+
+// appendAccum appends the -A line.
+func appendAccum(dst []byte, a *Accumulated) []byte {
+	pct := 0.0
+	if a.Elapsed > 0 {
+		pct = float64(a.Total) / float64(a.Elapsed) * 100
+	}
+	dst = append(dst, "Threshold exceeded time since "...)
+	dst = a.Since.AppendFormat(dst, dateLayout)
+	dst = append(dst, ": "...)
+	dst = appendFloat(dst, a.Total.Minutes(), 0)
+	dst = append(dst, " min ("...)
+	dst = appendFloat(dst, pct, 0)
+	return append(dst, "%)\n"...)
+}
+
+// appendRow appends one connection line:
+// "%-15s <%5d> <-> %-15s <%5d> %4s %9.2f  %s\n".
+func appendRow(dst []byte, row Row, width int, names *Names) []byte {
+	dst = appendAddr(dst, row.Src, width)
+	dst = append(dst, " <"...)
+	dst = appendUint(dst, uint64(row.SrcPort), 5)
+	dst = append(dst, "> <-> "...)
+	dst = appendAddr(dst, row.Dst, width)
+	dst = append(dst, " <"...)
+	dst = appendUint(dst, uint64(row.DstPort), 5)
+	dst = append(dst, "> "...)
+	dst = appendRight(dst, names.Protocol(row.Proto), 4)
+	dst = append(dst, ' ')
+	dst = appendFloat(dst, kB(row.Bytes), 9)
+	dst = append(dst, "  "...)
+	dst = appendCut(dst, names.RowService(row), serviceWidth)
+	return append(dst, '\n')
+}
+
+// addrWidth is the width of the address columns: 15, or the longest
+// address of rows when that is longer.
+func addrWidth(rows []Row) int {
+	w := classicWidth
+	for _, r := range rows {
+		w = max(w, addrLen(r.Src), addrLen(r.Dst))
+	}
+	return w
+}
+
+// Title returns the subnet and its name as reports show them:
+// "10.10.123.0 <halifax>", or "10.10.123.0" when the subnet has no name.
+// IPv4 subnets print their address only, IPv6 subnets their prefix
+// ("2001:db8:1::/48 <lab>"). Control characters, line separators and
+// invalid UTF-8 in the name are replaced by '?', so the title is one line,
+// safe in a mail header.
+func Title(r Report) string {
+	return string(appendTitle(make([]byte, 0, 64), r))
+}
+
+// appendTitle appends Title(r).
+func appendTitle(dst []byte, r Report) []byte {
+	dst = appendSubnet(dst, r.Subnet)
+	if r.Name != "" {
+		dst = append(dst, " <"...)
+		dst = appendSafe(dst, r.Name)
+		dst = append(dst, '>')
+	}
+	return dst
+}
+
+// Subject returns the mail subject of r: "Bandwidth report for " followed
+// by Title(r).
+func Subject(r Report) string {
+	return "Bandwidth report for " + Title(r)
+}
