@@ -1,0 +1,46 @@
+//go:build !cgo
+
+package watchdog
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNoLibpcap is returned by live capture and BPF filters in a build
+// without cgo, which cannot use libpcap.
+var ErrNoLibpcap = errors.New("built without libpcap (cgo disabled): live capture and filters are unavailable")
+
+// LiveOptions configure a live capture.
+type LiveOptions struct {
+	Interface string
+	Promisc   bool
+	Filter    string
+	Snaplen   int
+	Tick      time.Duration
+}
+
+// Live is unavailable without libpcap.
+type Live struct{}
+
+// OpenLive returns ErrNoLibpcap.
+func OpenLive(LiveOptions) (*Live, error) { return nil, ErrNoLibpcap }
+
+// LinkType returns 0.
+func (*Live) LinkType() int { return 0 }
+
+// Close does nothing.
+func (*Live) Close() {}
+
+// Run returns ErrNoLibpcap.
+func (*Live) Run(context.Context, *Engine, Clock, RunOptions) error { return ErrNoLibpcap }
+
+// BPF is unavailable without libpcap.
+type BPF struct{}
+
+// CompileBPF returns ErrNoLibpcap.
+func CompileBPF(string, int, int) (*BPF, error) { return nil, ErrNoLibpcap }
+
+// Match accepts every frame.
+func (*BPF) Match([]byte, uint32) bool { return true }
