@@ -1,0 +1,82 @@
+# ipband — build, run, test, bench, fuzz, install.
+#
+#   make run     install what is missing, build, replay a bundled capture
+#   make test    vet, gofmt, and every test with the race detector
+#
+# Both install libpcap-dev through apt when it is missing (as root, or with
+# sudo when available).
+
+GO       ?= go
+BIN      := bin
+IPBAND   := $(BIN)/ipband
+PCAPGEN  := $(BIN)/pcapgen
+PREFIX   ?= /usr/local
+FUZZTIME ?= 30s
+BENCH_N  ?= 2000000
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
+
+.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata install clean
+
+all: build
+
+# deps installs libpcap's headers (and gcc for cgo) when they are missing.
+deps:
+	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
+		echo "installing libpcap-dev and gcc with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpcap-dev gcc >/dev/null; \
+	fi
+
+build: deps
+	$(GO) build -o $(IPBAND) ./cmd/ipband
+	$(GO) build -o $(PCAPGEN) ./cmd/pcapgen
+
+# run replays the bundled capture of a branch network with the -d 2 table
+# on, and its reports on standard output.
+run: build
+	$(IPBAND) --read testdata/classic.pcap -c testdata/classic.conf -d 2 -o -
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# test runs every test, the fuzz targets' seed corpora included, with the
+# race detector. The live-capture test needs root (CAP_NET_RAW).
+test: deps fmt-check vet
+	$(GO) test -race -timeout 15m ./...
+
+# bench measures replay speed against the libpcap read floor
+# (tcpdump -r FILE -w /dev/null) on a generated capture, then runs the Go
+# benchmarks. See BENCHMARKS.md.
+bench: build
+	@command -v tcpdump >/dev/null 2>&1 || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump >/dev/null; }
+	BENCH_N=$(BENCH_N) IPBAND=$(IPBAND) PCAPGEN=$(PCAPGEN) sh contrib/bench.sh
+	$(MAKE) bench-go
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./watchdog/ ./subnet/
+
+# fuzz runs each fuzz target for FUZZTIME.
+fuzz:
+	@set -e; for t in $$($(GO) test -list '^Fuzz' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{print $$2":"f; f=""}'); do \
+		pkg=$${t%%:*}; for f in $${t#*:}; do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+# testdata regenerates the synthetic captures from the generator. Their
+# golden outputs are then checked with `go test ./cmd/ipband -update`.
+testdata: build
+	sh contrib/testdata.sh $(PCAPGEN)
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc
+	install -m 0755 $(IPBAND) $(DESTDIR)$(PREFIX)/sbin/ipband
+	install -m 0644 docs/ipband.8 $(DESTDIR)$(PREFIX)/share/man/man8/ipband.8
+	[ -f $(DESTDIR)/etc/ipband.conf ] || install -m 0644 ipband.conf.example $(DESTDIR)/etc/ipband.conf
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"ipband/conf"
+)
+
+// option is one command-line flag that sets a config directive. Boolean
+// flags set the directive to a fixed value.
+type option struct {
+	short, long string
+	directive   string
+	fixed       string // for boolean flags: the directive value they set
+	arg, help   string
+}
+
+// options lists every directive flag: the classic short flags, long names
+// for all of them, and ipband's own. Flags override the config file.
+var options = []option{
+	{"a", "average", "average", "", "SECS", "averaging period in seconds (default 60)"},
+	{"A", "accumulate", "accumulate", "yes", "", "add the exceeded time since start to reports (preloaded subnets only)"},
+	{"b", "bandwidth", "bandwidth", "", "KBPS", "default threshold in kBytes/s, 1 kB = 1024 bytes; may be fractional (default 7)"},
+	{"d", "debug", "debug", "", "N", "0 none, 1 option summary, 2 subnet table every period, 3 every packet (default 0)"},
+	{"f", "filter", "filter", "", "EXPR", "pcap (BPF) filter, tcpdump syntax"},
+	{"F", "fork", "fork", "yes", "", "run in the background as a daemon"},
+	{"i", "interface", "interface", "", "IFACE", "interface to capture on (same as the positional argument)"},
+	{"J", "lenadj", "lenadj", "", "N", "bytes added to every frame length; may be negative down to minus the link header size (default 0)"},
+	{"l", "mailfoot", "mailfoot", "", "FILE", "footer file appended to every mailed report"},
+	{"L", "localrange", "localrange", "", "RANGES", "local ranges: lo-hi, ip/bits or a partial IP such as 10.10. ; colon separated, or comma separated when IPv6 is used"},
+	{"m", "maskbits", "maskbits", "", "BITS", "IPv4 mask bits aggregating addresses into subnets, 1-32 (default 24)"},
+	{"", "maskbits6", "maskbits6", "", "BITS", "IPv6 mask bits aggregating addresses into subnets, 1-128 (default 64)"},
+	{"M", "mailto", "mailto", "", "ADDRS", "mail reports to these addresses, comma separated"},
+	{"o", "outfile", "outfile", "", "FILE", "append reports to FILE; - means stdout (default ipband.txt)"},
+	{"w", "htmlfile", "htmlfile", "", "FILE", "write an HTML status page every period"},
+	{"", "htmltitle", "htmltitle", "", "TEXT", "title of the HTML status page (default \"Bandwidth Usage\")"},
+	{"P", "no-promisc", "promisc", "no", "", "do not put the interface in promiscuous mode"},
+	{"r", "report", "report", "", "SECS", "reporting period: seconds a threshold must stay exceeded before a report (default 300)"},
+	{"t", "top", "top", "", "N", "report only the top N connections, 0 = all (default 0)"},
+	{"T", "mtastring", "mtastring", "", "CMD", "mail command reading a message on stdin (default \"/usr/sbin/sendmail -t -oi\")"},
+	{"", "max-subnets", "maxsubnets", "", "N", fmt.Sprintf("most dynamic subnets tracked at once (default %d)", conf.DefaultMaxSubnets)},
+	{"", "max-conns", "maxconns", "", "N", fmt.Sprintf("most connections kept per subnet in detail logging (default %d)", conf.DefaultMaxConns)},
+}
+
+// cli holds the flags that are not directives.
+type cli struct {
+	config   string
+	noConfig bool
+	read     string
+	help     bool
+	version  bool
+}
+
+// newFlags returns the flag set of ipband, writing usage to w.
+func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("ipband", pflag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.SortFlags = false
+	fs.StringVarP(&c.config, "config", "c", conf.DefaultPath, "config file")
+	fs.BoolVarP(&c.noConfig, "no-config", "C", false, "ignore the config file")
+	fs.StringVarP(&c.read, "read", "R", "", "replay a pcap or pcapng FILE instead of capturing live")
+	for _, o := range options {
+		if o.fixed != "" {
+			fs.BoolP(o.long, o.short, false, o.help)
+		} else {
+			fs.StringP(o.long, o.short, "", o.help)
+		}
+		fs.Lookup(o.long).DefValue = ""
+	}
+	fs.BoolVarP(&c.help, "help", "h", false, "show this help")
+	fs.BoolVarP(&c.version, "version", "v", false, "show the version")
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage: ipband [OPTIONS] [interface]\n\n"+
+			"Watch bandwidth per subnet and report the top connections of subnets\n"+
+			"that stay over their threshold. Command-line flags override the config file.\n\n")
+		fmt.Fprint(w, strings.ReplaceAll(fs.FlagUsagesWrapped(80), "(default \"\")", ""))
+	}
+	return fs
+}
+
+// applyFlags sets the directives of the flags given on the command line,
+// in the order of the options table, over cfg.
+func applyFlags(fs *pflag.FlagSet, cfg *conf.Config) error {
+	for _, o := range options {
+		f := fs.Lookup(o.long)
+		if !f.Changed {
+			continue
+		}
+		v := f.Value.String()
+		if o.fixed != "" {
+			if v != "true" {
+				continue
+			}
+			v = o.fixed
+		}
+		if o.directive == "localrange" {
+			cfg.LocalRange = nil // -L replaces the file's ranges
+		}
+		if err := cfg.Set(o.directive, v); err != nil {
+			return fmt.Errorf("%s: %w", flagName(o), err)
+		}
+	}
+	return nil
+}
+
+// flagName names a flag the way the user may have typed it.
+func flagName(o option) string {
+	if o.short == "" {
+		return "flag --" + o.long
+	}
+	return "flag -" + o.short + "/--" + o.long
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// td is the repository's testdata directory.
+const td = "../../testdata"
+
+func TestMain(m *testing.M) {
+	// Report dates are local time; goldens are made in UTC.
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+// result is what one run of ipband produced.
+type result struct {
+	code           int
+	stdout, stderr string
+	outfile        string // the report file, when the case names one
+}
+
+// testEnv runs ipband with the repository's networks file and no system
+// services/protocols files, so names come from the embedded tables and
+// output is the same on every machine.
+func testEnv(stdout, stderr *bytes.Buffer) environment {
+	return environment{
+		stdout:    stdout,
+		stderr:    stderr,
+		networks:  filepath.Join(td, "networks"),
+		services:  filepath.Join(td, "no-such-services"),
+		protocols: filepath.Join(td, "no-such-protocols"),
+	}
+}
+
+// ipband runs the command with args; "OUT" in args is replaced by a
+// report file in a temporary directory, whose content is returned.
+func ipband(t *testing.T, args ...string) result {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "report.txt")
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "OUT", out)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, testEnv(&stdout, &stderr))
+	r := result{code: code, stdout: strings.ReplaceAll(stdout.String(), out, "OUT"), stderr: strings.ReplaceAll(stderr.String(), out, "OUT")}
+	if b, err := os.ReadFile(out); err == nil {
+		r.outfile = string(b)
+	}
+	return r
+}
+
+// golden compares got with testdata/golden/name.golden, or rewrites it
+// with -update.
+func golden(t *testing.T, name string, got string) {
+	t.Helper()
+	path := filepath.Join(td, "golden", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/ipband -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; got:\n%s\n(rerun with -update after reviewing)", path, diff(string(want), got))
+	}
+}
+
+// diff shows the first differing lines of want and got.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + strconv.Itoa(i+1) + ":\n- " + wl + "\n+ " + gl
+		}
+	}
+	return "(same lines, different bytes)"
+}
+
+// transcript is the golden form of a run.
+func (r result) transcript(args []string) string {
+	var b strings.Builder
+	b.WriteString("$ ipband " + strings.Join(args, " ") + "\n")
+	b.WriteString("-- exit status " + strconv.Itoa(r.code) + " --\n")
+	b.WriteString("-- stderr --\n" + r.stderr)
+	b.WriteString("-- stdout --\n" + r.stdout)
+	if r.outfile != "" {
+		b.WriteString("-- report file --\n" + r.outfile)
+	}
+	return b.String()
+}
+
+// goldenCases replay the bundled captures; each is compared in full with
+// its golden transcript.
+var goldenCases = []struct {
+	name string
+	args []string
+}{
+	// Preloaded subnets from the config: two reports in one episode for
+	// 10.10.123.0 <halifax>, 10.10.81.0 crossing and dropping, top 20, -A.
+	{"classic-preloaded", []string{"-c", td + "/classic.conf", "--read", td + "/classic.pcap", "-d", "2", "-t", "20", "-A", "-o", "OUT"}},
+	// The same capture in dynamic mode, reports on stdout after the tables.
+	{"classic-dynamic", []string{"-C", "--read", td + "/classic.pcap", "-d", "2", "-b", "22", "-o", "-"}},
+	// Local ranges in the three classic forms.
+	{"dynamic-localrange", []string{"-C", "--read", td + "/dynamic.pcap", "-d", "2", "-b", "15", "-r", "180", "-L", "10.0.2.0-10.0.9.255:192.168.:172.16.0.0/12", "-o", "-"}},
+	{"dynamic-all", []string{"-C", "--read", td + "/dynamic.pcap", "-d", "2", "-b", "15", "-r", "180", "-t", "5", "-o", "-"}},
+	// IPv6 subnets with their own mask, preloaded by CIDR.
+	{"ipv6", []string{"-c", td + "/ipv6.conf", "--read", td + "/ipv6.pcap", "-d", "2", "-o", "-"}},
+	{"fragments", []string{"-C", "--read", td + "/fragments.pcap", "-d", "2", "-b", "1", "-a", "10", "-r", "20", "-o", "-"}},
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string(nil), tc.args...)
+			r := ipband(t, args...)
+			golden(t, tc.name, r.transcript(tc.args))
+		})
+	}
+}
