@@ -46,9 +46,11 @@ func (d *detail) onEvict(_ connKey, c *conn) {
 	*d.evicted++
 }
 
-// key returns the connection key of p, lower address first.
+// key returns the connection key of p, lower address first; between equal
+// addresses (loopback, a host talking to itself) the lower port first, so
+// both directions of a connection share one key.
 func key(p *Packet) connKey {
-	if p.Dst.Less(p.Src) {
+	if c := p.Dst.Compare(p.Src); c < 0 || c == 0 && p.DstPort < p.SrcPort {
 		return connKey{lo: p.Dst, hi: p.Src, loPort: p.DstPort, hiPort: p.SrcPort, proto: p.Proto}
 	}
 	return connKey{lo: p.Src, hi: p.Dst, loPort: p.SrcPort, hiPort: p.DstPort, proto: p.Proto}

@@ -443,3 +443,23 @@ func TestEvictionKeepsLoggingSubnets(t *testing.T) {
 		t.Errorf("no evictions counted")
 	}
 }
+
+// TestSameAddressBothDirections: a host talking to itself (loopback) has
+// one row per connection, not one per direction.
+func TestSameAddressBothDirections(t *testing.T) {
+	c := cfg()
+	c.Report = time.Minute
+	c.Subnets.Threshold = 0.01
+	e, rec := newEngine(t, c)
+	feed(e, 0, 1, "127.0.0.1", "127.0.0.1")
+	e.Packet(tcp(t0+minute, "127.0.0.1", 18765, "127.0.0.1", 39020, 1000))
+	e.Packet(tcp(t0+minute+1, "127.0.0.1", 39020, "127.0.0.1", 18765, 100))
+	e.Advance(t0 + 2*minute)
+	if len(rec.reports) != 1 {
+		t.Fatalf("got %d reports", len(rec.reports))
+	}
+	rows := rec.reports[0].Rows
+	if len(rows) != 1 || rows[0].Bytes != 1100 || rows[0].SrcPort != 18765 || rows[0].DstPort != 39020 {
+		t.Errorf("rows %+v, want one row of 1100 bytes, lower port first", rows)
+	}
+}

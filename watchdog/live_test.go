@@ -172,7 +172,7 @@ send:
 		t.Errorf("counted %d bytes in %d packets, want 1042 per packet", bytes, packets)
 	}
 	r := rec.reports[0]
-	if r.Subnet != lo || len(r.Rows) != 1 || r.Rows[0].DstPort != port || r.Rows[0].Proto != 17 {
+	if r.Subnet != lo || len(r.Rows) != 1 || r.Rows[0].SrcPort != port && r.Rows[0].DstPort != port || r.Rows[0].Proto != 17 {
 		t.Errorf("report %+v", r)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -104,13 +105,9 @@ func (t *tracer) trace(w io.Writer, p *Packet) {
 		b = append(b, " proto "...)
 		b = strconv.AppendUint(b, uint64(p.Proto), 10)
 		b = append(b, ' ')
-		b = p.Src.AppendTo(b)
-		b = append(b, ':')
-		b = strconv.AppendUint(b, uint64(p.SrcPort), 10)
+		b = appendAddrPort(b, p.Src, p.SrcPort)
 		b = append(b, " > "...)
-		b = p.Dst.AppendTo(b)
-		b = append(b, ':')
-		b = strconv.AppendUint(b, uint64(p.DstPort), 10)
+		b = appendAddrPort(b, p.Dst, p.DstPort)
 		if p.Flags&FlagFragment != 0 {
 			b = append(b, " fragment"...)
 		}
@@ -125,6 +122,11 @@ func (t *tracer) trace(w io.Writer, p *Packet) {
 	b = append(b, '\n')
 	t.buf = b
 	w.Write(b) //nolint:errcheck // a debug trace must not stop capture
+}
+
+// appendAddrPort appends addr:port, with IPv6 addresses in brackets.
+func appendAddrPort(b []byte, a netip.Addr, port uint16) []byte {
+	return netip.AddrPortFrom(a, port).AppendTo(b)
 }
 
 // LenAdjError reports a -J adjustment that would take away more than the
