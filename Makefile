@@ -34,7 +34,7 @@ build: deps
 # run replays the bundled capture of a branch network with the -d 2 table
 # on, and its reports on standard output.
 run: build
-	$(IPBAND) --read testdata/classic.pcap -c testdata/classic.conf -d 2 -o -
+	$(IPBAND) --read testdata/classic.pcap -c testdata/classic.conf --networks testdata/networks -d 2 -o -
 
 vet:
 	$(GO) vet ./...

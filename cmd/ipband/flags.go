@@ -51,6 +51,7 @@ type cli struct {
 	config   string
 	noConfig bool
 	read     string
+	networks string
 	help     bool
 	version  bool
 }
@@ -63,6 +64,7 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&c.config, "config", "c", conf.DefaultPath, "config file")
 	fs.BoolVarP(&c.noConfig, "no-config", "C", false, "ignore the config file")
 	fs.StringVarP(&c.read, "read", "R", "", "replay a pcap or pcapng FILE instead of capturing live")
+	fs.StringVar(&c.networks, "networks", "", "network names FILE in /etc/networks syntax (default /etc/networks)")
 	for _, o := range options {
 		if o.fixed != "" {
 			fs.BoolP(o.long, o.short, false, o.help)

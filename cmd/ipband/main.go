@@ -150,7 +150,11 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		logf("%v", err)
 		return exitUsage
 	}
-	networks, err := subnet.LoadNetworks(env.networks)
+	namesFile := env.networks
+	if c.networks != "" {
+		namesFile = c.networks
+	}
+	networks, err := subnet.LoadNetworks(namesFile)
 	if err != nil {
 		logf("%v (network names not shown)", err)
 	}
