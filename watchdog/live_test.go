@@ -5,6 +5,7 @@ package watchdog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -94,8 +95,13 @@ func openLoopback(t *testing.T, filter string) *watchdog.Live {
 // checks its bytes, its report, and that idle periods close from the
 // clock with no traffic at all.
 func TestLiveLoopback(t *testing.T) {
-	const port = 39917
-	l := openLoopback(t, "udp and dst port 39917")
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	port := uint16(sink.LocalAddr().(*net.UDPAddr).Port)
+	l := openLoopback(t, fmt.Sprintf("udp and dst port %d", port))
 	rec := newSyncRecorder()
 	e, err := watchdog.New(watchdog.Config{
 		Average: time.Second, Report: time.Second, MaxConns: 100,
@@ -108,11 +114,6 @@ func TestLiveLoopback(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx, e, sysClock{}, watchdog.RunOptions{}) }()
 
-	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
 	conn, err := net.DialUDP("udp4", nil, sink.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)

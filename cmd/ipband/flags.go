@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
+	"strconv"
 
 	"github.com/spf13/pflag"
 
@@ -48,38 +48,62 @@ var options = []option{
 
 // cli holds the flags that are not directives.
 type cli struct {
-	config   string
-	noConfig bool
-	read     string
-	networks string
-	help     bool
-	version  bool
+	config   textValue
+	noConfig switchValue
+	read     textValue
+	networks textValue
+	help     switchValue
+	version  switchValue
 }
 
-// newFlags returns the flag set of ipband, writing usage to w.
+// textValue is a flag's text, shown in --help with its argument name
+// (SECS, KBPS, FILE) as the placeholder.
+type textValue struct{ s, arg string }
+
+func (v *textValue) String() string     { return v.s }
+func (v *textValue) Set(s string) error { v.s = s; return nil }
+func (v *textValue) Type() string       { return v.arg }
+
+// switchValue is a flag that takes no value. Its type name is the one
+// pflag prints without a "[=true|false]" placeholder.
+type switchValue bool
+
+func (v *switchValue) String() string { return strconv.FormatBool(bool(*v)) }
+func (v *switchValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	*v = switchValue(b)
+	return err
+}
+func (v *switchValue) Type() string     { return "boolfunc" }
+func (v *switchValue) IsBoolFlag() bool { return true }
+
+// newFlags returns the flag set of ipband, writing usage to w until
+// SetOutput changes it.
 func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("ipband", pflag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.SortFlags = false
-	fs.StringVarP(&c.config, "config", "c", conf.DefaultPath, "config file")
-	fs.BoolVarP(&c.noConfig, "no-config", "C", false, "ignore the config file")
-	fs.StringVarP(&c.read, "read", "R", "", "replay a pcap or pcapng FILE instead of capturing live")
-	fs.StringVar(&c.networks, "networks", "", "network names FILE in /etc/networks syntax (default /etc/networks)")
+	c.config = textValue{s: conf.DefaultPath, arg: "FILE"}
+	c.read.arg, c.networks.arg = "FILE", "FILE"
+	fs.VarP(&c.config, "config", "c", "config file")
+	fs.VarP(&c.noConfig, "no-config", "C", "ignore the config file")
+	fs.VarP(&c.read, "read", "R", "replay a pcap or pcapng FILE instead of capturing live")
+	fs.Var(&c.networks, "networks", "network names FILE in /etc/networks syntax (default /etc/networks)")
 	for _, o := range options {
 		if o.fixed != "" {
-			fs.BoolP(o.long, o.short, false, o.help)
+			fs.VarP(new(switchValue), o.long, o.short, o.help)
 		} else {
-			fs.StringP(o.long, o.short, "", o.help)
+			fs.VarP(&textValue{arg: o.arg}, o.long, o.short, o.help)
 		}
-		fs.Lookup(o.long).DefValue = ""
 	}
-	fs.BoolVarP(&c.help, "help", "h", false, "show this help")
-	fs.BoolVarP(&c.version, "version", "v", false, "show the version")
-	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: ipband [OPTIONS] [interface]\n\n"+
+	fs.VarP(&c.help, "help", "h", "show this help")
+	fs.VarP(&c.version, "version", "v", "show the version")
+	fs.Usage = func() { // to the current output: run sets stdout for -h
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: ipband [OPTIONS] [interface]\n\n"+
 			"Watch bandwidth per subnet and report the top connections of subnets\n"+
 			"that stay over their threshold. Command-line flags override the config file.\n\n")
-		fmt.Fprint(w, strings.ReplaceAll(fs.FlagUsagesWrapped(80), "(default \"\")", ""))
+		fmt.Fprint(out, fs.FlagUsagesWrapped(80))
 	}
 	return fs
 }

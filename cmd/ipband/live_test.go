@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,17 +49,18 @@ func TestLiveCommand(t *testing.T) {
 		services: filepath.Join(td, "none"), protocols: filepath.Join(td, "none")}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-C", "-i", "lo", "-f", "udp and dst port 39918", "-a", "1", "-r", "1", "-b", "1",
-			"-o", out, "-w", html, "-d", "2"}, env)
-	}()
-
-	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 39918})
+	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rx.Close()
+	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-C", "-i", "lo", "-f", "udp and dst port " + port, "-a", "1", "-r", "1", "-b", "1",
+			"-o", out, "-w", html, "-d", "2"}, env)
+	}()
+
 	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func TestLiveCommand(t *testing.T) {
 	if page := readFile(html); !strings.Contains(page, "127.0.0.0") || !strings.Contains(page, `http-equiv="refresh"`) {
 		t.Errorf("status page:\n%s", page)
 	}
-	if r := readFile(out); !strings.Contains(r, "udp") || !strings.Contains(r, "39918") {
+	if r := readFile(out); !strings.Contains(r, "udp") || !strings.Contains(r, port) {
 		t.Errorf("report:\n%s", r)
 	}
 }

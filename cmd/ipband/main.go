@@ -71,11 +71,11 @@ func run(ctx context.Context, args []string, env environment) int {
 		return exitUsage
 	}
 	switch {
-	case c.help:
+	case bool(c.help):
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK
-	case c.version:
+	case bool(c.version):
 		fmt.Fprintf(stdout, "ipband %s\n", version)
 		return exitOK
 	}
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, env environment) int {
 		logf("%v", err)
 		return exitUsage
 	}
-	if cfg.Fork && c.read == "" && os.Getenv(daemonEnv) == "" {
+	if cfg.Fork && c.read.s == "" && os.Getenv(daemonEnv) == "" {
 		return daemonize(logf)
 	}
 	return watch(ctx, &c, cfg, env, logf)
@@ -103,10 +103,10 @@ func run(ctx context.Context, args []string, env environment) int {
 // given with -c (which must exist), else the default file if it exists.
 func loadConfig(c *cli, given bool) (*conf.Config, error) {
 	switch {
-	case c.noConfig:
+	case bool(c.noConfig):
 		return conf.Default(), nil
 	case given:
-		return conf.Load(c.config)
+		return conf.Load(c.config.s)
 	default:
 		return conf.LoadDefault()
 	}
@@ -130,7 +130,7 @@ func positional(args []string, cfg *conf.Config) error {
 // until the file ends or a signal arrives.
 func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf report.Logf) int {
 	stdout := env.stdout
-	src, err := openSource(c.read, cfg)
+	src, err := openSource(c.read.s, cfg)
 	if err != nil {
 		logf("%v", err)
 		return exitUsage
@@ -140,8 +140,10 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		var lerr *watchdog.LenAdjError
 		if errors.As(err, &lerr) {
 			logf("flag -J/--lenadj or lenadj: %v", err)
+		} else if c.read.s != "" {
+			logf("%s: %v", c.read.s, err)
 		} else {
-			logf("%s: %v", src, err)
+			logf("interface %s: %v", cfg.Interface, err)
 		}
 		return exitUsage
 	}
@@ -151,8 +153,8 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		return exitUsage
 	}
 	namesFile := env.networks
-	if c.networks != "" {
-		namesFile = c.networks
+	if c.networks.s != "" {
+		namesFile = c.networks.s
 	}
 	networks, err := subnet.LoadNetworks(namesFile)
 	if err != nil {
@@ -175,9 +177,9 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		logf("%v", err)
 		status = exitFail
 	}
-	if c.read != "" {
+	if c.read.s != "" {
 		s := engine.Stats()
-		logf("%s: %d packets: %d IP, %d not IP, %d malformed", c.read, s.Packets, s.IP, s.Other, s.Malformed)
+		logf("%s: %d packets: %d IP, %d not IP, %d malformed", c.read.s, s.Packets, s.IP, s.Other, s.Malformed)
 	}
 	if err := out.Close(10 * time.Second); err != nil {
 		logf("%v", err)
@@ -215,7 +217,7 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, error) {
 	stdout := env.stdout
 	names := report.SystemNames(env.services, env.protocols)
-	o := &output{logf: logf}
+	o := &output{logf: logf, path: cfg.OutFile}
 	if cfg.Debug >= 2 {
 		o.table = stdout
 	}
@@ -257,7 +259,7 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 // optionSummary lists the settings for -d 1.
 func optionSummary(c *cli, cfg *conf.Config, src source) []report.Option {
 	yn := map[bool]string{true: "yes", false: "no"}
-	cfgFile := c.config
+	cfgFile := c.config.s
 	if c.noConfig {
 		cfgFile = "(ignored)"
 	} else if cfg.Source == "" {

@@ -20,6 +20,7 @@ type output struct {
 	file  *report.FileSink // -o
 	mail  *mail.Queue      // -M, or nil
 	logf  report.Logf
+	path  string // -o, for messages
 	buf   []byte
 }
 
@@ -56,7 +57,7 @@ func (o *output) Close(d time.Duration) error {
 	var err error
 	if o.file.Pending() > 0 {
 		if o.file.Retry() != nil {
-			err = fmt.Errorf("%d report(s) could not be written to the output file", o.file.Pending())
+			err = fmt.Errorf("%s: %d report(s) could not be written", o.path, o.file.Pending())
 		}
 	}
 	if o.mail != nil {
