@@ -130,6 +130,8 @@ var goldenCases = []struct {
 	{"dynamic-all", []string{"-C", "--read", td + "/dynamic.pcap", "-d", "2", "-b", "15", "-r", "180", "-t", "5", "-o", "-"}},
 	// IPv6 subnets with their own mask, preloaded by CIDR.
 	{"ipv6", []string{"-c", td + "/ipv6.conf", "--read", td + "/ipv6.pcap", "-d", "2", "-o", "-"}},
+	// Dynamic IPv6 /48s and IPv4 /24s limited by a mixed, comma-separated -L.
+	{"ipv6-localrange", []string{"-C", "--read", td + "/ipv6.pcap", "-d", "2", "--maskbits6", "48", "-L", "2001:db8:1::/48, 192.0.2.0-192.0.2.255", "-b", "15", "-t", "5", "-o", "-"}},
 	{"fragments", []string{"-C", "--read", td + "/fragments.pcap", "-d", "2", "-b", "1", "-a", "10", "-r", "20", "-o", "-"}},
 	// -d 3: every packet, on the fragments capture (cut to 3 connections a report).
 	{"trace", []string{"-C", "--read", td + "/fragments.pcap", "-d", "3", "-b", "1", "-a", "10", "-r", "20", "-t", "3", "-o", "-"}},
