@@ -1,109 +1,368 @@
 package watchdog
 
 import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"math/rand/v2"
 	"net/netip"
-	"slices"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"ipband/report"
 )
 
 // connKey identifies a connection in a detail table: the lower address
 // first, each with its own port, and the protocol. It is a fixed-size,
-// comparable value: no strings on the hot path.
+// comparable value with no pointers: the addresses as 16 bytes (see store),
+// and their families in fam. A packet's addresses have no zone (the
+// decoder never sets one).
 type connKey struct {
-	lo, hi         netip.Addr
+	lo, hi         [16]byte
 	loPort, hiPort uint16
 	proto          uint8
+	fam            uint8 // famInvalid, famV4 or famV6 of lo, and of hi << 2
 }
 
-// conn is one connection's tally.
+// Address families in connKey.fam.
+const (
+	famInvalid = 0
+	famV4      = 1
+	famV6      = 2
+)
+
+func family(a netip.Addr) uint8 {
+	switch {
+	case a.Is4():
+		return famV4
+	case a.Is6():
+		return famV6
+	}
+	return famInvalid
+}
+
+// address returns the address stored as b with family f.
+func address(b [16]byte, f uint8) netip.Addr {
+	switch f & 3 {
+	case famV4:
+		return netip.AddrFrom4([4]byte(b[12:]))
+	case famV6:
+		return netip.AddrFrom16(b)
+	}
+	return netip.Addr{}
+}
+
+// key returns the connection key of p, lower address first; between equal
+// addresses (loopback, a host talking to itself) the lower port first, so
+// both directions of a connection share one key. IPv4 addresses are kept in
+// the last 4 bytes of their 16.
+func key(p *Packet) connKey {
+	if p.Src.Is4() && p.Dst.Is4() { // the order of Addr.Compare within IPv4
+		s, d := p.Src.As4(), p.Dst.As4()
+		src, dst := binary.BigEndian.Uint32(s[:]), binary.BigEndian.Uint32(d[:])
+		k := connKey{loPort: p.SrcPort, hiPort: p.DstPort, proto: p.Proto, fam: famV4 | famV4<<2}
+		if dst < src || dst == src && p.DstPort < p.SrcPort {
+			src, dst = dst, src
+			k.loPort, k.hiPort = p.DstPort, p.SrcPort
+		}
+		binary.BigEndian.PutUint32(k.lo[12:], src)
+		binary.BigEndian.PutUint32(k.hi[12:], dst)
+		return k
+	}
+	lo, hi, loPort, hiPort := p.Src, p.Dst, p.SrcPort, p.DstPort
+	if c := p.Dst.Compare(p.Src); c < 0 || c == 0 && p.DstPort < p.SrcPort {
+		lo, hi, loPort, hiPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+	}
+	k := connKey{loPort: loPort, hiPort: hiPort, proto: p.Proto, fam: family(lo) | family(hi)<<2}
+	k.lo, k.hi = store(lo), store(hi)
+	return k
+}
+
+// store returns the 16 bytes that keep a in a connKey.
+func store(a netip.Addr) [16]byte {
+	if a.Is4() {
+		var b [16]byte
+		v := a.As4()
+		copy(b[12:], v[:])
+		return b
+	}
+	return a.As16()
+}
+
+// conn is one connection's tally in a detail table's arena: 64 bytes with
+// no pointers, one cache line for all that a lookup, an update or an
+// eviction touches.
 type conn struct {
-	bytes uint64
-	seq   uint64 // first-seen order, for ties
+	prev, next int32 // arena indices of the recency list
+	bytes      uint64
+	seq        uint64 // first-seen order, for ties
+	key        connKey
 }
 
 // detail is the connection table of one subnet in detail logging, bounded
-// to a number of connections: the least recently seen is evicted.
+// to a number of connections: the least recently seen is evicted, and its
+// conn reused for the new one. The conns live in one arena, conns[0] being
+// the sentinel of the recency list (conns[0].next is the most recent), and
+// an index finds them by key.
 type detail struct {
-	conns   *simplelru.LRU[connKey, *conn]
+	conns   []conn
+	index   connIndex
+	max     int // conns beside the sentinel
 	seq     uint64
 	hidden  report.Hidden
 	evicted *uint64 // the engine's per-period eviction counter
 }
 
+// maxConns bounds the conns of one detail table, whose arena indices are
+// int32: a cap beyond it (2^31 - 2 connections, 128 GiB) is taken as it.
+const maxConns = math.MaxInt32 - 1
+
 func newDetail(max int, evicted *uint64) *detail {
-	d := &detail{evicted: evicted}
-	// NewLRU fails only for a size < 1, which Config validation excludes.
-	d.conns, _ = simplelru.NewLRU[connKey, *conn](max, d.onEvict)
+	d := &detail{max: min(max, maxConns), evicted: evicted}
+	d.conns = make([]conn, 1, 16)
+	d.index.init()
 	return d
-}
-
-func (d *detail) onEvict(_ connKey, c *conn) {
-	d.hidden.Conns++
-	d.hidden.Bytes += c.bytes
-	*d.evicted++
-}
-
-// key returns the connection key of p, lower address first; between equal
-// addresses (loopback, a host talking to itself) the lower port first, so
-// both directions of a connection share one key.
-func key(p *Packet) connKey {
-	if c := p.Dst.Compare(p.Src); c < 0 || c == 0 && p.DstPort < p.SrcPort {
-		return connKey{lo: p.Dst, hi: p.Src, loPort: p.DstPort, hiPort: p.SrcPort, proto: p.Proto}
-	}
-	return connKey{lo: p.Src, hi: p.Dst, loPort: p.SrcPort, hiPort: p.DstPort, proto: p.Proto}
 }
 
 // add counts n bytes of p in its connection.
 func (d *detail) add(p *Packet, n uint64) {
 	k := key(p)
-	if c, ok := d.conns.Get(k); ok {
+	h := d.index.hash(&k)
+	if i := d.index.get(h, &k, d.conns); i != 0 {
+		c := &d.conns[i]
 		c.bytes += n
+		if d.conns[0].next != i {
+			d.unlink(i)
+			d.pushFront(i)
+		}
 		return
 	}
 	d.seq++
-	d.conns.Add(k, &conn{bytes: n, seq: d.seq})
+	var i int32
+	if len(d.conns)-1 >= d.max {
+		i = d.conns[0].prev
+		d.unlink(i)
+		c := &d.conns[i]
+		d.index.del(d.index.hash(&c.key), i)
+		d.hidden.Conns++
+		d.hidden.Bytes += c.bytes
+		*d.evicted++
+	} else {
+		i = d.newConn()
+	}
+	d.conns[i] = conn{bytes: n, seq: d.seq, key: k}
+	d.index.put(h, i)
+	d.pushFront(i)
+}
+
+// newConn adds a conn to the arena, growing it by doubling up to the cap,
+// and returns its index.
+func (d *detail) newConn() int32 {
+	if len(d.conns) == cap(d.conns) {
+		grown := make([]conn, len(d.conns), min(2*cap(d.conns), d.max+1))
+		copy(grown, d.conns)
+		d.conns = grown
+	}
+	d.conns = d.conns[:len(d.conns)+1]
+	return int32(len(d.conns) - 1)
+}
+
+func (d *detail) pushFront(i int32) {
+	head := &d.conns[0]
+	c := &d.conns[i]
+	c.prev, c.next = 0, head.next
+	d.conns[head.next].prev = i
+	head.next = i
+}
+
+func (d *detail) unlink(i int32) {
+	c := &d.conns[i]
+	d.conns[c.prev].next = c.next
+	d.conns[c.next].prev = c.prev
 }
 
 // rows returns the connections sorted by bytes, descending, ties in
 // first-seen order, cut to top (0 means all).
 func (d *detail) rows(top int) []report.Row {
-	keys := d.conns.Keys()
-	type kc struct {
-		k connKey
-		c *conn
+	all := make([]byBytes, len(d.conns)-1, 2*(len(d.conns)-1))
+	for i := range all {
+		c := &d.conns[i+1]
+		all[i] = byBytes{c.bytes, c.seq, int32(i + 1)}
 	}
-	all := make([]kc, 0, len(keys))
-	for _, k := range keys {
-		c, _ := d.conns.Peek(k)
-		all = append(all, kc{k, c})
-	}
-	slices.SortFunc(all, func(a, b kc) int {
-		switch {
-		case a.c.bytes != b.c.bytes:
-			if a.c.bytes > b.c.bytes {
-				return -1
-			}
-			return 1
-		case a.c.seq < b.c.seq:
-			return -1
-		case a.c.seq > b.c.seq:
-			return 1
-		}
-		return 0
-	})
+	all = sortByBytes(all, all[len(all):cap(all)])
 	if top > 0 && len(all) > top {
 		all = all[:top]
 	}
 	rows := make([]report.Row, len(all))
-	for i, x := range all {
-		rows[i] = report.Row{
-			Src: x.k.lo, Dst: x.k.hi,
-			SrcPort: x.k.loPort, DstPort: x.k.hiPort,
-			Proto: x.k.proto, Bytes: x.c.bytes,
+	for j, x := range all {
+		c := &d.conns[x.conn]
+		rows[j] = report.Row{
+			Src: address(c.key.lo, c.key.fam), Dst: address(c.key.hi, c.key.fam>>2),
+			SrcPort: c.key.loPort, DstPort: c.key.hiPort,
+			Proto: c.key.proto, Bytes: c.bytes,
 		}
 	}
 	return rows
+}
+
+// byBytes is the sort key of a conn in a report.
+type byBytes struct {
+	bytes, seq uint64
+	conn       int32
+}
+
+// sortByBytes sorts xs by bytes, descending, then seq, ascending, using
+// tmp (as long as xs) as scratch, and returns the sorted slice (xs or
+// tmp). It is an LSD radix sort on the 16 bytes of (^bytes, seq) that
+// skips the bytes equal in every key: a few passes over the slice instead
+// of a comparison sort's n log n calls. seq is unique, so the order is
+// total.
+func sortByBytes(xs, tmp []byBytes) []byBytes {
+	if len(xs) < 2 {
+		return xs
+	}
+	digit := func(x *byBytes, d int) byte {
+		if d < 8 {
+			return byte(x.seq >> (8 * d))
+		}
+		return byte(^x.bytes >> (8 * (d - 8)))
+	}
+	var counts [16][256]int
+	for i := range xs {
+		x := &xs[i]
+		for d := range 8 {
+			counts[d][byte(x.seq>>(8*d))]++
+			counts[8+d][byte(^x.bytes>>(8*d))]++
+		}
+	}
+	for d := range counts {
+		c := &counts[d]
+		if c[digit(&xs[0], d)] == len(xs) {
+			continue // the same in every key
+		}
+		pos := 0
+		for b, n := range c {
+			c[b] = pos
+			pos += n
+		}
+		for i := range xs {
+			k := digit(&xs[i], d)
+			tmp[c[k]] = xs[i]
+			c[k]++
+		}
+		xs, tmp = tmp, xs
+	}
+	return xs
+}
+
+// connIndex finds the conns of a detail table by key: open addressing,
+// linear probing, at most half full, and deletion by backward shift, so
+// that the churn of a table at its cap leaves no tombstones. An entry is
+// the conn's arena index and the top 32 bits of its key's hash, which give
+// its home slot and spare most probes a look at the conn. The hash is
+// seeded at random per table, so keys chosen to collide cannot be found
+// offline.
+type connIndex struct {
+	entries []connEntry // a power of two, at most 2^32; conn 0 means empty
+	n       int
+	shift   uint // 32 - log2(len(entries))
+	seed    [6]uint64
+}
+
+type connEntry struct {
+	tag  uint32 // hash >> 32
+	conn int32
+}
+
+const connIndexMin = 64
+
+func (x *connIndex) init() {
+	for i := range x.seed {
+		x.seed[i] = rand.Uint64()
+	}
+	x.resize(connIndexMin)
+}
+
+// mix folds the 128-bit product of a and b.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hash hashes k. IPv4 keys, nearly all of them, take one multiplication.
+func (x *connIndex) hash(k *connKey) uint64 {
+	w := uint64(k.loPort)<<32 | uint64(k.hiPort)<<16 | uint64(k.proto)<<8 | uint64(k.fam)
+	if k.fam == famV4|famV4<<2 {
+		v := uint64(binary.BigEndian.Uint32(k.lo[12:]))<<32 | uint64(binary.BigEndian.Uint32(k.hi[12:]))
+		return mix(v^x.seed[0], w^x.seed[1])
+	}
+	return mix(
+		mix(binary.LittleEndian.Uint64(k.lo[:8])^x.seed[0], binary.LittleEndian.Uint64(k.lo[8:])^x.seed[1])^w^x.seed[4],
+		mix(binary.LittleEndian.Uint64(k.hi[:8])^x.seed[2], binary.LittleEndian.Uint64(k.hi[8:])^x.seed[3])^x.seed[5])
+}
+
+func (x *connIndex) home(tag uint32) uint32 { return uint32(uint64(tag) >> x.shift) }
+
+// get returns the arena index of the conn of k, whose hash is h, or 0.
+func (x *connIndex) get(h uint64, k *connKey, conns []conn) int32 {
+	tag := uint32(h >> 32)
+	mask := uint32(len(x.entries) - 1)
+	for i := x.home(tag); ; i = (i + 1) & mask {
+		e := x.entries[i]
+		if e.conn == 0 || e.tag == tag && conns[e.conn].key == *k {
+			return e.conn
+		}
+	}
+}
+
+// put adds conn i, whose key hashes to h and must not be there.
+func (x *connIndex) put(h uint64, i int32) {
+	if 2*(x.n+1) > len(x.entries) {
+		x.resize(2 * len(x.entries))
+	}
+	x.n++
+	x.insert(connEntry{uint32(h >> 32), i})
+}
+
+func (x *connIndex) insert(e connEntry) {
+	mask := uint32(len(x.entries) - 1)
+	i := x.home(e.tag)
+	for x.entries[i].conn != 0 {
+		i = (i + 1) & mask
+	}
+	x.entries[i] = e
+}
+
+// del deletes conn c, whose key hashes to h, shifting back the entries of
+// its probe run that would no longer be found.
+func (x *connIndex) del(h uint64, c int32) {
+	mask := uint32(len(x.entries) - 1)
+	i := x.home(uint32(h >> 32))
+	for x.entries[i].conn != c {
+		if x.entries[i].conn == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	x.n--
+	for j := (i + 1) & mask; x.entries[j].conn != 0; j = (j + 1) & mask {
+		// The entry at j stays unless its home is cyclically outside
+		// (i, j]: then the hole at i would hide it.
+		h := x.home(x.entries[j].tag)
+		if i <= j && i < h && h <= j || i > j && (i < h || h <= j) {
+			continue
+		}
+		x.entries[i] = x.entries[j]
+		i = j
+	}
+	x.entries[i] = connEntry{}
+}
+
+func (x *connIndex) resize(size int) {
+	old := x.entries
+	x.entries = make([]connEntry, size)
+	x.shift = uint(32 - bits.TrailingZeros(uint(size)))
+	for _, e := range old {
+		if e.conn != 0 {
+			x.insert(e)
+		}
+	}
 }
