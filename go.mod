@@ -4,7 +4,6 @@ go 1.24
 
 require (
 	github.com/google/gopacket v1.1.19
-	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/spf13/pflag v1.1.0
 	gopkg.in/ini.v1 v1.67.3
 )
