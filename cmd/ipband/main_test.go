@@ -128,6 +128,9 @@ var goldenCases = []struct {
 	// Local ranges in the three classic forms.
 	{"dynamic-localrange", []string{"-C", "--read", td + "/dynamic.pcap", "-d", "2", "-b", "15", "-r", "180", "-L", "10.0.2.0-10.0.9.255:192.168.:172.16.0.0/12", "-o", "-"}},
 	{"dynamic-all", []string{"-C", "--read", td + "/dynamic.pcap", "-d", "2", "-b", "15", "-r", "180", "-t", "5", "-o", "-"}},
+	// Tiny table limits: evicted subnets and connections in the -d 2
+	// counters, hidden connections noted in the report.
+	{"limits", []string{"-C", "--read", td + "/classic.pcap", "-d", "2", "-b", "22", "--max-subnets", "6", "--max-conns", "4", "-o", "-"}},
 	// IPv6 subnets with their own mask, preloaded by CIDR.
 	{"ipv6", []string{"-c", td + "/ipv6.conf", "--read", td + "/ipv6.pcap", "-d", "2", "-o", "-"}},
 	// Dynamic IPv6 /48s and IPv4 /24s limited by a mixed, comma-separated -L.
