@@ -130,26 +130,31 @@ func positional(args []string, cfg *conf.Config) error {
 // until the file ends or a signal arrives.
 func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf report.Logf) int {
 	stdout := env.stdout
-	src, err := openSource(c.read.s, cfg)
-	if err != nil {
-		logf("%v", err)
-		return exitUsage
-	}
-	defer src.Close()
-	if err := watchdog.CheckLenAdj(cfg.LenAdj, src.LinkType()); err != nil {
-		var lerr *watchdog.LenAdjError
-		if errors.As(err, &lerr) {
-			logf("flag -J/--lenadj or lenadj: %v", err)
-		} else if c.read.s != "" {
-			logf("%s: %v", c.read.s, err)
-		} else {
-			logf("interface %s: %v", cfg.Interface, err)
-		}
-		return exitUsage
-	}
+	// Outputs first: a bad footer or mail command stops ipband before the
+	// capture opens.
 	out, err := newOutput(cfg, env, logf)
 	if err != nil {
 		logf("%v", err)
+		return exitUsage
+	}
+	src, err := openSource(c.read.s, cfg)
+	if err == nil {
+		defer src.Close()
+		err = watchdog.CheckLenAdj(cfg.LenAdj, src.LinkType())
+	}
+	if err != nil {
+		var lerr *watchdog.LenAdjError
+		switch {
+		case errors.As(err, &lerr):
+			logf("flag -J/--lenadj or lenadj: %v", err)
+		case src == nil:
+			logf("%v", err)
+		case c.read.s != "":
+			logf("%s: %v", c.read.s, err)
+		default:
+			logf("interface %s: %v", cfg.Interface, err)
+		}
+		out.Close(0) //nolint:errcheck // nothing was delivered yet
 		return exitUsage
 	}
 	namesFile := env.networks
