@@ -73,7 +73,7 @@ func TestLinksDecode(t *testing.T) {
 }
 
 // checkLinkHeader checks the fields of each link header that gopacket does
-// not decode or that the brief fixes.
+// not decode or that the generator sets by design (VLAN ids, SLL fields).
 func checkLinkHeader(t *testing.T, link synth.Link, f []byte, v6 bool) {
 	t.Helper()
 	etype := uint16(0x0800)
