@@ -12,8 +12,9 @@ import (
 
 // Slot is one tracked subnet: its prefix, threshold and name, and the
 // caller's per-subnet state S. A Slot stays at the same address for as long
-// as it is tracked, so callers may keep pointers to it until they Remove it
-// or it is evicted; after that the table reuses it for another subnet.
+// as it is tracked, so callers may keep pointers to it until RemoveIf
+// drops it or it is evicted; after that the table reuses it for another
+// subnet.
 type Slot[S any] struct {
 	prev, next *Slot[S] // dynamic slots: links of the recency list
 
@@ -378,34 +379,10 @@ func (t *Table[S]) Slots(dst []*Slot[S]) []*Slot[S] {
 	return dst
 }
 
-// Remove stops tracking a dynamic subnet. Preloaded subnets are never
-// removed. The slot is reused for a later subnet.
-func (t *Table[S]) Remove(s *Slot[S]) {
-	if s.Preloaded || !t.dynamic {
-		return
-	}
-	p := s.Prefix
-	var x *Slot[S]
-	if p.Addr().Is4() {
-		b := p.Addr().As4()
-		x = t.dyn4.get(binary.BigEndian.Uint32(b[:]))
-	} else {
-		x = t.dyn6[p]
-	}
-	if x != nil && x.Prefix == p {
-		t.unlink(x)
-		t.unindex(p)
-		t.release(x)
-	}
-	if x, ok := t.pinned[p]; ok {
-		delete(t.pinned, p)
-		t.release(x)
-	}
-}
-
 // RemoveIf stops tracking every dynamic subnet for which drop returns
-// true, as Remove would one by one, in one pass over the table; the order
-// of the others is kept. Preloaded subnets are never removed.
+// true, in one pass over the table; the order of the others is kept and
+// the removed slots are reused for later subnets. Preloaded subnets are
+// never removed.
 func (t *Table[S]) RemoveIf(drop func(*Slot[S]) bool) {
 	if !t.dynamic {
 		return

@@ -125,9 +125,6 @@ func (e *Engine) Start(t int64) {
 	e.t0, e.start, e.end = t, t, t+e.avg
 }
 
-// Started reports whether period 0 has been opened.
-func (e *Engine) Started() bool { return e.started }
-
 // Packet counts one decoded frame. Its time first closes every period that
 // ended at or before it; a packet older than the open period counts in the
 // open period. Packet allocates only while the subnet table or a detail
