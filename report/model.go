@@ -33,6 +33,16 @@ type Report struct {
 	// Hidden counts the connections that the detail table's size limit kept
 	// out of Rows (evicted while the subnet was logging), and their bytes.
 	Hidden Hidden
+	// Start is when the episode began: the end of the period in which the
+	// subnet crossed its threshold and detail logging started.
+	Start time.Time
+	// EvictedSubnets is the number of dynamic subnets evicted from the
+	// bounded subnet table during the episode (their bytes were lost for
+	// their period).
+	EvictedSubnets uint64
+	// Dropped is the number of frames the kernel or the interface dropped
+	// during the episode.
+	Dropped uint64
 }
 
 // Accumulated is the time a preloaded subnet has spent over its threshold

@@ -55,6 +55,7 @@ type state struct {
 	bytes    uint64  // bytes this period
 	logging  bool    // in detail logging
 	since    int64   // when logging started or the last report was made
+	episode  int64   // when logging started
 	exceeded int64   // exceeded time reported in this episode, ns
 	accum    int64   // exceeded time reported since start, ns
 	detail   *detail // connections while logging, else nil
@@ -330,7 +331,7 @@ func (e *Engine) closePeriod() {
 		over := kbps >= s.Threshold
 		switch {
 		case over && !st.logging:
-			st.logging, st.since = true, e.end
+			st.logging, st.since, st.episode = true, e.end, e.end
 			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns)
 			e.logging++
 		case over && e.end-st.since >= e.rep:
@@ -375,6 +376,7 @@ func (e *Engine) report(s *slot) report.Report {
 		Top:       e.cfg.Top,
 		Rows:      st.detail.rows(e.cfg.Top),
 		Hidden:    st.detail.hidden,
+		Start:     toTime(st.episode),
 	}
 	if e.accumulate {
 		r.Accum = &report.Accumulated{

@@ -90,6 +90,10 @@ func TestEpisodeTiming(t *testing.T) {
 		if r.Exceeded != want.exceeded {
 			t.Errorf("report %d exceeded %v, want %v", i, r.Exceeded, want.exceeded)
 		}
+		// Both reports are of one episode, which began at the end of period 0.
+		if got := r.Start.UnixNano(); got != t0+minute {
+			t.Errorf("report %d episode start %v, want end of period 0", i, r.Start.UTC())
+		}
 		if len(r.Rows) != 1 || r.Rows[0].SrcPort != 4000 || r.Rows[0].DstPort != 143 {
 			t.Fatalf("report %d rows %+v", i, r.Rows)
 		}
