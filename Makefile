@@ -15,7 +15,7 @@ FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata install clean
+.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata golden install clean
 
 all: build
 
@@ -75,6 +75,14 @@ fuzz:
 # golden outputs are then checked with `go test ./cmd/ipband -update`.
 testdata: build
 	sh contrib/testdata.sh $(PCAPGEN)
+
+# golden rewrites the golden files of every package whose tests take
+# -update (go test ./... -update would stop in the packages that have no
+# golden files, and so no -update flag). Review the diff before committing.
+golden:
+	@pkgs=$$(grep -rl --include='*_test.go' 'flag.Bool("update"' . | xargs -n1 dirname | sort -u); \
+	echo $(GO) test -count=1 $$pkgs -update; \
+	$(GO) test -count=1 $$pkgs -update
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc

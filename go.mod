@@ -5,7 +5,6 @@ go 1.26.0
 require (
 	github.com/google/gopacket v1.1.19
 	github.com/spf13/pflag v1.1.0
-	gopkg.in/ini.v1 v1.67.3
 )
 
 require (

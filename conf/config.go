@@ -43,6 +43,10 @@ type Config struct {
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
 	Source string
+
+	// origins maps a directive to where its value came from, for Origin:
+	// FILE:LINE or what SetFrom was given. nil until the first is set.
+	origins map[string]string
 }
 
 // SubnetSpec is one `subnet ADDR [bandwidth N]` line as written. Masking is

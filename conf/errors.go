@@ -19,10 +19,13 @@ var (
 	ErrInvalidValue = errors.New("invalid value")
 	// ErrOutOfRange reports a well-formed value outside its allowed range.
 	ErrOutOfRange = errors.New("out of range")
-	// ErrSyntax reports a line the classic syntax does not have: a
-	// [section] header, a ';' comment, or a value starting with a backquote
-	// or three double quotes (which the ini reader would take as quoting).
+	// ErrSyntax reports a line the classic syntax does not have: an ini
+	// [section] header, a ';' comment, or a double-quoted value with no
+	// closing quote or with text after it.
 	ErrSyntax = errors.New("syntax error")
+	// ErrConflict reports values that are each valid but not together,
+	// such as a reporting period shorter than the averaging period.
+	ErrConflict = errors.New("conflicting values")
 	// ErrTooLarge reports a config file over MaxFileSize bytes.
 	ErrTooLarge = errors.New("file too large")
 )

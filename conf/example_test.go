@@ -50,3 +50,33 @@ func ExampleConfig_Set() {
 	// --report: "0": out of range: want 1 to 31536000
 	// 2.5 5m0s
 }
+
+func ExampleConfig_Origin() {
+	const file = `# classic forms
+average = 120
+report=600            # ten minutes
+mtastring "/usr/sbin/sendmail -t -oi"
+`
+	c, err := conf.Parse(strings.NewReader(file), "ipband.conf")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A flag records its name as the origin of the value it sets.
+	if err := c.SetFrom("report", "60", "flag -r/--report"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range []string{"average", "report", "mtastring", "top"} {
+		fmt.Printf("%s from %s\n", d, c.Origin(d))
+	}
+	fmt.Println(c.MTA)
+	fmt.Println(c.Validate())
+	// Output:
+	// average from ipband.conf:2
+	// report from flag -r/--report
+	// mtastring from ipband.conf:4
+	// top from default
+	// /usr/sbin/sendmail -t -oi
+	// conflicting values: report 60 (flag -r/--report) is shorter than average 120 (ipband.conf:2): the reporting period cannot be less than the averaging period
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,6 @@ func TestParseErrors(t *testing.T) {
 		{"subnet extra words", "subnet 10.10.1.0 bandwidth 2 please\n", 1, "subnet", conf.ErrInvalidValue, ""},
 		{"threshold not a number", "bandwidth seven\n", 1, "bandwidth", conf.ErrInvalidValue, ""},
 		{"threshold zero", "bandwidth 0\n", 1, "bandwidth", conf.ErrOutOfRange, ""},
-		{"inline comment on a number", "bandwidth 7  # kB/s\n", 1, "bandwidth", conf.ErrInvalidValue, ""},
 		{"bad local range", "localrange 10.10.:300.1.\n", 1, "localrange", subnet.ErrInvalidAddr, ""},
 		{"bad yes/no", "promisc maybe\n", 1, "promisc", conf.ErrInvalidValue, `test.conf:1: promisc: "maybe": invalid value: want yes or no`},
 		{"key without value", "interface eth0\nsubnet\n", 2, "subnet", conf.ErrMissingValue, `test.conf:2: subnet: missing value`},
@@ -68,11 +68,19 @@ func TestParseErrors(t *testing.T) {
 		{"section header", "debug 1\n[main]\ndebug 2\n", 2, "", conf.ErrSyntax, ""},
 		{"unclosed section", "[main\n", 1, "", conf.ErrSyntax, ""},
 		{"semicolon comment", "; note\n", 1, "", conf.ErrSyntax, ""},
-		{"backquoted value", "htmltitle `a\nb`\n", 1, "htmltitle", conf.ErrSyntax, ""},
 		{"triple quoted value", "filter \"\"\"tcp\n\"\"\"\n", 1, "filter", conf.ErrSyntax, ""},
 		{"quoted key", "\"interface\" eth0\n", 1, "", conf.ErrUnknownDirective, ""},
 		{"auto-increment key", "- eth0\n", 1, "", conf.ErrUnknownDirective, ""},
-		{"ini delimiter", "interface=eth0\n", 1, "", conf.ErrUnknownDirective, ""},
+		{"bad value before a comment", "bandwidth 7kB  # kB/s\n", 1, "bandwidth", conf.ErrInvalidValue, `test.conf:1: bandwidth: "7kB": invalid value: want a number`},
+		{"bad subnet before a comment", "subnet 10.10.300.0 # branch\n", 1, "subnet", subnet.ErrInvalidAddr, `test.conf:1: subnet: "10.10.300.0": invalid address`},
+		{"only a comment after the key", "bandwidth # none\n", 1, "bandwidth", conf.ErrMissingValue, ""},
+		{"only '=' after the key", "\ntop =\n", 2, "top", conf.ErrMissingValue, `test.conf:2: top: missing value`},
+		{"empty quotes", "htmltitle \"\"\n", 1, "htmltitle", conf.ErrMissingValue, ""},
+		{"no directive before '='", "= 5\n", 1, "", conf.ErrSyntax, ""},
+		{"unknown directive with '='", "speed=5\n", 1, "", conf.ErrUnknownDirective, `test.conf:1: unknown directive "speed"`},
+		{"unclosed quote", "mtastring \"/usr/sbin/sendmail -t\n", 1, "mtastring", conf.ErrSyntax, ""},
+		{"text after the closing quote", "htmltitle \"Core\" link\n", 1, "htmltitle", conf.ErrSyntax, ""},
+		{"bad word in quotes", "promisc \"maybe\" # not sure\n", 1, "promisc", conf.ErrInvalidValue, `test.conf:1: promisc: "maybe": invalid value: want yes or no`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,19 +169,82 @@ func TestParseCRLF(t *testing.T) {
 	}
 }
 
-// TestParseHash checks that only whole lines are comments.
-func TestParseHash(t *testing.T) {
-	c := parse(t, "filter tcp # and udp\nhtmltitle Link #2\n#bandwidth 1\n  # top 5\n")
-	if c.Filter != "tcp # and udp" || c.HTMLTitle != "Link #2" || c.Bandwidth != conf.DefaultBandwidth || c.Top != 0 {
-		t.Errorf("got filter %q, title %q, bandwidth %v, top %d", c.Filter, c.HTMLTitle, c.Bandwidth, c.Top)
+// TestParseClassicForms checks the forms the classic parser accepted: '='
+// as a separator, a # after white space starting a comment, double quotes
+// around a value, and every spelling of yes and no.
+func TestParseClassicForms(t *testing.T) {
+	type formCase struct {
+		line string
+		get  func(*conf.Config) any
+		want any
+	}
+	tests := []formCase{
+		{"average 30", average, 30 * time.Second},
+		{"average=30", average, 30 * time.Second},
+		{"average = 30", average, 30 * time.Second},
+		{"average =30", average, 30 * time.Second},
+		{"average= 30", average, 30 * time.Second},
+		{"AVERAGE\t=\t30\r", average, 30 * time.Second},
+		{"bandwidth 22   # 128k line", bandwidth, 22.0},
+		{"bandwidth=22\t# 128k line", bandwidth, 22.0},
+		{"bandwidth 22 #", bandwidth, 22.0},
+		{"subnet 10.10.1.0 bandwidth 22 # halifax", subnets, []conf.SubnetSpec{{Addr: netip.MustParseAddr("10.10.1.0"), Bits: -1, Bandwidth: 22, Line: 1}}},
+		{"subnet = 10.10.0.0/16 # whole branch", subnets, []conf.SubnetSpec{{Addr: netip.MustParseAddr("10.10.0.0"), Bits: 16, Line: 1}}},
+		{`mtastring "/usr/sbin/sendmail -t -oi"`, mta, "/usr/sbin/sendmail -t -oi"},
+		{`mtastring="/usr/sbin/sendmail -t -oi" # the default`, mta, "/usr/sbin/sendmail -t -oi"},
+		{`mtastring "/usr/sbin/sendmail -t -oi"#no space`, mta, "/usr/sbin/sendmail -t -oi"},
+		{`htmltitle "Link #2"`, title, "Link #2"},
+		{"htmltitle Link #2", title, "Link"},
+		{"htmltitle Link#2", title, "Link#2"},
+		{"htmltitle Say \"hi\"", title, `Say "hi"`},
+		{"filter tcp port 80 # web only", filter, "tcp port 80"},
+		{"filter ip[0]=0x45", filter, "ip[0]=0x45"},
+		{"mailto = a@example.com, b@example.com", mailto, []string{"a@example.com", "b@example.com"}},
+	}
+	for _, b := range []struct {
+		word string
+		want bool
+	}{{"yes", true}, {"no", false}, {"true", true}, {"false", false}, {"on", true}, {"off", false}, {"ok", true}, {"OK", true}, {"Yes", true}, {"1", true}, {"0", false}} {
+		tests = append(tests,
+			formCase{"fork " + b.word, fork, b.want},
+			formCase{"promisc=" + b.word + " # classic", promisc, b.want})
+	}
+	for _, tt := range tests {
+		c, err := conf.Parse(strings.NewReader("# classic\n"+tt.line+"\n"), "test.conf")
+		if err != nil {
+			t.Errorf("%q: %v", tt.line, err)
+			continue
+		}
+		got := tt.get(c)
+		if specs, ok := got.([]conf.SubnetSpec); ok {
+			for i := range specs {
+				specs[i].Line-- // after the comment line
+			}
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q: got %#v, want %#v", tt.line, got, tt.want)
+		}
 	}
 }
 
-// TestParseQuotesKept checks that quotes and backslashes are plain text,
-// as in the classic tool: no ini quoting, escaping or continuation.
+var (
+	average   = func(c *conf.Config) any { return c.Average }
+	bandwidth = func(c *conf.Config) any { return c.Bandwidth }
+	subnets   = func(c *conf.Config) any { return c.Subnets }
+	mta       = func(c *conf.Config) any { return c.MTA }
+	title     = func(c *conf.Config) any { return c.HTMLTitle }
+	filter    = func(c *conf.Config) any { return c.Filter }
+	mailto    = func(c *conf.Config) any { return c.MailTo }
+	fork      = func(c *conf.Config) any { return c.Fork }
+	promisc   = func(c *conf.Config) any { return c.Promisc }
+)
+
+// TestParseQuotesKept checks that single quotes, backquotes, backslashes
+// and quotes inside a value are plain text, as in the classic tool: no
+// ini quoting, escaping or continuation.
 func TestParseQuotesKept(t *testing.T) {
-	c := parse(t, "htmltitle \"Main link\"\nfilter 'tcp' \\\nmtastring /bin/mail -s 'x;y'\n")
-	if c.HTMLTitle != `"Main link"` || c.Filter != `'tcp' \` || c.MTA != "/bin/mail -s 'x;y'" {
+	c := parse(t, "htmltitle 'Main link'\nfilter `tcp` \\\nmtastring /bin/mail -s 'x ;y'\n")
+	if c.HTMLTitle != `'Main link'` || c.Filter != "`tcp` \\" || c.MTA != "/bin/mail -s 'x ;y'" {
 		t.Errorf("got title %q, filter %q, mta %q", c.HTMLTitle, c.Filter, c.MTA)
 	}
 }
@@ -250,9 +321,10 @@ func TestValidate(t *testing.T) {
 	if err := conf.Default().Validate(); err != nil {
 		t.Fatalf("Default().Validate() = %v", err)
 	}
-	c := parse(t, "average 300\nreport 60\n")
-	if err := c.Validate(); err != nil {
-		t.Errorf("report < average: Validate() = %v, want nil (allowed)", err)
+	for _, text := range []string{"average 300\nreport 300\n", "average 30\nreport 31\n"} {
+		if err := parse(t, text).Validate(); err != nil {
+			t.Errorf("report >= average: Validate() = %v, want nil", err)
+		}
 	}
 	tests := []struct {
 		name   string
@@ -271,6 +343,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c := conf.Default()
+		c.Report = conf.MaxPeriod // no conflict with any average
 		tt.change(c)
 		err := c.Validate()
 		if !errors.Is(err, conf.ErrOutOfRange) || !strings.HasPrefix(err.Error(), tt.name+":") {
@@ -279,44 +352,130 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestParseReference parses the shipped example file.
+// TestValidateReportShorter checks that a reporting period shorter than
+// the averaging period is refused, naming both values and where each came
+// from.
+func TestValidateReportShorter(t *testing.T) {
+	tests := []struct {
+		text  string
+		flags [][3]string // directive, value, origin
+		want  string
+	}{
+		{"# periods\naverage 300\nreport 60\n", nil,
+			"conflicting values: report 60 (test.conf:3) is shorter than average 300 (test.conf:2): the reporting period cannot be less than the averaging period"},
+		{"average 120\n", [][3]string{{"report", "30", "flag -r/--report"}},
+			"conflicting values: report 30 (flag -r/--report) is shorter than average 120 (test.conf:1): the reporting period cannot be less than the averaging period"},
+		{"", [][3]string{{"report", "59", "flag -r/--report"}},
+			"conflicting values: report 59 (flag -r/--report) is shorter than average 60 (default): the reporting period cannot be less than the averaging period"},
+		{"report 100\n", [][3]string{{"average", "101", "flag -a/--average"}},
+			"conflicting values: report 100 (test.conf:1) is shorter than average 101 (flag -a/--average): the reporting period cannot be less than the averaging period"},
+	}
+	for _, tt := range tests {
+		c := parse(t, tt.text)
+		for _, f := range tt.flags {
+			if err := c.SetFrom(f[0], f[1], f[2]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := c.Validate()
+		if !errors.Is(err, conf.ErrConflict) || err.Error() != tt.want {
+			t.Errorf("%q %v: Validate() = %v\nwant %s", tt.text, tt.flags, err, tt.want)
+		}
+	}
+}
+
+// TestOrigin checks where each value is said to come from: the last file
+// line that set it, a flag, or the default.
+func TestOrigin(t *testing.T) {
+	c := parse(t, "# x\nfilter tcp\nsubnet 10.1.0.0\n\nfilter udp\nsubnet 10.2.0.0\ntop 5\n")
+	if err := c.SetFrom("TOP", "6", "flag -t/--top"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetFrom("debug", "9", "flag -d/--debug"); err == nil {
+		t.Fatal("SetFrom(debug, 9) succeeded")
+	}
+	for d, want := range map[string]string{
+		"filter": "test.conf:5", "Filter": "test.conf:5", "subnet": "test.conf:6",
+		"top": "flag -t/--top", "debug": "default", "report": "default", "nosuch": "default",
+	} {
+		if got := c.Origin(d); got != want {
+			t.Errorf("Origin(%q) = %q, want %q", d, got, want)
+		}
+	}
+	if c.Debug != 0 {
+		t.Errorf("failed SetFrom set debug %d", c.Debug)
+	}
+}
+
+// examplePath is the sample config shipped and installed by make install.
+const examplePath = "../ipband.conf.example"
+
+// TestParseReference parses the shipped example file as installed: every
+// directive is there, commented out, so that it sets nothing and ipband
+// runs in dynamic mode with the defaults.
 func TestParseReference(t *testing.T) {
-	const path = "../ipband.conf.example"
-	c, err := conf.Load(path)
+	c, err := conf.Load(examplePath)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	if c.Source != path || c.Interface != "eth0" || !c.Promisc || c.Fork || c.Filter != "net 10.10.0.0/16" ||
-		c.Bandwidth != 10 || c.Average != time.Minute || c.Report != 5*time.Minute || c.Top != 20 ||
-		c.MaskBits != 24 || c.MaskBits6 != 64 || c.MTA != conf.DefaultMTA || c.HTMLFile != "" || c.MailTo != nil {
-		t.Errorf("unexpected values: %+v", c)
-	}
-	if len(c.LocalRange) != 2 || !c.LocalRange.Contains(netip.MustParseAddr("10.10.123.0")) {
-		t.Errorf("local ranges %v, want 10.10. and 192.168.1.0/24", c.LocalRange)
-	}
-	got := c.Preloaded()
-	if len(got) != 6 {
-		t.Fatalf("Preloaded() = %v, want 6 subnets", got)
-	}
-	p := netip.MustParsePrefix
-	if got[0].Prefix != p("10.10.123.0/24") || got[0].Threshold != 22 ||
-		got[4].Prefix != p("10.10.44.0/24") || got[4].Threshold != 10 ||
-		got[5].Prefix != p("10.20.0.0/16") || got[5].Threshold != 64 {
-		t.Errorf("Preloaded() = %v", got)
+	want := conf.Default()
+	want.Source = examplePath
+	if !reflect.DeepEqual(c, want) || c.Preloaded() != nil {
+		t.Errorf("the example as installed sets %+v, want the defaults and dynamic mode", c)
 	}
 
-	// Every directive is in the file, active or commented out.
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(examplePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range directives {
-		if !strings.Contains(string(data), "\n"+d+" ") && !strings.Contains(string(data), "\n#"+d+" ") {
-			t.Errorf("directive %q is not in %s", d, path)
+	for _, d := range conf.Directives() {
+		if !regexp.MustCompile(`(?m)^#` + d + `[ \t]+\S`).Match(data) {
+			t.Errorf("directive %q is not in %s as a commented-out line", d, examplePath)
 		}
+		if m := regexp.MustCompile(`(?mi)^[ \t]*` + d + `[ \t=].*`).Find(data); m != nil {
+			t.Errorf("%s sets %q: %s", examplePath, d, m)
+		}
+	}
+}
+
+// TestParseReferenceUncommented parses the example file with every
+// directive line uncommented, so that its examples stay valid.
+func TestParseReferenceUncommented(t *testing.T) {
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := regexp.MustCompile(`(?m)^#(`+strings.Join(conf.Directives(), "|")+`)([ \t=])`).ReplaceAllString(string(data), "$1$2")
+	c, err := conf.Parse(strings.NewReader(text), "uncommented.conf")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if c.Interface != "eth0" || !c.Promisc || c.Fork || c.Filter != "net 10.10.0.0/16" || c.OutFile != "ipband.txt" ||
+		c.HTMLFile != "/var/www/html/ipband.html" || c.HTMLTitle != conf.DefaultHTMLTitle ||
+		c.Bandwidth != 7 || c.Average != time.Minute || c.Report != 5*time.Minute || c.Top != 0 ||
+		c.MaskBits != 24 || c.MaskBits6 != 64 || c.MTA != conf.DefaultMTA || c.MailFoot != "/etc/ipband.foot" ||
+		!reflect.DeepEqual(c.MailTo, []string{"netadmin@example.com", "noc@example.com"}) {
+		t.Errorf("unexpected values: %+v", c)
+	}
+	if len(c.LocalRange) != 4 || !c.LocalRange.Contains(netip.MustParseAddr("10.10.123.0")) || !c.LocalRange.Contains(netip.MustParseAddr("2001:db8::1")) {
+		t.Errorf("local ranges %v, want 10.10., 192.168.1.0/24, 2001:db8::/32 and 172.16.0.1-172.16.0.200", c.LocalRange)
+	}
+	got := c.Preloaded()
+	if len(got) != 7 {
+		t.Fatalf("Preloaded() = %v, want 7 subnets", got)
+	}
+	p := netip.MustParsePrefix
+	if got[0].Prefix != p("10.10.123.0/24") || got[0].Threshold != 22 ||
+		got[4].Prefix != p("10.10.44.0/24") || got[4].Threshold != 7 ||
+		got[5].Prefix != p("10.20.0.0/16") || got[5].Threshold != 64 ||
+		got[6].Prefix != p("2001:db8:1::/48") || got[6].Threshold != 100 {
+		t.Errorf("Preloaded() = %v", got)
 	}
 }
 

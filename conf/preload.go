@@ -2,7 +2,6 @@ package conf
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"time"
 )
@@ -66,44 +65,23 @@ func (c *Config) prefix(s SubnetSpec) (netip.Prefix, bool) {
 }
 
 // Validate checks the configuration once the file and the flags have been
-// applied. Set already checks each value, so Validate only catches fields
-// changed directly: every numeric field within the range Set allows
-// (including whole-second periods) and every subnet line with a valid
-// address and prefix length. It deliberately allows a report period
-// shorter than the averaging period (a report then comes at the first
-// period after logging starts, as in the classic tool); lenadj is checked
-// against the link type once the capture is open, not here.
+// applied. Set already checks each value, so Validate first catches fields
+// changed directly, with the ranges Set uses: every numeric field in range
+// (periods in whole seconds), no forbidden characters in text, valid mail
+// addresses, and every subnet line with a valid address and prefix
+// length. Then it checks values that only conflict together: a reporting
+// period shorter than the averaging period is ErrConflict (the classic
+// tool refused it too), naming where each came from (see Origin). lenadj
+// is checked against the link type once the capture is open, not here.
 func (c *Config) Validate() error {
-	checks := []struct {
-		key string
-		ok  bool
-		val any
-	}{
-		{"debug", c.Debug >= 0 && c.Debug <= 3, c.Debug},
-		{"bandwidth", c.Bandwidth > 0 && !math.IsInf(c.Bandwidth, 1), c.Bandwidth},
-		{"average", period(c.Average), c.Average},
-		{"report", period(c.Report), c.Report},
-		{"lenadj", c.LenAdj >= -MaxLenAdj && c.LenAdj <= MaxLenAdj, c.LenAdj},
-		{"top", c.Top >= 0, c.Top},
-		{"maskbits", c.MaskBits >= 1 && c.MaskBits <= 32, c.MaskBits},
-		{"maskbits6", c.MaskBits6 >= 1 && c.MaskBits6 <= 128, c.MaskBits6},
-		{"maxsubnets", c.MaxSubnets >= 1, c.MaxSubnets},
-		{"maxconns", c.MaxConns >= 1, c.MaxConns},
-	}
-	for _, ch := range checks {
-		if !ch.ok {
-			return fmt.Errorf("%s: %v: %w", ch.key, ch.val, ErrOutOfRange)
+	for _, d := range directives {
+		if err := d.field(c).check(); err != nil {
+			return fmt.Errorf("%s: %w", d.name, err)
 		}
 	}
-	for _, s := range c.Subnets {
-		if _, ok := c.prefix(s); !ok || s.Bandwidth < 0 || math.IsInf(s.Bandwidth, 1) || math.IsNaN(s.Bandwidth) {
-			return fmt.Errorf("subnet at line %d: %v/%d bandwidth %v: %w", s.Line, s.Addr, s.Bits, s.Bandwidth, ErrInvalidValue)
-		}
+	if c.Report < c.Average {
+		return fmt.Errorf("%w: report %d (%s) is shorter than average %d (%s): the reporting period cannot be less than the averaging period",
+			ErrConflict, c.Report/time.Second, c.Origin("report"), c.Average/time.Second, c.Origin("average"))
 	}
 	return nil
-}
-
-// period reports whether d is a whole number of seconds, 1s to MaxPeriod.
-func period(d time.Duration) bool {
-	return d >= time.Second && d <= MaxPeriod && d%time.Second == 0
 }

@@ -24,15 +24,69 @@ const (
 	maxMailAddr = 254
 )
 
-// setter applies the value of one directive; line is its line in the
-// config file, or 0 when it comes from a flag.
-type setter func(value string, line int) error
+// field is one directive's value in one Config. set reads a value as
+// written (surrounding white space already removed, never empty) and
+// stores it; line is its line in the config file, or 0 when it comes from
+// a flag. check reports a stored value that set would not have stored,
+// for Validate: the same ranges serve both.
+type field interface {
+	set(v string, line int) error
+	check() error
+}
+
+// directive is one entry of the directive table: its name (lower case)
+// and its field in a Config.
+type directive struct {
+	name  string
+	field func(c *Config) field
+}
+
+// directives is the table of every directive, in the order Validate
+// checks them. Adding a directive is one entry here (and its Config field,
+// its default in Default, a flag in cmd/ipband's options table if it has
+// one, and its line in ipband.conf.example): the kinds below bind a
+// field with its range, which Set, Parse and Validate all use.
+var directives = [...]directive{
+	{"interface", func(c *Config) field { return word(&c.Interface) }},
+	{"promisc", func(c *Config) field { return yesNo(&c.Promisc) }},
+	{"debug", func(c *Config) field { return integer(&c.Debug, 0, 3) }},
+	{"fork", func(c *Config) field { return yesNo(&c.Fork) }},
+	{"filter", func(c *Config) field { return text(&c.Filter) }},
+	{"outfile", func(c *Config) field { return text(&c.OutFile) }},
+	{"htmlfile", func(c *Config) field { return text(&c.HTMLFile) }},
+	{"htmltitle", func(c *Config) field { return text(&c.HTMLTitle) }},
+	{"bandwidth", func(c *Config) field { return threshold(&c.Bandwidth) }},
+	{"average", func(c *Config) field { return seconds(&c.Average) }},
+	{"lenadj", func(c *Config) field { return integer(&c.LenAdj, -MaxLenAdj, MaxLenAdj) }},
+	{"report", func(c *Config) field { return seconds(&c.Report) }},
+	{"top", func(c *Config) field { return integer(&c.Top, 0, math.MaxInt) }},
+	{"accumulate", func(c *Config) field { return yesNo(&c.Accumulate) }},
+	{"mailto", func(c *Config) field { return custom{c.setMailTo, c.checkMailTo} }},
+	{"mailfoot", func(c *Config) field { return text(&c.MailFoot) }},
+	{"mtastring", func(c *Config) field { return text(&c.MTA) }},
+	{"maskbits", func(c *Config) field { return integer(&c.MaskBits, 1, 32) }},
+	{"maskbits6", func(c *Config) field { return integer(&c.MaskBits6, 1, 128) }},
+	{"localrange", func(c *Config) field { return setter(c.addLocalRange) }},
+	{"subnet", func(c *Config) field { return custom{c.addSubnet, c.checkSubnets} }},
+	{"maxsubnets", func(c *Config) field { return integer(&c.MaxSubnets, 1, math.MaxInt) }},
+	{"maxconns", func(c *Config) field { return integer(&c.MaxConns, 1, math.MaxInt) }},
+}
+
+// Directives returns the name of every directive, in lower case.
+func Directives() []string {
+	names := make([]string, len(directives))
+	for i, d := range directives {
+		names[i] = d.name
+	}
+	return names
+}
 
 // Set applies one directive, as a config file line `key value` would:
 // key in any case, value as written after it (surrounding white space is
 // ignored). The value is checked the same way whether it comes from the file
 // or from a command-line flag, and the error names neither: the caller adds
-// the flag or the file and line.
+// the flag or the file and line. Comments and quotes are config file
+// syntax: Set takes the value as it is.
 //
 // subnet and localrange append to what is already set; every other
 // directive replaces its value, mailto its whole list. An empty value is
@@ -45,150 +99,208 @@ func (c *Config) Set(key, value string) error {
 	return apply(f, value, 0)
 }
 
+// SetFrom is Set, and records origin as where the directive's value came
+// from, for Origin: a flag as the user may have typed it ("flag
+// -r/--report") or any other short text ("interface argument"). A failed
+// SetFrom records nothing.
+func (c *Config) SetFrom(key, value, origin string) error {
+	if err := c.Set(key, value); err != nil {
+		return err
+	}
+	c.setOrigin(strings.ToLower(key), origin)
+	return nil
+}
+
+// Origin names where the value of directive (in any case) came from: the
+// origin given to SetFrom, FILE:LINE of the config line that set it last,
+// or "default" when neither set it.
+func (c *Config) Origin(directive string) string {
+	if o, ok := c.origins[strings.ToLower(directive)]; ok {
+		return o
+	}
+	return "default"
+}
+
+// setOrigin records where the value of key came from.
+func (c *Config) setOrigin(key, origin string) {
+	if c.origins == nil {
+		c.origins = make(map[string]string)
+	}
+	c.origins[key] = origin
+}
+
 // apply runs f on value with surrounding white space removed.
-func apply(f setter, value string, line int) error {
+func apply(f field, value string, line int) error {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return ErrMissingValue
 	}
-	return f(value, line)
+	return f.set(value, line)
 }
 
-// isDirective reports whether key (lower case) is a directive.
-func isDirective(key string) bool {
-	var c Config
-	return c.setter(key) != nil
-}
-
-// setter returns the setter of the directive key (lower case) on c, or nil
-// when key is not a directive.
-func (c *Config) setter(key string) setter {
-	switch key {
-	case "interface":
-		return word(&c.Interface)
-	case "promisc":
-		return yesNo(&c.Promisc)
-	case "debug":
-		return integer(&c.Debug, 0, 3)
-	case "fork":
-		return yesNo(&c.Fork)
-	case "filter":
-		return text(&c.Filter)
-	case "outfile":
-		return text(&c.OutFile)
-	case "htmlfile":
-		return text(&c.HTMLFile)
-	case "htmltitle":
-		return text(&c.HTMLTitle)
-	case "bandwidth":
-		return threshold(&c.Bandwidth)
-	case "average":
-		return seconds(&c.Average)
-	case "lenadj":
-		return integer(&c.LenAdj, -MaxLenAdj, MaxLenAdj)
-	case "report":
-		return seconds(&c.Report)
-	case "top":
-		return integer(&c.Top, 0, math.MaxInt)
-	case "accumulate":
-		return yesNo(&c.Accumulate)
-	case "mailto":
-		return c.setMailTo
-	case "mailfoot":
-		return text(&c.MailFoot)
-	case "mtastring":
-		return text(&c.MTA)
-	case "maskbits":
-		return integer(&c.MaskBits, 1, 32)
-	case "maskbits6":
-		return integer(&c.MaskBits6, 1, 128)
-	case "localrange":
-		return c.addLocalRange
-	case "subnet":
-		return c.addSubnet
-	case "maxsubnets":
-		return integer(&c.MaxSubnets, 1, math.MaxInt)
-	case "maxconns":
-		return integer(&c.MaxConns, 1, math.MaxInt)
+// lookup returns the table entry of key (lower case), or nil.
+func lookup(key string) *directive {
+	for i := range directives {
+		if directives[i].name == key {
+			return &directives[i]
+		}
 	}
 	return nil
 }
 
-// word sets *p to a value without white space or control characters.
-func word(p *string) setter {
-	return func(v string, _ int) error {
-		if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-			return fmt.Errorf("%q: %w: want one word", v, ErrInvalidValue)
-		}
-		*p = v
-		return nil
+// isDirective reports whether key (lower case) is a directive.
+func isDirective(key string) bool { return lookup(key) != nil }
+
+// setter returns the field of the directive key (lower case) on c, or nil
+// when key is not a directive.
+func (c *Config) setter(key string) field {
+	if d := lookup(key); d != nil {
+		return d.field(c)
 	}
+	return nil
 }
 
-// text sets *p to the rest of the line: any text without control
-// characters other than tab.
-func text(p *string) setter {
-	return func(v string, _ int) error {
-		if strings.ContainsFunc(v, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) {
-			return fmt.Errorf("%q: %w: control characters not allowed", v, ErrInvalidValue)
-		}
-		*p = v
-		return nil
-	}
+// setter is a field from a function that sets it, for directives whose
+// every stored value is valid.
+type setter func(v string, line int) error
+
+func (f setter) set(v string, line int) error { return f(v, line) }
+func (setter) check() error                   { return nil }
+
+// custom is a field from a function that sets it and one that checks it.
+type custom struct {
+	setf   func(v string, line int) error
+	checkf func() error
 }
 
-// yesNo sets *p from yes/no, on/off, true/false or 1/0, in any case.
-func yesNo(p *bool) setter {
-	return func(v string, _ int) error {
-		switch strings.ToLower(v) {
-		case "yes", "on", "true", "1":
-			*p = true
-		case "no", "off", "false", "0":
-			*p = false
-		default:
-			return fmt.Errorf("%q: %w: want yes or no", v, ErrInvalidValue)
-		}
-		return nil
-	}
+func (f custom) set(v string, line int) error { return f.setf(v, line) }
+func (f custom) check() error                 { return f.checkf() }
+
+// stringField is a string directive: word or text.
+type stringField struct {
+	p   *string
+	bad func(r rune) bool // a rune the value may not hold
+	why string
 }
 
-// integer sets *p to a decimal integer in lo..hi.
-func integer(p *int, lo, hi int) setter {
-	return func(v string, _ int) error {
-		n, err := parseInt(v, lo, hi)
-		if err != nil {
-			return err
-		}
-		*p = n
-		return nil
-	}
+// word is a value without white space or control characters.
+func word(p *string) field {
+	return stringField{p, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }, "want one word"}
 }
 
-// seconds sets *p to a whole number of seconds, 1 to MaxPeriod.
-func seconds(p *time.Duration) setter {
-	return func(v string, _ int) error {
-		n, err := parseInt(v, 1, int(MaxPeriod/time.Second))
-		if err != nil {
-			return err
-		}
-		*p = time.Duration(n) * time.Second
-		return nil
-	}
+// text is the rest of the line: any text without control characters
+// other than tab.
+func text(p *string) field {
+	return stringField{p, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }, "control characters not allowed"}
 }
 
-// threshold sets *p to a finite number of kBytes/s above 0.
-func threshold(p *float64) setter {
-	return func(v string, _ int) error {
-		f, err := parseFloat(v)
-		if err != nil {
-			return err
-		}
-		if f <= 0 {
-			return fmt.Errorf("%q: %w: want more than 0", v, ErrOutOfRange)
-		}
-		*p = f
-		return nil
+func (f stringField) set(v string, _ int) error {
+	if err := f.valid(v); err != nil {
+		return err
 	}
+	*f.p = v
+	return nil
+}
+
+func (f stringField) check() error { return f.valid(*f.p) }
+
+func (f stringField) valid(v string) error {
+	if strings.ContainsFunc(v, f.bad) {
+		return fmt.Errorf("%q: %w: %s", v, ErrInvalidValue, f.why)
+	}
+	return nil
+}
+
+// boolField is a yes/no directive.
+type boolField struct{ p *bool }
+
+// yesNo reads yes/no, on/off, true/false, ok or 1/0, in any case.
+func yesNo(p *bool) field { return boolField{p} }
+
+func (f boolField) set(v string, _ int) error {
+	switch strings.ToLower(v) {
+	case "yes", "on", "true", "ok", "1":
+		*f.p = true
+	case "no", "off", "false", "0":
+		*f.p = false
+	default:
+		return fmt.Errorf("%q: %w: want yes or no", v, ErrInvalidValue)
+	}
+	return nil
+}
+
+func (boolField) check() error { return nil }
+
+// intField is a decimal integer in lo..hi.
+type intField struct {
+	p      *int
+	lo, hi int
+}
+
+// integer reads a decimal integer in lo..hi.
+func integer(p *int, lo, hi int) field { return intField{p, lo, hi} }
+
+func (f intField) set(v string, _ int) error {
+	n, err := parseInt(v, f.lo, f.hi)
+	if err != nil {
+		return err
+	}
+	*f.p = n
+	return nil
+}
+
+func (f intField) check() error {
+	if *f.p < f.lo || *f.p > f.hi {
+		return fmt.Errorf("%d: %w: %s", *f.p, ErrOutOfRange, rangeText(f.lo, f.hi))
+	}
+	return nil
+}
+
+// secondsField is a period: a whole number of seconds, 1 to MaxPeriod.
+type secondsField struct{ p *time.Duration }
+
+// seconds reads a whole number of seconds, 1 to MaxPeriod.
+func seconds(p *time.Duration) field { return secondsField{p} }
+
+func (f secondsField) set(v string, _ int) error {
+	n, err := parseInt(v, 1, int(MaxPeriod/time.Second))
+	if err != nil {
+		return err
+	}
+	*f.p = time.Duration(n) * time.Second
+	return nil
+}
+
+func (f secondsField) check() error {
+	if d := *f.p; d < time.Second || d > MaxPeriod || d%time.Second != 0 {
+		return fmt.Errorf("%v: %w: %s whole seconds", d, ErrOutOfRange, rangeText(1, int(MaxPeriod/time.Second)))
+	}
+	return nil
+}
+
+// thresholdField is a finite number of kBytes/s above 0.
+type thresholdField struct{ p *float64 }
+
+// threshold reads a finite number of kBytes/s above 0.
+func threshold(p *float64) field { return thresholdField{p} }
+
+func (f thresholdField) set(v string, _ int) error {
+	x, err := parseFloat(v)
+	if err != nil {
+		return err
+	}
+	if x <= 0 {
+		return fmt.Errorf("%q: %w: want more than 0", v, ErrOutOfRange)
+	}
+	*f.p = x
+	return nil
+}
+
+func (f thresholdField) check() error {
+	if x := *f.p; !(x > 0) || math.IsInf(x, 1) {
+		return fmt.Errorf("%v: %w: want a finite number more than 0", x, ErrOutOfRange)
+	}
+	return nil
 }
 
 // parseInt parses a decimal integer in lo..hi.
@@ -253,6 +365,17 @@ func (c *Config) addSubnet(v string, line int) error {
 	return nil
 }
 
+// checkSubnets checks every subnet line: a valid address and prefix
+// length, and a threshold of 0 (the default) or more.
+func (c *Config) checkSubnets() error {
+	for _, s := range c.Subnets {
+		if _, ok := c.prefix(s); !ok || !(s.Bandwidth >= 0) || math.IsInf(s.Bandwidth, 1) {
+			return fmt.Errorf("line %d: %v/%d bandwidth %v: %w", s.Line, s.Addr, s.Bits, s.Bandwidth, ErrInvalidValue)
+		}
+	}
+	return nil
+}
+
 // addLocalRange appends a list of local ranges.
 func (c *Config) addLocalRange(v string, _ int) error {
 	rs, err := subnet.ParseRanges(v)
@@ -274,6 +397,16 @@ func (c *Config) setMailTo(v string, _ int) error {
 		list = append(list, a)
 	}
 	c.MailTo = list
+	return nil
+}
+
+// checkMailTo checks every address of MailTo.
+func (c *Config) checkMailTo() error {
+	for _, a := range c.MailTo {
+		if err := checkMailAddr(a); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

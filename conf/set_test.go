@@ -77,6 +77,9 @@ func setCases() []setCase {
 		{"fork", "TRUE", fork, true, nil},
 		{"fork", "1", fork, true, nil},
 		{"fork", "2", fork, nil, conf.ErrInvalidValue},
+		{"fork", "ok", fork, true, nil},
+		{"fork", "OK", fork, true, nil},
+		{"fork", "okay", fork, nil, conf.ErrInvalidValue},
 
 		{"filter", "tcp port 80 and not host 10.0.0.1", filter, "tcp port 80 and not host 10.0.0.1", nil},
 		{"filter", "udp # not a comment", filter, "udp # not a comment", nil},
@@ -218,6 +221,10 @@ func TestSet(t *testing.T) {
 			if got := tt.get(c); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Set(%q, %q): got %#v, want %#v", tt.key, tt.value, got, tt.want)
 			}
+			// Validate checks with the same table: what Set stored passes.
+			if err := c.Validate(); err != nil && !errors.Is(err, conf.ErrConflict) {
+				t.Errorf("Set(%q, %q) stored a value Validate refuses: %v", tt.key, tt.value, err)
+			}
 		})
 	}
 }
@@ -233,9 +240,23 @@ func TestSetCoversEveryDirective(t *testing.T) {
 			bad[tt.key] = true
 		}
 	}
-	for _, d := range directives {
+	for _, d := range conf.Directives() {
 		if !good[d] || !bad[d] {
 			t.Errorf("directive %q: good value tested %v, bad value tested %v", d, good[d], bad[d])
+		}
+	}
+}
+
+// TestDirectives checks that every directive of SPEC §2 and ipband's own
+// is in the table, once.
+func TestDirectives(t *testing.T) {
+	have := map[string]int{}
+	for _, d := range conf.Directives() {
+		have[d]++
+	}
+	for _, d := range directives {
+		if have[d] != 1 {
+			t.Errorf("directive %q is in the table %d times", d, have[d])
 		}
 	}
 }

@@ -1,21 +1,18 @@
 package watchdog_test
 
 import (
-	"bytes"
-	"flag"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/gopacket/layers"
 
 	"ipband/watchdog"
 )
-
-var updateDecodeSeeds = flag.Bool("update-decode-seeds", false, "rewrite the FuzzDecode seed corpus files")
 
 // decSeed is one FuzzDecode input: sel picks the link type from
 // decLinkTypes.
@@ -77,53 +74,29 @@ func decSeedFile(s decSeed) []byte {
 	return fmt.Appendf(nil, "go test fuzz v1\nbyte(%q)\n[]byte(%q)\n", s.sel, s.frame)
 }
 
-// TestDecodeSeedFiles checks that the seed corpus files, in the package's
-// testdata (run by go test) and in the repository's testdata/fuzz/decode,
-// are the seeds of FuzzDecode; -update-decode-seeds rewrites them.
-func TestDecodeSeedFiles(t *testing.T) {
-	seeds := decSeeds(t)
-	for _, dir := range []string{
-		filepath.Join("testdata", "fuzz", "FuzzDecode"),
-		filepath.Join("..", "testdata", "fuzz", "decode"),
-	} {
-		want := map[string]bool{}
-		for _, s := range seeds {
-			name := "seed-" + s.name
-			want[name] = true
-			path := filepath.Join(dir, name)
-			content := decSeedFile(s)
-			if *updateDecodeSeeds {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, content, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Errorf("%v (run go test -run TestDecodeSeedFiles -update-decode-seeds)", err)
-				continue
-			}
-			if !bytes.Equal(got, content) {
-				t.Errorf("%s differs from the seed (run go test -run TestDecodeSeedFiles -update-decode-seeds)", path)
-			}
-		}
-		entries, err := os.ReadDir(dir)
+// TestDecodeSeedsOnce checks that the seeds of FuzzDecode are written once,
+// in decSeeds: no corpus file repeats one (testdata/fuzz/FuzzDecode holds
+// only inputs the fuzzer found), and no other copy of the corpus exists.
+func TestDecodeSeedsOnce(t *testing.T) {
+	seeds := map[string]string{}
+	for _, s := range decSeeds(t) {
+		seeds[string(decSeedFile(s))] = s.name
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "seed-") && !want[e.Name()] {
-				if *updateDecodeSeeds {
-					if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				t.Errorf("%s is no longer a seed", filepath.Join(dir, e.Name()))
-			}
+		if name, ok := seeds[string(b)]; ok {
+			t.Errorf("%s repeats the seed %q of decSeeds", filepath.Join(dir, e.Name()), name)
 		}
+	}
+	if _, err := os.Stat(filepath.Join("..", "testdata", "fuzz")); err == nil {
+		t.Errorf("../testdata/fuzz exists: a second copy of fuzz inputs")
 	}
 }

@@ -109,7 +109,8 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 }
 
 // applyFlags sets the directives of the flags given on the command line,
-// in the order of the options table, over cfg.
+// in the order of the options table, over cfg, recording each flag as the
+// origin of its directive (cfg.Origin).
 func applyFlags(fs *pflag.FlagSet, cfg *conf.Config) error {
 	for _, o := range options {
 		f := fs.Lookup(o.long)
@@ -126,7 +127,7 @@ func applyFlags(fs *pflag.FlagSet, cfg *conf.Config) error {
 		if o.directive == "localrange" {
 			cfg.LocalRange = nil // -L replaces the file's ranges
 		}
-		if err := cfg.Set(o.directive, v); err != nil {
+		if err := cfg.SetFrom(o.directive, v, flagName(o)); err != nil {
 			return fmt.Errorf("%s: %w", flagName(o), err)
 		}
 	}

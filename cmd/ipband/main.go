@@ -87,12 +87,16 @@ func run(ctx context.Context, args []string, env environment) int {
 		err = positional(fs.Args(), cfg)
 	}
 	if err == nil {
+		err = checkRead(fs, c.read.s)
+	}
+	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
 		logf("%v", err)
 		return exitUsage
 	}
+	warnAccumulate(cfg, logf)
 	if cfg.Fork && c.read.s == "" && os.Getenv(daemonEnv) == "" {
 		return daemonize(logf)
 	}
@@ -118,7 +122,7 @@ func positional(args []string, cfg *conf.Config) error {
 	case 0:
 		return nil
 	case 1:
-		if err := cfg.Set("interface", args[0]); err != nil {
+		if err := cfg.SetFrom("interface", args[0], "interface argument"); err != nil {
 			return fmt.Errorf("interface %q: %w", args[0], err)
 		}
 		return nil
@@ -144,6 +148,11 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 	}
 	if err != nil {
 		var lerr *watchdog.LenAdjError
+		if src == nil && c.read.s == "" {
+			if ferr := liveFilterError(cfg); ferr != nil {
+				err = ferr // the interface opens without the filter
+			}
+		}
 		switch {
 		case errors.As(err, &lerr):
 			logf("flag -J/--lenadj or lenadj: %v", err)
@@ -157,12 +166,22 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		out.Close(0) //nolint:errcheck // nothing was delivered yet
 		return exitUsage
 	}
+	if err := checkFilter(cfg, src); err != nil {
+		logf("%v", err)
+		out.Close(0) //nolint:errcheck // nothing was delivered yet
+		return exitUsage
+	}
 	namesFile := env.networks
 	if c.networks.s != "" {
 		namesFile = c.networks.s
 	}
-	networks, err := subnet.LoadNetworks(namesFile)
-	if err != nil {
+	networks, err := loadNetworks(namesFile, c.networks.s != "")
+	switch {
+	case err != nil && c.networks.s != "":
+		logf("%v", err)
+		out.Close(0) //nolint:errcheck // nothing was delivered yet
+		return exitUsage
+	case err != nil:
 		logf("%v (network names not shown)", err)
 	}
 	engine, err := watchdog.New(engineConfig(cfg, networks), out)
