@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,16 @@ func (c *Config) setter(key string) setter {
 		return integer(&c.MaxSubnets, 1, math.MaxInt)
 	case "maxconns":
 		return integer(&c.MaxConns, 1, math.MaxInt)
+	case "jsonfile":
+		return text(&c.JSONFile)
+	case "statsfile":
+		return text(&c.StatsFile)
+	case "metrics":
+		return listenAddr(&c.Metrics)
+	case "notify":
+		return text(&c.Notify)
+	case "notifytimeout":
+		return seconds(&c.NotifyTimeout)
 	}
 	return nil
 }
@@ -131,6 +142,22 @@ func text(p *string) setter {
 	return func(v string, _ int) error {
 		if strings.ContainsFunc(v, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) {
 			return fmt.Errorf("%q: %w: control characters not allowed", v, ErrInvalidValue)
+		}
+		*p = v
+		return nil
+	}
+}
+
+// listenAddr sets *p to a TCP listen address HOST:PORT (HOST may be empty
+// for every address, or a bracketed IPv6 address; PORT 0 to 65535).
+func listenAddr(p *string) setter {
+	return func(v string, _ int) error {
+		host, port, err := net.SplitHostPort(v)
+		if err != nil || strings.ContainsFunc(host, unicode.IsSpace) {
+			return fmt.Errorf("%q: %w: want HOST:PORT", v, ErrInvalidValue)
+		}
+		if _, err := parseInt(port, 0, 65535); err != nil {
+			return fmt.Errorf("%q: port: %w", v, err)
 		}
 		*p = v
 		return nil
