@@ -242,6 +242,12 @@ func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, er
 		}
 		o.mail = q
 	}
+	extra, err := newMachineOutputs(cfg, names, logf)
+	if err != nil {
+		o.Close(0) //nolint:errcheck // nothing was delivered yet
+		return nil, err
+	}
+	o.extra = extra
 	return o, nil
 }
 

@@ -22,6 +22,7 @@ type output struct {
 	logf  report.Logf
 	path  string // -o, for messages
 	buf   []byte
+	extra []report.Output // --json-file, --stats-file, --metrics-listen, --notify
 }
 
 var _ watchdog.Output = (*output)(nil)
@@ -39,6 +40,9 @@ func (o *output) Period(p *report.Period) {
 	if o.file.Pending() > 0 {
 		o.file.Retry() //nolint:errcheck // logged by the sink
 	}
+	for _, x := range o.extra {
+		x.Period(p) //nolint:errcheck // each output logs its own faults
+	}
 }
 
 // Report appends r to the file and queues it for mail. Failures are logged
@@ -50,6 +54,9 @@ func (o *output) Report(r report.Report) {
 			o.logf("mail %s: %v", report.Subject(r), err)
 		}
 	}
+	for _, x := range o.extra {
+		x.Report(r) //nolint:errcheck // each output logs its own faults
+	}
 }
 
 // Close flushes what is pending, waiting at most d for the mail queue.
@@ -60,11 +67,18 @@ func (o *output) Close(d time.Duration) error {
 			err = fmt.Errorf("%s: %d report(s) could not be written", o.path, o.file.Pending())
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
 	if o.mail != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		defer cancel()
 		if merr := o.mail.Close(ctx); merr != nil && err == nil {
 			err = merr
+		}
+	}
+	for _, x := range o.extra {
+		if c, ok := x.(report.Closer); ok {
+			if cerr := c.Close(ctx); cerr != nil && err == nil {
+				err = cerr
+			}
 		}
 	}
 	return err
