@@ -129,3 +129,111 @@ func TestMachineOutputsBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// notifyRecorder is a notify script that stores its standard input and its
+// IPBAND_ environment, one pair of files per event, in the directory given
+// as its argument.
+const notifyRecorder = `#!/bin/sh
+f="$1/$IPBAND_TIME $IPBAND_EVENT $(echo "$IPBAND_SUBNET" | tr / _)"
+cat > "$f.json"
+env | grep '^IPBAND_' | sort > "$f.env"
+`
+
+// TestNotifyCommand replays the classic capture with a notify script that
+// records each run. The events must be those the same run's stats stream
+// and JSON reports imply: logging_start and logging_end at each change of
+// a subnet's logging mark, a report event carrying each JSON report. The
+// recorded stdin and environment of every run are compared with a golden.
+func TestNotifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	hook, events := filepath.Join(dir, "hook.sh"), filepath.Join(dir, "events")
+	if err := os.WriteFile(hook, []byte(notifyRecorder), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(events, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	jpath, spath := filepath.Join(dir, "reports.json"), filepath.Join(dir, "stats.json")
+	r := ipband(t, "-c", td+"/classic.conf", "--read", td+"/classic.pcap", "-o", "OUT", "--notify", hook+" "+events,
+		"--notify-timeout", "20", "--json-file", jpath, "--stats-file", spath)
+	if r.code != 0 || strings.Contains(r.stderr, "notify") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	jtext, _ := jsonLines(t, jpath)
+	_, stats := jsonLines(t, spath)
+
+	// The events the stats and reports imply, keyed as the script names them.
+	want := map[string]string{} // key -> report JSON line for report events
+	logging := map[string]bool{}
+	for _, s := range stats {
+		shown := map[string]bool{}
+		for _, x := range s["subnets"].([]any) {
+			l := x.(map[string]any)
+			sub, on := l["subnet"].(string), l["logging"].(bool)
+			shown[sub] = true
+			if on != logging[sub] {
+				ev := map[bool]string{true: "logging_start", false: "logging_end"}[on]
+				want[s["end"].(string)+" "+ev+" "+strings.ReplaceAll(sub, "/", "_")] = ""
+			}
+			logging[sub] = on
+		}
+		for sub, on := range logging {
+			if on && !shown[sub] {
+				want[s["end"].(string)+" logging_end "+strings.ReplaceAll(sub, "/", "_")] = ""
+				logging[sub] = false
+			}
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(jtext, "\n"), "\n") {
+		var rep struct{ Time, Subnet string }
+		json.Unmarshal([]byte(line), &rep) //nolint:errcheck // checked by jsonLines
+		want[rep.Time+" report "+strings.ReplaceAll(rep.Subnet, "/", "_")] = line
+	}
+	if len(want) < 5 {
+		t.Fatalf("the replay implies only %d events: %v", len(want), want)
+	}
+
+	files, _ := filepath.Glob(filepath.Join(events, "*.json"))
+	var transcript strings.Builder
+	got := map[string]bool{}
+	for _, f := range files { // Glob sorts: by time, then event and subnet
+		key := strings.TrimSuffix(filepath.Base(f), ".json")
+		stdin, _ := os.ReadFile(f)
+		env, _ := os.ReadFile(strings.TrimSuffix(f, ".json") + ".env")
+		got[key] = true
+		fmt.Fprintf(&transcript, "-- %s --\n%s%s", key, env, stdin)
+		repLine, ok := want[key]
+		if !ok {
+			t.Errorf("unexpected event %s", key)
+			continue
+		}
+		var ev map[string]json.RawMessage
+		if err := json.Unmarshal(stdin, &ev); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if repLine != "" && string(ev["report"]) != repLine {
+			t.Errorf("%s: the event's report differs from the JSON report:\n%s\n%s", key, ev["report"], repLine)
+		}
+		f := strings.Fields(key)
+		if !strings.Contains(string(env), "IPBAND_EVENT="+f[1]+"\n") || !strings.Contains(string(env), "IPBAND_TIME="+f[0]+"\n") ||
+			!strings.Contains(string(env), "IPBAND_SUBNET="+strings.ReplaceAll(f[2], "_", "/")+"\n") ||
+			!strings.Contains(string(env), "IPBAND_RATE_KBPS=") || !strings.Contains(string(env), "IPBAND_THRESHOLD_KBPS=22.00\n") {
+			t.Errorf("%s: environment\n%s", key, env)
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("no run for event %s", k)
+		}
+	}
+	golden(t, "notify-classic-preloaded", transcript.String())
+}
+
+// TestNotifyBadCommand: a notify program that does not exist stops ipband
+// before capture, naming the flag.
+func TestNotifyBadCommand(t *testing.T) {
+	r := ipband(t, "-C", "--read", td+"/classic.pcap", "-o", "OUT", "--notify", "/nonexistent/hook --flag")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--notify") || !strings.Contains(r.stderr, "/nonexistent/hook") || strings.Contains(r.stderr, "packets") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -137,6 +137,7 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		logf("%v", err)
 		return exitUsage
 	}
+	defer out.serveMetrics(ctx)()
 	src, err := openSource(c.read.s, cfg)
 	if err == nil {
 		defer src.Close()
@@ -242,12 +243,12 @@ func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, er
 		}
 		o.mail = q
 	}
-	extra, err := newMachineOutputs(cfg, names, logf)
+	extra, srv, err := newMachineOutputs(cfg, names, logf)
 	if err != nil {
 		o.Close(0) //nolint:errcheck // nothing was delivered yet
 		return nil, err
 	}
-	o.extra = extra
+	o.extra, o.metrics = extra, srv
 	return o, nil
 }
 

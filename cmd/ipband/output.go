@@ -8,6 +8,7 @@ import (
 
 	"ipband/mail"
 	"ipband/report"
+	"ipband/report/metrics"
 	"ipband/watchdog"
 )
 
@@ -22,7 +23,9 @@ type output struct {
 	logf  report.Logf
 	path  string // -o, for messages
 	buf   []byte
-	extra []report.Output // --json-file, --stats-file, --metrics-listen, --notify
+	extra []report.Output // --json-file, --stats-file, --notify, --metrics-listen
+	// metrics is the metrics server until serveMetrics starts it, or nil.
+	metrics *metrics.Server
 }
 
 var _ watchdog.Output = (*output)(nil)
@@ -66,6 +69,9 @@ func (o *output) Close(d time.Duration) error {
 		if o.file.Retry() != nil {
 			err = fmt.Errorf("%s: %d report(s) could not be written", o.path, o.file.Pending())
 		}
+	}
+	if o.metrics != nil {
+		o.metrics.Close() //nolint:errcheck // never served
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()

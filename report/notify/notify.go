@@ -16,7 +16,7 @@
 //	IPBAND_START           start of the episode (RFC 3339)
 //	IPBAND_RATE_KBPS       the subnet's rate in that period, kBytes/s
 //	IPBAND_THRESHOLD_KBPS  its threshold, kBytes/s
-//	IPBAND_BYTES           its bytes in that period
+//	IPBAND_BYTES           its bytes in that period (logging events)
 //	IPBAND_EXCEEDED_SECONDS  time over the threshold (report events)
 //
 // # Limits
@@ -95,6 +95,9 @@ type Options struct {
 	QueueSize int
 	// Logf logs failures and dropped events; nil discards them.
 	Logf report.Logf
+	// Names names the protocols and services of a report event's
+	// connections; nil means report.EmbeddedNames().
+	Names *report.Names
 	// Env is the environment the IPBAND_ variables are added to; nil
 	// means os.Environ().
 	Env []string
@@ -128,6 +131,7 @@ type Notifier struct {
 	timeout time.Duration
 	env     []string
 	logf    report.Logf
+	names   *report.Names
 	workers int
 
 	queue  chan event
@@ -147,16 +151,22 @@ var (
 	_ report.Closer = (*Notifier)(nil)
 )
 
-// New starts the workers of a Notifier. An empty Args is ErrNoCommand.
+// New starts the workers of a Notifier. An empty Args is ErrNoCommand; a
+// program that cannot be found or is not executable is an error too, so
+// that a mistyped command is caught at start.
 func New(opts Options) (*Notifier, error) {
 	if len(opts.Args) == 0 || opts.Args[0] == "" {
 		return nil, ErrNoCommand
+	}
+	if _, err := exec.LookPath(opts.Args[0]); err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
 	}
 	n := &Notifier{
 		args:    opts.Args,
 		timeout: cmpOr(opts.Timeout, DefaultTimeout),
 		env:     opts.Env,
 		logf:    opts.Logf,
+		names:   opts.Names,
 		queue:   make(chan event, cmpOr(opts.QueueSize, DefaultQueueSize)),
 		logging: make(map[netip.Prefix]episode),
 	}
@@ -229,7 +239,7 @@ func (n *Notifier) Period(p *report.Period) error {
 func (n *Notifier) Report(r report.Report) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.emit(reportEvent(r))
+	n.emit(reportEvent(r, n.names))
 	return nil
 }
 
@@ -336,14 +346,14 @@ func lineEvent(name string, p *report.Period, l report.Line, start time.Time) ev
 		Name:          l.Name,
 		KBps:          l.KBps,
 		ThresholdKBps: l.Threshold,
-		Bytes:         l.Bytes,
+		Bytes:         &l.Bytes,
 		PeriodStart:   p.Start.Format(report.TimeLayout),
 	}
 	return newEvent(ev, nil)
 }
 
 // reportEvent is the report event of r.
-func reportEvent(r report.Report) event {
+func reportEvent(r report.Report, names *report.Names) event {
 	ev := jsonEvent{
 		Version:       report.JSONVersion,
 		Event:         Report,
@@ -353,7 +363,7 @@ func reportEvent(r report.Report) event {
 		Name:          r.Name,
 		KBps:          r.KBps,
 		ThresholdKBps: r.Threshold,
-		Report:        report.AppendJSON(nil, r, nil),
+		Report:        report.AppendJSON(nil, r, names),
 	}
 	secs := r.Exceeded.Seconds()
 	ev.ExceededSecs = &secs
@@ -370,7 +380,7 @@ type jsonEvent struct {
 	Name          string          `json:"name"`
 	KBps          float64         `json:"kbps"`
 	ThresholdKBps float64         `json:"threshold_kbps"`
-	Bytes         uint64          `json:"bytes,omitempty"`
+	Bytes         *uint64         `json:"bytes,omitempty"`
 	PeriodStart   string          `json:"period_start,omitempty"`
 	ExceededSecs  *float64        `json:"exceeded_seconds,omitempty"`
 	Report        json.RawMessage `json:"report,omitempty"`
@@ -385,7 +395,9 @@ func newEvent(ev jsonEvent, more []string) event {
 		"IPBAND_START=" + ev.Start,
 		"IPBAND_RATE_KBPS=" + formatFloat(ev.KBps),
 		"IPBAND_THRESHOLD_KBPS=" + formatFloat(ev.ThresholdKBps),
-		"IPBAND_BYTES=" + strconv.FormatUint(ev.Bytes, 10),
+	}
+	if ev.Event != Report {
+		env = append(env, "IPBAND_BYTES="+strconv.FormatUint(*ev.Bytes, 10))
 	}
 	return event{
 		name:  ev.Event,

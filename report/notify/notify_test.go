@@ -163,6 +163,9 @@ func TestEvents(t *testing.T) {
 			env["IPBAND_START"] != w.start || ev["start"] != w.start || ev["subnet"] != env["IPBAND_SUBNET"] || ev["version"] != 1.0 {
 			t.Errorf("%s: env %v\nevent %v", k, env, ev)
 		}
+		if _, ok := env["IPBAND_BYTES"]; ok == (name == notify.Report) {
+			t.Errorf("%s: IPBAND_BYTES %q", k, env["IPBAND_BYTES"])
+		}
 		if env["IPBAND_SUBNET"] == a && env["IPBAND_NAME"] != "halifax" {
 			t.Errorf("%s: name %q", k, env["IPBAND_NAME"])
 		}
@@ -194,11 +197,21 @@ func TestFailureLogged(t *testing.T) {
 	}
 
 	l = logs{}
-	n, _ = notify.New(notify.Options{Args: []string{"/nonexistent/hook"}, Logf: l.logf})
+	gone := script(t, "#!/bin/sh\n")
+	n, err = notify.New(notify.Options{Args: []string{gone}, Logf: l.logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(gone) //nolint:errcheck // checked by the log
 	n.Report(report.Report{Subnet: netip.MustParsePrefix("10.0.0.0/24")})
 	n.Close(context.Background()) //nolint:errcheck // nothing dropped
-	if !strings.Contains(l.String(), "notify report 10.0.0.0/24: command /nonexistent/hook: ") || !strings.Contains(l.String(), "no such file") {
+	if !strings.Contains(l.String(), "notify report 10.0.0.0/24: command "+gone+": ") || !strings.Contains(l.String(), "no such file") {
 		t.Errorf("log %q", l.String())
+	}
+	for _, args := range [][]string{{"/nonexistent/hook"}, {"no-such-hook-in-path"}, {"/etc/passwd"}} {
+		if _, err := notify.New(notify.Options{Args: args}); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("New(%q): %v, want an error naming it", args, err)
+		}
 	}
 	if _, err := notify.New(notify.Options{}); !errors.Is(err, notify.ErrNoCommand) {
 		t.Errorf("New without a command: %v", err)
