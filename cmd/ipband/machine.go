@@ -18,7 +18,9 @@ import (
 // serveMetrics). A file that cannot be opened, an address that cannot be
 // bound or an empty command is an error naming its directive, before
 // capture starts.
-func newMachineOutputs(cfg *conf.Config, names *report.Names, logf report.Logf) (outs []report.Output, srv *metrics.Server, err error) {
+//
+// mailCounts, when not nil, gives the metrics the mail queue's counters.
+func newMachineOutputs(cfg *conf.Config, names *report.Names, logf report.Logf, mailCounts func() metrics.MailCounts) (outs []report.Output, srv *metrics.Server, err error) {
 	defer func() {
 		if err != nil {
 			closeOutputs(outs)
@@ -55,10 +57,7 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, logf report.Logf) 
 		for _, p := range cfg.Preloaded() {
 			preloaded = append(preloaded, p.Prefix)
 		}
-		m := metrics.New(metrics.Options{
-			Preloaded: preloaded,
-			// Mail: the mail queue's counters, once it counts them.
-		})
+		m := metrics.New(metrics.Options{Preloaded: preloaded, Mail: mailCounts})
 		srv, err = metrics.Listen(cfg.Metrics, m.Handler())
 		if err != nil {
 			return outs, nil, fmt.Errorf("metrics (--metrics-listen): %w", err)

@@ -22,6 +22,7 @@ import (
 	"ipband/conf"
 	"ipband/mail"
 	"ipband/report"
+	"ipband/report/metrics"
 	"ipband/subnet"
 	"ipband/watchdog"
 )
@@ -243,7 +244,8 @@ func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, er
 		}
 		o.mail = q
 	}
-	extra, srv, err := newMachineOutputs(cfg, names, logf)
+	var mailCounts func() metrics.MailCounts // the mail queue's counters, once mail.Queue has Counts()
+	extra, srv, err := newMachineOutputs(cfg, names, logf, mailCounts)
 	if err != nil {
 		o.Close(0) //nolint:errcheck // nothing was delivered yet
 		return nil, err

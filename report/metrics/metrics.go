@@ -118,7 +118,8 @@ type Metrics struct {
 	total   report.Stats
 	periods float64
 	lastEnd float64
-	scratch []rankItem
+	scratch []rankItem    // reused by admit
+	fresh   []report.Line // reused by Period: lines without a series
 
 	snap atomic.Pointer[snapshot]
 }
@@ -163,7 +164,7 @@ func (m *Metrics) Period(p *report.Period) error {
 		s.rate, s.logging, s.last = 0, false, 0
 	}
 	m.other.rate = 0
-	var newcomers []report.Line
+	newcomers := m.fresh[:0]
 	for _, l := range p.Lines {
 		s, ok := m.subnets[l.Subnet]
 		if !ok {
@@ -173,6 +174,8 @@ func (m *Metrics) Period(p *report.Period) error {
 		s.update(l)
 	}
 	m.admit(newcomers)
+	clear(newcomers)
+	m.fresh = newcomers[:0]
 	m.total.Add(p.Stats)
 	m.periods += float64(p.Repeat + 1)
 	if !p.End.IsZero() {

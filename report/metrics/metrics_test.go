@@ -144,6 +144,7 @@ func line(subnet string, bytes uint64, thr float64, logging bool) report.Line {
 // TestScrapePreloaded serves the metrics of preloaded subnets over HTTP
 // and checks every value a scrape shows, before and after periods.
 func TestScrapePreloaded(t *testing.T) {
+	checkLeaks(t)
 	mail := metrics.MailCounts{Waiting: 2, Sent: 5, Failed: 1, Dropped: 0}
 	var mu sync.Mutex
 	m := metrics.New(metrics.Options{
@@ -217,6 +218,7 @@ func TestScrapePreloaded(t *testing.T) {
 // TestScrapeNoMail: without a mail counter function there are no mail
 // series.
 func TestScrapeNoMail(t *testing.T) {
+	checkLeaks(t)
 	f := scrape(t, serve(t, metrics.New(metrics.Options{})))
 	for name := range f {
 		if strings.HasPrefix(name, "ipband_mail") || strings.HasPrefix(name, "ipband_subnet") {
@@ -314,5 +316,19 @@ func TestListenBusy(t *testing.T) {
 	_, err = metrics.Listen(srv.Addr().String(), http.NotFoundHandler())
 	if err == nil || !strings.Contains(err.Error(), srv.Addr().String()) {
 		t.Errorf("second Listen on %s: %v", srv.Addr(), err)
+	}
+}
+
+// BenchmarkPeriod measures a period of a full dynamic table (16384
+// subnets, the default limit) competing for the default number of series.
+func BenchmarkPeriod(b *testing.B) {
+	m := metrics.New(metrics.Options{})
+	lines := make([]report.Line, 16384)
+	for i := range lines {
+		lines[i] = line(fmt.Sprintf("10.%d.%d.0/24", i>>8, i&255), uint64(i*37%5000), 7, i%1000 == 0)
+	}
+	b.ReportAllocs()
+	for n := 0; b.Loop(); n++ {
+		m.Period(period(n, lines...))
 	}
 }

@@ -99,7 +99,8 @@ type Options struct {
 	// connections; nil means report.EmbeddedNames().
 	Names *report.Names
 	// Env is the environment the IPBAND_ variables are added to; nil
-	// means os.Environ().
+	// means os.Environ(). Variables in it that start with IPBAND_ are left
+	// out, so that the command sees only the event's.
 	Env []string
 }
 
@@ -173,6 +174,7 @@ func New(opts Options) (*Notifier, error) {
 	if n.env == nil {
 		n.env = os.Environ()
 	}
+	n.env = slices.DeleteFunc(slices.Clone(n.env), func(kv string) bool { return strings.HasPrefix(kv, "IPBAND_") })
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.workers = cmpOr(opts.Workers, DefaultWorkers)
 	for range n.workers {

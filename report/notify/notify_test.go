@@ -108,10 +108,11 @@ func recorded(t *testing.T, dir string) map[string]run {
 // TestEvents drives a notifier through an episode of two subnets and
 // checks each run's standard input and environment.
 func TestEvents(t *testing.T) {
+	checkLeaks(t)
 	dir := t.TempDir()
 	var l logs
 	hook := script(t, recorder)
-	n, err := notify.New(notify.Options{Args: []string{hook, dir}, Logf: l.logf})
+	n, err := notify.New(notify.Options{Args: []string{hook, dir}, Logf: l.logf, Env: []string{"PATH=" + os.Getenv("PATH"), "IPBAND_DAEMON=1", "IPBAND_EVENT=forged"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +163,9 @@ func TestEvents(t *testing.T) {
 		if env["IPBAND_EVENT"] != name || env["IPBAND_RATE_KBPS"] != w.rate || env["IPBAND_THRESHOLD_KBPS"] != "22.00" ||
 			env["IPBAND_START"] != w.start || ev["start"] != w.start || ev["subnet"] != env["IPBAND_SUBNET"] || ev["version"] != 1.0 {
 			t.Errorf("%s: env %v\nevent %v", k, env, ev)
+		}
+		if _, ok := env["IPBAND_DAEMON"]; ok {
+			t.Errorf("%s: inherited IPBAND_DAEMON", k)
 		}
 		if _, ok := env["IPBAND_BYTES"]; ok == (name == notify.Report) {
 			t.Errorf("%s: IPBAND_BYTES %q", k, env["IPBAND_BYTES"])
@@ -221,6 +225,7 @@ func TestFailureLogged(t *testing.T) {
 // TestTimeoutKillsGroup: a command over its time is killed with the
 // children it started.
 func TestTimeoutKillsGroup(t *testing.T) {
+	checkLeaks(t)
 	dir := t.TempDir()
 	var l logs
 	n, err := notify.New(notify.Options{
@@ -252,6 +257,7 @@ func TestTimeoutKillsGroup(t *testing.T) {
 // TestQueueFull: with one worker and room for one waiting event, a burst
 // of events is not waited for: the excess is dropped, counted and logged.
 func TestQueueFull(t *testing.T) {
+	checkLeaks(t)
 	var l logs
 	release := filepath.Join(t.TempDir(), "go")
 	n, err := notify.New(notify.Options{
@@ -278,6 +284,7 @@ func TestQueueFull(t *testing.T) {
 // TestCloseDeadline: Close gives up at its deadline, kills the command
 // running and drops the waiting events.
 func TestCloseDeadline(t *testing.T) {
+	checkLeaks(t)
 	var l logs
 	n, err := notify.New(notify.Options{Args: []string{script(t, "#!/bin/sh\nexec sleep 60\n")}, Workers: 1, Logf: l.logf})
 	if err != nil {
