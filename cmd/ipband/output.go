@@ -62,7 +62,8 @@ func (o *output) Report(r report.Report) {
 	}
 }
 
-// Close flushes what is pending, waiting at most d for the mail queue.
+// Close flushes what is pending, waiting at most d for the mail queue and
+// the notify commands.
 func (o *output) Close(d time.Duration) error {
 	var err error
 	if o.file.Pending() > 0 {
