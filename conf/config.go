@@ -40,6 +40,12 @@ type Config struct {
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
 
+	JSONFile      string        // jsonfile: append reports as JSON lines; "" is off, "-" is stdout
+	StatsFile     string        // statsfile: append a JSON line every period; "" is off, "-" is stdout
+	Metrics       string        // metrics: Prometheus listen address HOST:PORT; "" is off
+	Notify        string        // notify: command run for each event, split like mtastring; "" is off
+	NotifyTimeout time.Duration // notifytimeout: longest run of one notify command, whole seconds >= 1
+
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
 	Source string
@@ -71,6 +77,8 @@ const (
 	DefaultMTA        = "/usr/sbin/sendmail -t -oi"
 	DefaultMaxSubnets = 16384
 	DefaultMaxConns   = 10000
+
+	DefaultNotifyTimeout = 10 * time.Second
 )
 
 // Default returns the configuration used when no file is read.
@@ -87,5 +95,7 @@ func Default() *Config {
 		MaskBits6:  DefaultMaskBits6,
 		MaxSubnets: DefaultMaxSubnets,
 		MaxConns:   DefaultMaxConns,
+
+		NotifyTimeout: DefaultNotifyTimeout,
 	}
 }

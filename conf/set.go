@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +71,11 @@ var directives = [...]directive{
 	{"subnet", func(c *Config) field { return custom{c.addSubnet, c.checkSubnets} }},
 	{"maxsubnets", func(c *Config) field { return integer(&c.MaxSubnets, 1, math.MaxInt) }},
 	{"maxconns", func(c *Config) field { return integer(&c.MaxConns, 1, math.MaxInt) }},
+	{"jsonfile", func(c *Config) field { return text(&c.JSONFile) }},
+	{"statsfile", func(c *Config) field { return text(&c.StatsFile) }},
+	{"metrics", func(c *Config) field { return listenAddr(&c.Metrics) }},
+	{"notify", func(c *Config) field { return text(&c.Notify) }},
+	{"notifytimeout", func(c *Config) field { return seconds(&c.NotifyTimeout) }},
 }
 
 // Directives returns the name of every directive, in lower case.
@@ -448,4 +454,20 @@ func checkMailAddr(a string) error {
 		return bad("empty label in mail domain")
 	}
 	return nil
+}
+
+// listenAddr sets *p to a TCP listen address HOST:PORT (HOST may be empty
+// for every address).
+func listenAddr(p *string) setter {
+	return func(v string, _ int) error {
+		host, port, err := net.SplitHostPort(v)
+		if err != nil || strings.ContainsFunc(host, unicode.IsSpace) {
+			return fmt.Errorf("%q: %w: want HOST:PORT", v, ErrInvalidValue)
+		}
+		if _, err := parseInt(port, 0, 65535); err != nil {
+			return fmt.Errorf("%q: port: %w", v, err)
+		}
+		*p = v
+		return nil
+	}
 }

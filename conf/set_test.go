@@ -18,6 +18,7 @@ var directives = []string{
 	"htmltitle", "bandwidth", "average", "lenadj", "report", "top",
 	"accumulate", "mailto", "mailfoot", "mtastring", "maskbits", "localrange",
 	"subnet", "maskbits6", "maxsubnets", "maxconns",
+	"jsonfile", "statsfile", "metrics", "notify", "notifytimeout",
 }
 
 type setCase struct {
@@ -52,6 +53,11 @@ func setCases() []setCase {
 		subnets  = func(c *conf.Config) any { return c.Subnets }
 		maxsub   = func(c *conf.Config) any { return c.MaxSubnets }
 		maxconns = func(c *conf.Config) any { return c.MaxConns }
+		jsonfile = func(c *conf.Config) any { return c.JSONFile }
+		stats    = func(c *conf.Config) any { return c.StatsFile }
+		metrics  = func(c *conf.Config) any { return c.Metrics }
+		notify   = func(c *conf.Config) any { return c.Notify }
+		ntimeout = func(c *conf.Config) any { return c.NotifyTimeout }
 	)
 	a := netip.MustParseAddr
 	return []setCase{
@@ -198,6 +204,32 @@ func setCases() []setCase {
 		{"maxconns", "5", maxconns, 5, nil},
 		{"maxconns", "0", maxconns, nil, conf.ErrOutOfRange},
 		{"maxconns", "-5", maxconns, nil, conf.ErrOutOfRange},
+
+		{"jsonfile", "/var/log/ipband.json", jsonfile, "/var/log/ipband.json", nil},
+		{"jsonfile", "-", jsonfile, "-", nil},
+		{"jsonfile", "a\nb", jsonfile, nil, conf.ErrInvalidValue},
+
+		{"statsfile", "/var/log/ipband-stats.json", stats, "/var/log/ipband-stats.json", nil},
+		{"statsfile", "x\x00", stats, nil, conf.ErrInvalidValue},
+
+		{"metrics", "127.0.0.1:9798", metrics, "127.0.0.1:9798", nil},
+		{"metrics", "[::1]:9798", metrics, "[::1]:9798", nil},
+		{"metrics", ":9798", metrics, ":9798", nil},
+		{"metrics", "localhost:0", metrics, "localhost:0", nil},
+		{"metrics", "9798", metrics, nil, conf.ErrInvalidValue},
+		{"metrics", "127.0.0.1", metrics, nil, conf.ErrInvalidValue},
+		{"metrics", "::1:9798", metrics, nil, conf.ErrInvalidValue},
+		{"metrics", "127.0.0.1:http", metrics, nil, conf.ErrInvalidValue},
+		{"metrics", "127.0.0.1:65536", metrics, nil, conf.ErrOutOfRange},
+		{"metrics", "127.0.0.1:-1", metrics, nil, conf.ErrOutOfRange},
+
+		{"notify", "/usr/local/bin/ipband-hook --event", notify, "/usr/local/bin/ipband-hook --event", nil},
+		{"notify", "hook\x1b", notify, nil, conf.ErrInvalidValue},
+		{"notify", " ", notify, nil, conf.ErrMissingValue},
+
+		{"notifytimeout", "30", ntimeout, 30 * time.Second, nil},
+		{"notifytimeout", "0", ntimeout, nil, conf.ErrOutOfRange},
+		{"notifytimeout", "2.5", ntimeout, nil, conf.ErrInvalidValue},
 	}
 }
 

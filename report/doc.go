@@ -3,6 +3,11 @@
 // summary, the HTML status page, service and protocol names, and the file
 // sink that appends reports to the output file.
 //
+// For programs, JSONFile appends each report as one JSON line (AppendJSON)
+// and StatsFile each period (AppendPeriodJSON); their schemas are in docs/.
+// The Prometheus metrics and the notify command are the subpackages
+// metrics and notify.
+//
 // The engine produces Report and Period values; it knows none of the
 // renderers or sinks. Sinks share one small interface, Sink.
 package report

@@ -43,6 +43,9 @@ type Report struct {
 	// Dropped is the number of frames the kernel or the interface dropped
 	// during the episode.
 	Dropped uint64
+	// KBps is the subnet's rate, in kBytes/s, in the period that fired the
+	// report.
+	KBps float64
 }
 
 // Accumulated is the time a preloaded subnet has spent over its threshold

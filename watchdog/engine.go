@@ -377,6 +377,7 @@ func (e *Engine) report(s *slot) report.Report {
 		Rows:      st.detail.rows(e.cfg.Top),
 		Hidden:    st.detail.hidden,
 		Start:     toTime(st.episode),
+		KBps:      float64(st.bytes) / 1024 / (float64(e.avg) / float64(time.Second)),
 	}
 	if e.accumulate {
 		r.Accum = &report.Accumulated{

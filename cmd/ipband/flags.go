@@ -44,6 +44,11 @@ var options = []option{
 	{"T", "mtastring", "mtastring", "", "CMD", "mail command reading a message on stdin (default \"/usr/sbin/sendmail -t -oi\")"},
 	{"", "max-subnets", "maxsubnets", "", "N", fmt.Sprintf("most dynamic subnets tracked at once (default %d)", conf.DefaultMaxSubnets)},
 	{"", "max-conns", "maxconns", "", "N", fmt.Sprintf("most connections kept per subnet in detail logging (default %d)", conf.DefaultMaxConns)},
+	{"", "json-file", "jsonfile", "", "FILE", "also append every report to FILE as one JSON line; - means stdout"},
+	{"", "stats-file", "statsfile", "", "FILE", "append a JSON line with the subnet table and counters every period; - means stdout"},
+	{"", "metrics-listen", "metrics", "", "ADDR", "serve Prometheus metrics on http://ADDR/metrics, such as 127.0.0.1:9798 (default off)"},
+	{"", "notify", "notify", "", "CMD", "run CMD, without a shell, for each logging_start, report and logging_end event, with the event as JSON on stdin"},
+	{"", "notify-timeout", "notifytimeout", "", "SECS", fmt.Sprintf("kill a notify command still running after SECS seconds (default %d)", int(conf.DefaultNotifyTimeout.Seconds()))},
 }
 
 // cli holds the flags that are not directives.

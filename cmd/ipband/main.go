@@ -22,6 +22,7 @@ import (
 	"ipband/conf"
 	"ipband/mail"
 	"ipband/report"
+	"ipband/report/metrics"
 	"ipband/subnet"
 	"ipband/watchdog"
 )
@@ -141,6 +142,7 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		logf("%v", err)
 		return exitUsage
 	}
+	defer out.serveMetrics(ctx)()
 	src, err := openSource(c.read.s, cfg)
 	if err == nil {
 		defer src.Close()
@@ -261,6 +263,13 @@ func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, er
 		}
 		o.mail = q
 	}
+	var mailCounts func() metrics.MailCounts // the mail queue's counters, once mail.Queue has Counts()
+	extra, srv, err := newMachineOutputs(cfg, names, logf, mailCounts)
+	if err != nil {
+		o.Close(0) //nolint:errcheck // nothing was delivered yet
+		return nil, err
+	}
+	o.extra, o.metrics = extra, srv
 	return o, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"ipband/mail"
 	"ipband/report"
+	"ipband/report/metrics"
 	"ipband/watchdog"
 )
 
@@ -22,6 +23,9 @@ type output struct {
 	logf  report.Logf
 	path  string // -o, for messages
 	buf   []byte
+	extra []report.Output // --json-file, --stats-file, --notify, --metrics-listen
+	// metrics is the metrics server until serveMetrics starts it, or nil.
+	metrics *metrics.Server
 }
 
 var _ watchdog.Output = (*output)(nil)
@@ -39,6 +43,9 @@ func (o *output) Period(p *report.Period) {
 	if o.file.Pending() > 0 {
 		o.file.Retry() //nolint:errcheck // logged by the sink
 	}
+	for _, x := range o.extra {
+		x.Period(p) //nolint:errcheck // each output logs its own faults
+	}
 }
 
 // Report appends r to the file and queues it for mail. Failures are logged
@@ -50,9 +57,13 @@ func (o *output) Report(r report.Report) {
 			o.logf("mail %s: %v", report.Subject(r), err)
 		}
 	}
+	for _, x := range o.extra {
+		x.Report(r) //nolint:errcheck // each output logs its own faults
+	}
 }
 
-// Close flushes what is pending, waiting at most d for the mail queue.
+// Close flushes what is pending, waiting at most d for the mail queue and
+// the notify commands.
 func (o *output) Close(d time.Duration) error {
 	var err error
 	if o.file.Pending() > 0 {
@@ -60,11 +71,21 @@ func (o *output) Close(d time.Duration) error {
 			err = fmt.Errorf("%s: %d report(s) could not be written", o.path, o.file.Pending())
 		}
 	}
+	if o.metrics != nil {
+		o.metrics.Close() //nolint:errcheck // never served
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
 	if o.mail != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		defer cancel()
 		if merr := o.mail.Close(ctx); merr != nil && err == nil {
 			err = merr
+		}
+	}
+	for _, x := range o.extra {
+		if c, ok := x.(report.Closer); ok {
+			if cerr := c.Close(ctx); cerr != nil && err == nil {
+				err = cerr
+			}
 		}
 	}
 	return err

@@ -1,0 +1,198 @@
+//go:build cgo && linux
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// scrapeMetrics fetches url and parses it with the Prometheus text parser;
+// it returns nil while the server does not answer.
+func scrapeMetrics(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s: %s %v", url, resp.Status, err)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, body)
+	}
+	return fams
+}
+
+// sample returns the value of name with the given subnet label ("" for
+// none), or -1 when there is no such sample.
+func sample(fams map[string]*dto.MetricFamily, name, subnet string) float64 {
+	for _, m := range fams[name].GetMetric() {
+		ok := subnet == ""
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "subnet" && l.GetValue() == subnet {
+				ok = true
+			}
+		}
+		if !ok {
+			continue
+		}
+		if m.Counter != nil {
+			return m.Counter.GetValue()
+		}
+		return m.Gauge.GetValue()
+	}
+	return -1
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// TestMetricsLive builds ipband and runs it live on the loopback
+// interface with --metrics-listen, sends UDP traffic to 127.0.0.1, and
+// scrapes the metrics: the subnet's bytes, rate, threshold, logging and
+// reports, and the packet counters, must be those of the traffic sent;
+// when the traffic stops the subnet stops logging. Then SIGTERM stops
+// ipband cleanly.
+func TestMetricsLive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture on lo needs root (CAP_NET_RAW): run the tests as root to scrape a live ipband")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ipband")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	addr := "127.0.0.1:" + freePort(t)
+	var stderr lockedBuffer
+	cmd := exec.Command(bin, "-C", "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "2", "-b", "1",
+		"-o", filepath.Join(dir, "out.txt"), "--metrics-listen", addr)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer cmd.Process.Kill() //nolint:errcheck // cleanup if the test fails early
+
+	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	const payload = 1200
+	const frame = payload + 8 + 20 + 14 // UDP, IPv4, Ethernet headers on lo
+	url := "http://" + addr + "/metrics"
+	const subnet = "127.0.0.0/24"
+	deadline := time.Now().Add(40 * time.Second)
+	var fams map[string]*dto.MetricFamily
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("no report in the metrics after 40 s; stderr:\n%s\nlast scrape: %v", stderr.String(), fams["ipband_reports_total"])
+		}
+		for range 5 {
+			if _, err := tx.Write(make([]byte, payload)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		fams = scrapeMetrics(t, url)
+		if fams != nil && sample(fams, "ipband_reports_total", subnet) >= 1 {
+			break
+		}
+	}
+	bytesTotal, ip := sample(fams, "ipband_subnet_bytes_total", subnet), sample(fams, "ipband_ip_packets_total", "")
+	if ip < 10 || bytesTotal != ip*frame || sample(fams, "ipband_packets_total", "") != ip {
+		t.Errorf("%v bytes in %v IP packets of %v frames; want %d bytes a frame, all IP",
+			bytesTotal, ip, sample(fams, "ipband_packets_total", ""), frame)
+	}
+	if r := sample(fams, "ipband_subnet_rate_bytes_per_second", subnet); r < 1024 {
+		t.Errorf("rate %v bytes/s while sending about 100 kB/s", r)
+	}
+	if th := sample(fams, "ipband_subnet_threshold_bytes_per_second", subnet); th != 1024 {
+		t.Errorf("threshold %v bytes/s, want 1024 (-b 1)", th)
+	}
+	if l := sample(fams, "ipband_subnet_logging", subnet); l != 1 {
+		t.Errorf("logging %v while over the threshold", l)
+	}
+	end := sample(fams, "ipband_last_period_end_timestamp_seconds", "")
+	if now := float64(time.Now().Unix()); end < now-10 || end > now+2 {
+		t.Errorf("last period end %v, now %v", end, now)
+	}
+	if sample(fams, "ipband_dropped_packets_total", "") < 0 || sample(fams, "ipband_table_evictions_total", "") < 0 {
+		t.Error("no drop or eviction counters")
+	}
+
+	// Quiet now: the clock closes periods and the subnet stops logging.
+	for sample(fams, "ipband_subnet_logging", subnet) != 0 || sample(fams, "ipband_subnet_rate_bytes_per_second", subnet) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the subnet still logs after the traffic stopped: %v", fams["ipband_subnet_logging"])
+		}
+		time.Sleep(100 * time.Millisecond)
+		fams = scrapeMetrics(t, url)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("ipband after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("ipband did not stop on SIGTERM")
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Error("the metrics server outlived ipband")
+	}
+	if s := stderr.String(); strings.Contains(s, "metrics") {
+		t.Errorf("stderr: %s", s)
+	}
+}
+
+// TestMetricsBusyAddress: an address already in use stops ipband before
+// capture, naming the flag, with exit status 2.
+func TestMetricsBusyAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := ipband(t, "-C", "--read", td+"/classic.pcap", "-o", "OUT", "--metrics-listen", ln.Addr().String())
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--metrics-listen") || !strings.Contains(r.stderr, "address already in use") ||
+		strings.Contains(r.stderr, "packets") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,108 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The descriptions of every ipband metric.
+var (
+	subnetLabel = []string{"subnet"}
+
+	descSubnetBytes = prometheus.NewDesc("ipband_subnet_bytes_total",
+		"Bytes counted for the subnet (frame lengths plus lenadj) in closed periods.", subnetLabel, nil)
+	descSubnetRate = prometheus.NewDesc("ipband_subnet_rate_bytes_per_second",
+		"The subnet's rate in the last closed averaging period.", subnetLabel, nil)
+	descSubnetThreshold = prometheus.NewDesc("ipband_subnet_threshold_bytes_per_second",
+		"The subnet's threshold.", subnetLabel, nil)
+	descSubnetLogging = prometheus.NewDesc("ipband_subnet_logging",
+		"1 while the subnet is over its threshold and in detail logging, else 0.", subnetLabel, nil)
+	descReports = prometheus.NewDesc("ipband_reports_total",
+		"Reports made for the subnet.", subnetLabel, nil)
+
+	descPackets = prometheus.NewDesc("ipband_packets_total",
+		"Frames seen, in closed periods.", nil, nil)
+	descIP = prometheus.NewDesc("ipband_ip_packets_total",
+		"IPv4 and IPv6 packets counted.", nil, nil)
+	descNotIP = prometheus.NewDesc("ipband_not_ip_packets_total",
+		"Frames that carry no IP packet.", nil, nil)
+	descMalformed = prometheus.NewDesc("ipband_malformed_packets_total",
+		"Frames with an unusable IP header.", nil, nil)
+	descDropped = prometheus.NewDesc("ipband_dropped_packets_total",
+		"Frames the kernel or the interface dropped (live capture).", nil, nil)
+	descEvictions = prometheus.NewDesc("ipband_table_evictions_total",
+		"Entries evicted from a full bounded table: dynamic subnets, or connections of a logging subnet.", []string{"table"}, nil)
+	descPeriods = prometheus.NewDesc("ipband_periods_total",
+		"Averaging periods closed.", nil, nil)
+	descLastEnd = prometheus.NewDesc("ipband_last_period_end_timestamp_seconds",
+		"End of the last closed averaging period, in packet time (0 before the first).", nil, nil)
+
+	descMailQueue = prometheus.NewDesc("ipband_mail_queue_messages",
+		"Report mails waiting to be handed to the mail transfer agent.", nil, nil)
+	descMailSent = prometheus.NewDesc("ipband_mail_sent_total",
+		"Report mails handed to the mail transfer agent.", nil, nil)
+	descMailFailed = prometheus.NewDesc("ipband_mail_failed_total",
+		"Attempts to hand a report mail over that failed.", nil, nil)
+	descMailDropped = prometheus.NewDesc("ipband_mail_dropped_total",
+		"Report mails given up.", nil, nil)
+)
+
+// collector is the prometheus.Collector of a Metrics: it reads the latest
+// snapshot only.
+type collector struct{ m *Metrics }
+
+var _ prometheus.Collector = collector{}
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSubnetBytes, descSubnetRate, descSubnetThreshold, descSubnetLogging,
+		descReports, descPackets, descIP, descNotIP, descMalformed, descDropped, descEvictions, descPeriods, descLastEnd} {
+		ch <- d
+	}
+	if c.m.mail != nil {
+		for _, d := range []*prometheus.Desc{descMailQueue, descMailSent, descMailFailed, descMailDropped} {
+			ch <- d
+		}
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.m.snap.Load()
+	metric := func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
+	}
+	for _, s := range snap.subnets {
+		metric(descSubnetBytes, prometheus.CounterValue, s.bytes, s.label)
+		metric(descSubnetRate, prometheus.GaugeValue, s.rate, s.label)
+		metric(descSubnetThreshold, prometheus.GaugeValue, s.threshold, s.label)
+		metric(descSubnetLogging, prometheus.GaugeValue, bit(s.logging), s.label)
+		metric(descReports, prometheus.CounterValue, s.reports, s.label)
+	}
+	if o := snap.other; o.bytes > 0 || o.reports > 0 || o.rate > 0 {
+		metric(descSubnetBytes, prometheus.CounterValue, o.bytes, Other)
+		metric(descSubnetRate, prometheus.GaugeValue, o.rate, Other)
+		metric(descReports, prometheus.CounterValue, o.reports, Other)
+	}
+	t := snap.total
+	metric(descPackets, prometheus.CounterValue, float64(t.Packets))
+	metric(descIP, prometheus.CounterValue, float64(t.IP))
+	metric(descNotIP, prometheus.CounterValue, float64(t.Other))
+	metric(descMalformed, prometheus.CounterValue, float64(t.Malformed))
+	metric(descDropped, prometheus.CounterValue, float64(t.Dropped))
+	metric(descEvictions, prometheus.CounterValue, float64(t.EvictedSubnets), "subnet")
+	metric(descEvictions, prometheus.CounterValue, float64(t.EvictedConns), "connection")
+	metric(descPeriods, prometheus.CounterValue, snap.periods)
+	metric(descLastEnd, prometheus.GaugeValue, snap.lastEnd)
+	if c.m.mail != nil {
+		mc := c.m.mail()
+		metric(descMailQueue, prometheus.GaugeValue, float64(mc.Waiting))
+		metric(descMailSent, prometheus.CounterValue, float64(mc.Sent))
+		metric(descMailFailed, prometheus.CounterValue, float64(mc.Failed))
+		metric(descMailDropped, prometheus.CounterValue, float64(mc.Dropped))
+	}
+}
+
+func bit(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

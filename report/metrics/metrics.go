@@ -1,0 +1,298 @@
+// Package metrics exports ipband's counters and per-subnet rates as
+// Prometheus metrics.
+//
+// Metrics is a report.Output: each period and report updates its state,
+// and at the end of each it publishes an immutable snapshot with one atomic
+// store. A scrape reads the latest snapshot and nothing else, so it never
+// waits on the capture path and the capture path never waits on it.
+//
+// # Usage
+//
+//	m := metrics.New(metrics.Options{Preloaded: prefixes})
+//	srv, err := metrics.Listen("127.0.0.1:9798", m.Handler())
+//	go srv.Run(ctx) // serves http://127.0.0.1:9798/metrics until ctx ends
+//	// give m every Period and Report the engine produces
+//
+// # Series
+//
+// Per subnet, labelled subnet="10.10.123.0/24": ipband_subnet_bytes_total,
+// ipband_subnet_rate_bytes_per_second (the last closed period),
+// ipband_subnet_threshold_bytes_per_second, ipband_subnet_logging and
+// ipband_reports_total. The number of subnet label values is bounded:
+// every preloaded subnet has its own series, and of the dynamic subnets
+// the Options.TopSubnets busiest (logging ones first, then by bytes in
+// the last period; subnets that have a series keep it while there is
+// room). The others are summed into subnet="other": when a dynamic subnet
+// loses its series, its bytes and reports so far move into "other", so
+// the sum over all series stays the total, and every counter only grows.
+//
+// Process-wide: ipband_packets_total, ipband_ip_packets_total,
+// ipband_not_ip_packets_total, ipband_malformed_packets_total,
+// ipband_dropped_packets_total (kernel or interface drops),
+// ipband_table_evictions_total{table="subnet"|"connection"},
+// ipband_periods_total, ipband_last_period_end_timestamp_seconds (packet
+// time), and, when Options.Mail is set, ipband_mail_queue_messages,
+// ipband_mail_sent_total, ipband_mail_failed_total and
+// ipband_mail_dropped_total; plus the client library's go_* and process_*
+// metrics.
+package metrics
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"ipband/report"
+)
+
+// DefaultTopSubnets is the number of dynamic subnets with series of their
+// own when Options.TopSubnets is 0.
+const DefaultTopSubnets = 100
+
+// Other is the subnet label value of the series that sums the subnets
+// without series of their own.
+const Other = "other"
+
+// MailCounts are the counters of the mail queue.
+type MailCounts struct {
+	Waiting uint64 // messages queued, not yet handed to the MTA
+	Sent    uint64 // messages handed over
+	Failed  uint64 // sends that failed
+	Dropped uint64 // messages given up
+}
+
+// Options configures Metrics. The zero Options is usable: no preloaded
+// subnets, DefaultTopSubnets, no mail metrics.
+type Options struct {
+	// Preloaded are the preloaded subnets; each has its own series from
+	// the start, whatever its traffic.
+	Preloaded []netip.Prefix
+	// TopSubnets bounds the dynamic subnets with series of their own; 0
+	// means DefaultTopSubnets.
+	TopSubnets int
+	// Mail returns the mail queue's counters, or is nil when reports are
+	// not mailed. It is called on each scrape and must be safe for
+	// concurrent use.
+	Mail func() MailCounts
+}
+
+// series is one subnet's values.
+type series struct {
+	label     string
+	bytes     float64 // since start
+	rate      float64 // bytes/s in the last period
+	threshold float64 // bytes/s; 0 for Other
+	logging   bool
+	reports   float64
+	last      uint64 // bytes in the last period, to rank dynamic subnets
+	preloaded bool
+}
+
+// snapshot is what a scrape reads: immutable once published.
+type snapshot struct {
+	subnets []series // sorted by label
+	other   series
+	total   report.Stats
+	periods float64
+	lastEnd float64 // Unix seconds; 0 before the first period
+}
+
+// Metrics is the metrics output. Period and Report update it from one
+// goroutine at a time; Handler serves the latest snapshot from any number
+// of goroutines.
+type Metrics struct {
+	top  int
+	mail func() MailCounts
+	reg  *prometheus.Registry
+
+	mu      sync.Mutex // guards all following fields; never taken by a scrape
+	subnets map[netip.Prefix]*series
+	dynamic int // series in subnets that are not preloaded
+	other   series
+	total   report.Stats
+	periods float64
+	lastEnd float64
+	scratch []rankItem    // reused by admit
+	fresh   []report.Line // reused by Period: lines without a series
+
+	snap atomic.Pointer[snapshot]
+}
+
+var _ report.Output = (*Metrics)(nil)
+
+// New returns the metrics of opts, with the preloaded subnets' series at 0
+// until the first period.
+func New(opts Options) *Metrics {
+	m := &Metrics{
+		top:     opts.TopSubnets,
+		mail:    opts.Mail,
+		subnets: make(map[netip.Prefix]*series),
+		other:   series{label: Other},
+	}
+	if m.top <= 0 {
+		m.top = DefaultTopSubnets
+	}
+	for _, p := range opts.Preloaded {
+		m.subnets[p] = &series{label: p.String(), preloaded: true}
+	}
+	m.publish()
+	m.reg = prometheus.NewRegistry()
+	m.reg.MustRegister(collector{m},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Name returns "metrics".
+func (m *Metrics) Name() string { return "metrics" }
+
+// Registry returns the registry the metrics are gathered from.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Period adds the period's bytes and counters, takes its rates, and
+// publishes a new snapshot.
+func (m *Metrics) Period(p *report.Period) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.subnets {
+		s.rate, s.logging, s.last = 0, false, 0
+	}
+	m.other.rate = 0
+	newcomers := m.fresh[:0]
+	for _, l := range p.Lines {
+		s, ok := m.subnets[l.Subnet]
+		if !ok {
+			newcomers = append(newcomers, l)
+			continue
+		}
+		s.update(l)
+	}
+	m.admit(newcomers)
+	clear(newcomers)
+	m.fresh = newcomers[:0]
+	m.total.Add(p.Stats)
+	m.periods += float64(p.Repeat + 1)
+	if !p.End.IsZero() {
+		end := p.End.Add(p.End.Sub(p.Start) * time.Duration(p.Repeat))
+		m.lastEnd = float64(end.UnixNano()) / 1e9
+	}
+	m.publish()
+	return nil
+}
+
+func (s *series) update(l report.Line) {
+	s.bytes += float64(l.Bytes)
+	s.rate = l.KBps * 1024
+	s.threshold = l.Threshold * 1024
+	s.logging = l.Logging
+	s.last = l.Bytes
+}
+
+// rankItem is a dynamic subnet competing for a series.
+type rankItem struct {
+	prefix  netip.Prefix
+	s       *series      // its series, or nil for a newcomer
+	line    *report.Line // a newcomer's line
+	logging bool
+	last    uint64
+}
+
+// admit gives the newcomers series while there is room, and otherwise
+// keeps the TopSubnets busiest dynamic subnets, folding the rest into
+// Other.
+func (m *Metrics) admit(newcomers []report.Line) {
+	if m.dynamic+len(newcomers) <= m.top {
+		for i := range newcomers {
+			m.add(&newcomers[i])
+		}
+		return
+	}
+	items := m.scratch[:0]
+	for p, s := range m.subnets {
+		if !s.preloaded {
+			items = append(items, rankItem{prefix: p, s: s, logging: s.logging, last: s.last})
+		}
+	}
+	for i := range newcomers {
+		l := &newcomers[i]
+		items = append(items, rankItem{prefix: l.Subnet, line: l, logging: l.Logging, last: l.Bytes})
+	}
+	slices.SortFunc(items, func(a, b rankItem) int {
+		if a.logging != b.logging {
+			if a.logging {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.last, a.last); c != 0 {
+			return c
+		}
+		if (a.s != nil) != (b.s != nil) { // series holders first
+			if a.s != nil {
+				return -1
+			}
+			return 1
+		}
+		return a.prefix.Addr().Compare(b.prefix.Addr())
+	})
+	for i, it := range items {
+		switch {
+		case i < m.top && it.s == nil:
+			m.add(it.line)
+		case i >= m.top && it.s != nil:
+			m.other.bytes += it.s.bytes
+			m.other.reports += it.s.reports
+			m.other.rate += it.s.rate
+			delete(m.subnets, it.prefix)
+			m.dynamic--
+		case i >= m.top:
+			m.other.bytes += float64(it.line.Bytes)
+			m.other.rate += it.line.KBps * 1024
+		}
+	}
+	clear(items)
+	m.scratch = items[:0]
+}
+
+// add gives a dynamic subnet a series.
+func (m *Metrics) add(l *report.Line) {
+	s := &series{label: l.Subnet.String()}
+	s.update(*l)
+	m.subnets[l.Subnet] = s
+	m.dynamic++
+}
+
+// Report counts r for its subnet's series, or for Other.
+func (m *Metrics) Report(r report.Report) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.subnets[r.Subnet]; ok {
+		s.reports++
+	} else {
+		m.other.reports++
+	}
+	m.publish()
+	return nil
+}
+
+// publish stores a copy of the state for scrapes.
+func (m *Metrics) publish() {
+	snap := &snapshot{
+		subnets: make([]series, 0, len(m.subnets)),
+		other:   m.other,
+		total:   m.total,
+		periods: m.periods,
+		lastEnd: m.lastEnd,
+	}
+	for _, s := range m.subnets {
+		snap.subnets = append(snap.subnets, *s)
+	}
+	slices.SortFunc(snap.subnets, func(a, b series) int { return cmp.Compare(a.label, b.label) })
+	m.snap.Store(snap)
+}

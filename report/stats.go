@@ -1,0 +1,136 @@
+package report
+
+import (
+	"context"
+	"io"
+)
+
+// jsonPeriod is a Period as a stats line.
+type jsonPeriod struct {
+	Version        int        `json:"version"`
+	Start          string     `json:"start"`
+	End            string     `json:"end"`
+	Periods        int64      `json:"periods"`
+	Subnets        []jsonLine `json:"subnets"`
+	Packets        uint64     `json:"packets"`
+	IP             uint64     `json:"ip"`
+	NotIP          uint64     `json:"not_ip"`
+	Malformed      uint64     `json:"malformed"`
+	EvictedSubnets uint64     `json:"evicted_subnets"`
+	EvictedConns   uint64     `json:"evicted_connections"`
+	Dropped        uint64     `json:"dropped"`
+}
+
+type jsonLine struct {
+	Subnet        string  `json:"subnet"`
+	Name          string  `json:"name"`
+	Bytes         uint64  `json:"bytes"`
+	KBps          float64 `json:"kbps"`
+	ThresholdKBps float64 `json:"threshold_kbps"`
+	Logging       bool    `json:"logging"`
+}
+
+// AppendPeriodJSON appends p as one stats object, without a trailing
+// newline, to dst and returns the extended buffer: the machine-readable
+// -d 2 table, following docs/ipband-stats.schema.json.
+//
+//	{"version":1,"start":"2001-08-06T11:03:37Z","end":"2001-08-06T11:04:37Z",
+//	 "periods":1,"subnets":[{"subnet":"10.10.81.0/24","name":"toronto",
+//	   "bytes":1093837,"kbps":17.8,"threshold_kbps":22,"logging":false}],
+//	 "packets":1500,"ip":1500,"not_ip":0,"malformed":0,
+//	 "evicted_subnets":0,"evicted_connections":0,"dropped":0}
+//
+// "subnets" has the lines of the table, in its order (an empty list for an
+// empty period). A summary that stands for a run of idle periods (Repeat
+// > 0) is one object whose "periods" counts them all and whose "end" is
+// the end of the last; its subnets show the bytes and rate of each of
+// those periods (all 0), and its counters the whole run. Otherwise
+// "periods" is 1 and [start, end) is the period.
+func AppendPeriodJSON(dst []byte, p *Period) []byte {
+	if p == nil {
+		p = &Period{}
+	}
+	j := jsonPeriod{
+		Version:        JSONVersion,
+		Start:          p.Start.Format(TimeLayout),
+		End:            endOfRepeat(p).Format(TimeLayout),
+		Periods:        p.Repeat + 1,
+		Subnets:        make([]jsonLine, 0, len(p.Lines)),
+		Packets:        p.Stats.Packets,
+		IP:             p.Stats.IP,
+		NotIP:          p.Stats.Other,
+		Malformed:      p.Stats.Malformed,
+		EvictedSubnets: p.Stats.EvictedSubnets,
+		EvictedConns:   p.Stats.EvictedConns,
+		Dropped:        p.Stats.Dropped,
+	}
+	for _, l := range p.Lines {
+		j.Subnets = append(j.Subnets, jsonLine{
+			Subnet:        l.Subnet.String(),
+			Name:          l.Name,
+			Bytes:         l.Bytes,
+			KBps:          finite(l.KBps),
+			ThresholdKBps: finite(l.Threshold),
+			Logging:       l.Logging,
+		})
+	}
+	return appendJSONValue(dst, &j)
+}
+
+// StatsFile is the statsfile output: at the end of every period it appends
+// one line, as AppendPeriodJSON renders it, to a file (JSON Lines). The
+// file is kept open; Reopen opens it again by name after log rotation. A
+// line that cannot be written is lost: the fault is logged once, with the
+// count of lost lines when the file works again. A StatsFile is safe for
+// concurrent use.
+type StatsFile struct {
+	name string
+	out  *lineFile
+}
+
+var (
+	_ Output   = (*StatsFile)(nil)
+	_ Reopener = (*StatsFile)(nil)
+	_ Closer   = (*StatsFile)(nil)
+)
+
+// NewStatsFile opens the stats file at path for appending, creating it
+// with mode 0644 if needed; "-" means standard output. Faults are logged
+// with logf (nil discards them). The error, when the file cannot be
+// opened, names the path.
+func NewStatsFile(path string, logf Logf) (*StatsFile, error) {
+	name := "stats file " + path
+	out, err := openLineFile(path, name, logf)
+	if err != nil {
+		return nil, err
+	}
+	return &StatsFile{name: name, out: out}, nil
+}
+
+// NewStatsWriter returns a StatsFile writing to w, which it never closes.
+func NewStatsWriter(w io.Writer, logf Logf) *StatsFile {
+	const name = "stats output"
+	return &StatsFile{name: name, out: newLineWriter(w, name, logf)}
+}
+
+// Name returns "stats file PATH".
+func (s *StatsFile) Name() string { return s.name }
+
+// Period appends the line of p.
+func (s *StatsFile) Period(p *Period) error {
+	n := 256
+	if p != nil {
+		n += 128 * len(p.Lines)
+	}
+	b := AppendPeriodJSON(make([]byte, 0, n), p)
+	return s.out.write(append(b, '\n'))
+}
+
+// Report does nothing: reports go to the other outputs.
+func (s *StatsFile) Report(Report) error { return nil }
+
+// Reopen closes the file and opens it again by name.
+func (s *StatsFile) Reopen() error { return s.out.reopen() }
+
+// Close closes the file.
+func (s *StatsFile) Close(context.Context) error { return s.out.close() }
