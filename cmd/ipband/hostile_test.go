@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"ipband/watchdog"
 )
 
 // Hostile input: damaged captures, bad flags and configs, and outputs
@@ -831,12 +833,17 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 
+	// The version, then libpcap's, as the classic -v printed them.
+	wantVersion := "ipband 0.9.0\n" + watchdog.LibpcapVersion() + "\n"
 	r = hostileRun(t, "-v")
-	if r.code != exitOK || r.stderr != "" || r.stdout != "ipband 0.9.0\n" {
+	if r.code != exitOK || r.stderr != "" || r.stdout != wantVersion {
 		t.Errorf("-v: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
+	if lib := strings.TrimPrefix(r.stdout, "ipband 0.9.0\n"); !regexp.MustCompile(`^(libpcap version \d+\.\d+|built without libpcap)`).MatchString(lib) {
+		t.Errorf("-v: no libpcap version in %q", r.stdout)
+	}
 	r = hostileRun(t, "--version")
-	if r.code != exitOK || r.stdout != "ipband 0.9.0\n" {
+	if r.code != exitOK || r.stdout != wantVersion {
 		t.Errorf("--version: exit %d, stdout %q", r.code, r.stdout)
 	}
 }

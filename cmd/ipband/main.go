@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, env environment) int {
 		fs.Usage()
 		return exitOK
 	case bool(c.version):
-		fmt.Fprintf(stdout, "ipband %s\n", version)
+		fmt.Fprintf(stdout, "ipband %s\n%s\n", version, watchdog.LibpcapVersion())
 		return exitOK
 	}
 	cfg, err := loadConfig(&c, fs.Changed("config"))
