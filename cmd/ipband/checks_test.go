@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/binary"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -64,6 +68,166 @@ func TestFilterEmptyRecord(t *testing.T) {
 		}
 		if strings.Contains(r.outfile, "Date:") {
 			t.Errorf("-f %q: a report from empty records", filter)
+		}
+	}
+}
+
+// TestOutputsCheckedAtStart gives -o and -w paths ipband cannot write:
+// it must exit 2 before capture with one line naming the setting, the
+// path and the cause, start nothing and leave the paths as they were.
+func TestOutputsCheckedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	victim := filepath.Join(dir, "victim")
+	link := filepath.Join(dir, "link.txt")
+	for _, p := range []string{file, victim} {
+		if err := os.WriteFile(p, []byte("keep\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	confDir := filepath.Join(dir, "outfile.conf")
+	if err := os.WriteFile(confDir, []byte("outfile "+dir+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	classic := filepath.Join(td, "classic.pcap")
+	cases := []struct {
+		name string
+		args []string
+		want string // the whole error line after "ipband: "
+	}{
+		{"outfile-directory", []string{"-C", "-o", dir}, "flag -o/--outfile: " + dir + ": is a directory"},
+		{"outfile-missing-dir", []string{"-C", "-o", filepath.Join(missing, "x.txt")},
+			"flag -o/--outfile: " + filepath.Join(missing, "x.txt") + ": directory " + missing + ": no such file or directory"},
+		{"outfile-under-file", []string{"-C", "-o", filepath.Join(file, "x.txt")},
+			"flag -o/--outfile: " + filepath.Join(file, "x.txt") + ": directory " + file + ": not a directory"},
+		{"outfile-symlink", []string{"-C", "-o", link}, "flag -o/--outfile: " + link + ": is a symbolic link, not followed"},
+		{"outfile-config", []string{"-c", confDir}, "outfile in " + confDir + ": " + dir + ": is a directory"},
+		{"htmlfile-directory", []string{"-C", "-o", "OUT", "-w", dir}, "flag -w/--htmlfile: " + dir + ": is a directory"},
+		{"htmlfile-missing-dir", []string{"-C", "-o", "OUT", "-w", filepath.Join(missing, "x.html")},
+			"flag -w/--htmlfile: " + filepath.Join(missing, "x.html") + ": directory " + missing + ": no such file or directory"},
+	}
+	if os.Geteuid() == 0 {
+		open := filepath.Join(dir, "open")
+		if err := os.Mkdir(open, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(open, 0o1777); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct {
+			name string
+			args []string
+			want string
+		}{"outfile-world-writable-dir-as-root", []string{"-C", "-o", filepath.Join(open, "x.txt")},
+			"flag -o/--outfile: " + filepath.Join(open, "x.txt") + ": directory " + open + ": writable by other users, unsafe for root"})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := hostileRun(t, append([]string{"--read", classic, "-d", "2"}, tc.args...)...)
+			if r.code != exitUsage || r.stderr != "ipband: "+tc.want+"\n" {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, "ipband: "+tc.want+"\n")
+			}
+			if r.stdout != "" || len(r.files) != 0 {
+				t.Errorf("something started: stdout %q, files %q", r.stdout, r.files)
+			}
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{file, victim} {
+		if b, _ := os.ReadFile(p); string(b) != "keep\n" {
+			t.Errorf("%s changed: %q", p, b)
+		}
+	}
+	if want := 4 + map[bool]int{true: 1}[os.Geteuid() == 0]; len(entries) != want {
+		t.Errorf("%d entries left in the directory, want %d", len(entries), want)
+	}
+}
+
+// buildIpband builds the command into a temporary directory.
+func buildIpband(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ipband")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestStdoutClosedPipe runs the built command with -o - (and every packet
+// traced, -d 3, far more than a pipe holds) into a pipe whose reader
+// closes after one line, as `| head -1` does: ipband must not die of
+// SIGPIPE but say once that its output is gone, capture to the end of the
+// file, and exit 1 for the reports lost.
+func TestStdoutClosedPipe(t *testing.T) {
+	bin := buildIpband(t)
+	classic := filepath.Join(td, "classic.pcap")
+	cmd := exec.Command(bin, "-C", "--read", classic, "-b", "22", "-d", "3", "-o", "-")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ipband 0.9.0\n" {
+		t.Errorf("first line %q, %v", line, err)
+	}
+	stdout.Close()
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFail {
+		t.Fatalf("ipband: %v (%v), want exit status 1; stderr:\n%s", err, cmd.ProcessState, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	want := []string{
+		"ipband: standard output: write: broken pipe; keeping 1 report(s) in memory",
+		"ipband: " + classic + ": 28932 packets: 28932 IP, 0 not IP, 0 malformed",
+	}
+	if len(lines) != 3 || lines[0] != want[0] || lines[1] != want[1] ||
+		!regexp.MustCompile(`^ipband: standard output: \d+ report\(s\) could not be written$`).MatchString(lines[2]) {
+		t.Errorf("stderr:\n%s\nwant:\n%s\nipband: standard output: N report(s) could not be written", stderr.String(), strings.Join(want, "\n"))
+	}
+}
+
+// TestOutputsReadOnlyFS mounts a read-only file system in a mount
+// namespace of its own and points -o and -w into it: exit 2 at start,
+// naming the path.
+func TestOutputsReadOnlyFS(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("no unshare command")
+	}
+	bin := buildIpband(t)
+	ro := t.TempDir()
+	classic := filepath.Join(td, "classic.pcap")
+	for _, tc := range []struct{ flag, path, want string }{
+		{"-o", filepath.Join(ro, "out.txt"), "flag -o/--outfile: " + filepath.Join(ro, "out.txt") + ": read-only file system"},
+		{"-w", filepath.Join(ro, "page.html"), "flag -w/--htmlfile: " + filepath.Join(ro, "page.html") + ": read-only file system"},
+	} {
+		script := `mount -t tmpfs -o ro,mode=755 ipband-test "$1" || exit 99; shift; exec "$@"`
+		cmd := exec.Command(unshare, "-m", "sh", "-c", script, "sh", ro, bin, "-C", "--read", classic, "-o", "/dev/null", tc.flag, tc.path)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 99 {
+			t.Skipf("cannot mount a read-only tmpfs: %s", stderr.String())
+		}
+		if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || stderr.String() != "ipband: "+tc.want+"\n" || stdout.String() != "" {
+			t.Errorf("%s %s: %v, stderr %q, stdout %q; want exit 2 and %q", tc.flag, tc.path, err, stderr.String(), stdout.String(), tc.want)
 		}
 	}
 }

@@ -53,6 +53,11 @@ func main() {
 		services:  "/etc/services",
 		protocols: "/etc/protocols",
 	}
+	// A closed pipe on standard output (-o - | head) is an output fault,
+	// logged once, not a reason to die: with SIGPIPE notified, writes to
+	// it fail with EPIPE. Notified, not ignored, so that the mail command
+	// starts with SIGPIPE at its default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env)
 	stop()
@@ -88,6 +93,9 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	if err == nil {
 		err = cfg.Validate()
+	}
+	if err == nil {
+		err = checkOutputs(fs, cfg)
 	}
 	if err != nil {
 		logf("%v", err)
@@ -229,6 +237,8 @@ func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, er
 	switch cfg.OutFile {
 	case "-":
 		o.file = report.NewWriterSink(stdout, names, logf)
+		o.file.SetName("standard output")
+		o.path = "standard output"
 	default:
 		o.file = report.NewFileSink(cfg.OutFile, names, logf)
 	}

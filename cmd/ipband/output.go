@@ -6,6 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"ipband/conf"
 	"ipband/mail"
 	"ipband/report"
 	"ipband/watchdog"
@@ -68,4 +71,36 @@ func (o *output) Close(d time.Duration) error {
 		}
 	}
 	return err
+}
+
+// checkOutputs checks, before anything starts, that the report file (-o)
+// and the status page (-w) can be written there; an error names the flag,
+// or the directive and its config file, that set the path.
+func checkOutputs(fs *pflag.FlagSet, cfg *conf.Config) error {
+	for _, c := range []struct {
+		directive, path string
+		check           func(string) error
+	}{
+		{"outfile", cfg.OutFile, report.CheckFile},
+		{"htmlfile", cfg.HTMLFile, report.CheckPage},
+	} {
+		if err := c.check(c.path); err != nil {
+			return fmt.Errorf("%s: %w", settingName(fs, cfg, c.directive), err)
+		}
+	}
+	return nil
+}
+
+// settingName names where the value of directive came from: its flag,
+// the config file, or the default.
+func settingName(fs *pflag.FlagSet, cfg *conf.Config, directive string) string {
+	for _, o := range options {
+		if o.directive == directive && fs.Changed(o.long) {
+			return flagName(o)
+		}
+	}
+	if cfg.Source != "" {
+		return directive + " in " + cfg.Source
+	}
+	return directive + " (default)"
 }
