@@ -231,3 +231,138 @@ func TestOutputsReadOnlyFS(t *testing.T) {
 		}
 	}
 }
+
+// bigCapture writes a capture of two connections of 64 kB segments (as a
+// host with TCP segmentation offload captures them), 16000 a minute for
+// three minutes, over 977 MB a minute: 10.10.5.7 to 10.20.0.9:873, and a
+// smaller one from 10.10.9.9 to 10.20.0.10:22.
+func bigCapture(t *testing.T) string {
+	t.Helper()
+	le, be := binary.LittleEndian, binary.BigEndian
+	b := le.AppendUint32(nil, 0xa1b2c3d4)
+	b = le.AppendUint16(b, 2)
+	b = le.AppendUint16(b, 4)
+	b = append(b, make([]byte, 8)...)
+	b = le.AppendUint32(b, 96)
+	b = le.AppendUint32(b, 1) // Ethernet
+	frame := func(src, dst [4]byte, sport, dport uint16, wire int) []byte {
+		f := make([]byte, 0, 54)
+		f = append(f, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00)
+		f = append(f, 0x45, 0)
+		f = be.AppendUint16(f, uint16(wire-14))
+		f = append(f, 0, 0, 0x40, 0, 64, 6, 0, 0)
+		f = append(f, src[:]...)
+		f = append(f, dst[:]...)
+		f = be.AppendUint16(f, sport)
+		f = be.AppendUint16(f, dport)
+		return append(f, make([]byte, 16)...)
+	}
+	big := frame([4]byte{10, 10, 5, 7}, [4]byte{10, 20, 0, 9}, 40000, 873, 65534)
+	small := frame([4]byte{10, 10, 9, 9}, [4]byte{10, 20, 0, 10}, 50000, 22, 1514)
+	const n = 3 * 16000
+	for i := range n {
+		us := uint64(i) * 180_000_000 / n
+		for _, f := range [][]byte{big, small} {
+			wire := uint32(be.Uint16(f[16:]) + 14)
+			b = le.AppendUint32(b, uint32(1_000_000_000+us/1e6))
+			b = le.AppendUint32(b, uint32(us%1e6))
+			b = le.AppendUint32(b, uint32(len(f)))
+			b = le.AppendUint32(b, wire)
+			b = append(b, f...)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "big.pcap")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestWideColumnsAndOtherLengths replays connections of over 977 MB with a
+// preloaded /16 among /24s: the report's KBYTES and the -d 2 table's kB
+// columns widen so that every row stays under its header, and the /16 is
+// shown with its length in the table, the page and the report, the /24s
+// without.
+func TestWideColumnsAndOtherLengths(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ipband.conf")
+	if err := os.WriteFile(cfg, []byte("subnet 10.10.0.0/16 bandwidth 10\nsubnet 10.20.0.0 bandwidth 10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "status.html")
+	file := bigCapture(t)
+	r := hostileRun(t, "-c", cfg, "--read", file, "-a", "60", "-r", "60", "-d", "2", "-o", "OUT", "-w", page)
+	if r.code != exitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+
+	// The -d 2 tables: every line of a table has its columns where the
+	// table's first line has them, and the closing line as long.
+	var table []string
+	tables := 0
+	for _, l := range strings.Split(r.stdout, "\n") {
+		switch {
+		case strings.HasPrefix(l, "*****"):
+			if len(table) > 0 {
+				tables++
+				for _, tl := range table {
+					for _, sep := range []string{" kB ", "/", " kBps"} {
+						if strings.LastIndex(tl, sep) != strings.LastIndex(table[0], sep) {
+							t.Errorf("table line %q: %q not under the first line's %q", tl, sep, table[0])
+						}
+					}
+				}
+				if len(l) != len(table[0]) {
+					t.Errorf("closing line %d long, lines %d:\n%s", len(l), len(table[0]), strings.Join(table, "\n"))
+				}
+			}
+			table = table[:0]
+		case strings.HasSuffix(l, " kBps"):
+			table = append(table, l)
+		}
+	}
+	// Each subnet holds one end of both connections: 16000 × (65534 +
+	// 1514) bytes a minute are 1047625 kB, 17460.42 kBps.
+	if tables < 2 || !strings.Contains(r.stdout, "*10.10.0.0/16   1047625.00 kB 17460.42/ 10.00 kBps\n") ||
+		!strings.Contains(r.stdout, "\n*10.20.0.0      1047625.00 kB 17460.42/ 10.00 kBps\n") {
+		t.Errorf("want wide tables with 10.10.0.0/16 and 10.20.0.0:\n%s", r.stdout)
+	}
+
+	// The reports: rows under the header, the /16 with its length.
+	reports := strings.SplitAfter(r.outfile, "\n\n")
+	if len(reports) < 2 || !strings.Contains(r.outfile, "\nNetwork: 10.10.0.0/16\n") || !strings.Contains(r.outfile, "\nNetwork: 10.20.0.0\n") {
+		t.Fatalf("reports:\n%s", r.outfile)
+	}
+	for _, rep := range reports {
+		lines := strings.Split(rep, "\n")
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "FROM") {
+				continue
+			}
+			kbEnd := strings.Index(l, "KBYTES") + len("KBYTES")
+			for _, row := range lines[i+2:] {
+				if strings.HasPrefix(row, "=") {
+					if len(row) != len(l)+4 {
+						t.Errorf("rule %d long, header %d", len(row), len(l))
+					}
+					break
+				}
+				if end := strings.LastIndex(row, ".") + 3; end != kbEnd {
+					t.Errorf("kBytes end at %d, KBYTES at %d:\n%s\n%s", end, kbEnd, l, row)
+				}
+			}
+		}
+	}
+	if !strings.Contains(r.outfile, "<  873>  tcp 1023968.75  rsync\n") {
+		t.Errorf("no 977 MB connection row:\n%s", r.outfile)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<td>10.10.0.0/16</td>", "<td>10.20.0.0</td>"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("page has no %s:\n%s", want, html)
+		}
+	}
+}

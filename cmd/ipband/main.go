@@ -230,7 +230,7 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, error) {
 	stdout := env.stdout
 	names := report.SystemNames(env.services, env.protocols)
-	o := &output{logf: logf, path: cfg.OutFile}
+	o := &output{logf: logf, path: cfg.OutFile, maskBits: cfg.MaskBits}
 	if cfg.Debug >= 2 {
 		o.table = stdout
 	}

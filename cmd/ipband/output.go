@@ -25,6 +25,9 @@ type output struct {
 	logf  report.Logf
 	path  string // -o, for messages
 	buf   []byte
+	// maskBits is the IPv4 mask in force, so that subnets of another
+	// length are shown with it.
+	maskBits int
 }
 
 var _ watchdog.Output = (*output)(nil)
@@ -32,6 +35,7 @@ var _ watchdog.Output = (*output)(nil)
 // Period prints the table, rewrites the page, and retries reports the
 // file could not take before.
 func (o *output) Period(p *report.Period) {
+	p.MaskBits = o.maskBits
 	if o.table != nil {
 		o.buf = report.AppendTable(o.buf[:0], p)
 		o.table.Write(o.buf) //nolint:errcheck // a debug table must not stop capture
@@ -47,6 +51,7 @@ func (o *output) Period(p *report.Period) {
 // Report appends r to the file and queues it for mail. Failures are logged
 // by the sinks, which keep what they could not deliver.
 func (o *output) Report(r report.Report) {
+	r.MaskBits = o.maskBits
 	o.file.Deliver(r) //nolint:errcheck // logged and kept by the sink
 	if o.mail != nil {
 		if err := o.mail.Deliver(r); err != nil {
