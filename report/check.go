@@ -37,7 +37,7 @@ func CheckFile(path string) error {
 		return nil
 	}
 	return checked(path, func() error {
-		f, err := openAppend(path, 0)
+		f, err := openAppend(path, checkFlags)
 		if errors.Is(err, fs.ErrNotExist) {
 			if f, err = openAppend(path, os.O_CREATE|os.O_EXCL); err == nil {
 				defer os.Remove(path)

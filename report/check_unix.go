@@ -11,6 +11,9 @@ import (
 // noFollow makes open fail on a symbolic link.
 const noFollow = syscall.O_NOFOLLOW
 
+// checkFlags keep CheckFile from blocking on a FIFO with no reader.
+const checkFlags = syscall.O_NONBLOCK
+
 // unsafeDir reports whether, for a process running as root, the directory
 // fi is writable by others or by a group other than root's, as logrotate
 // judges it.
