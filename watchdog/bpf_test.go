@@ -192,3 +192,16 @@ func FuzzReplayFilter(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkBPFMatch runs a compiled filter over one frame.
+func BenchmarkBPFMatch(b *testing.B) {
+	bpf, err := watchdog.CompileBPF("udp and port 53", 1, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := frFrame(60, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		bpf.Match(frame, 60)
+	}
+}
