@@ -80,9 +80,10 @@ func appendAddr(dst []byte, a netip.Addr, width int) []byte {
 }
 
 // appendSubnet appends a subnet as reports show it: the address for an
-// IPv4 subnet, the prefix ("2001:db8:1::/48") for an IPv6 one.
-func appendSubnet(dst []byte, p netip.Prefix) []byte {
-	if p.Addr().Is4() {
+// IPv4 subnet of the mask in force (maskBits; 0 for any length), the
+// prefix ("10.10.0.0/16", "2001:db8:1::/48") for any other.
+func appendSubnet(dst []byte, p netip.Prefix, maskBits int) []byte {
+	if p.Addr().Is4() && (maskBits == 0 || p.Bits() == maskBits) {
 		return p.Addr().AppendTo(dst)
 	}
 	return p.AppendTo(dst)
@@ -94,10 +95,16 @@ func addrLen(a netip.Addr) int {
 	return len(a.AppendTo(buf[:0]))
 }
 
-// subnetLen is the length of p as appendSubnet prints it.
-func subnetLen(p netip.Prefix) int {
+// floatLen is the length of f as appendFloat prints it.
+func floatLen(f float64) int {
 	var buf [64]byte
-	return len(appendSubnet(buf[:0], p))
+	return len(strconv.AppendFloat(buf[:0], f, 'f', 2, 64))
+}
+
+// subnetLen is the length of p as appendSubnet prints it.
+func subnetLen(p netip.Prefix, maskBits int) int {
+	var buf [64]byte
+	return len(appendSubnet(buf[:0], p, maskBits))
 }
 
 // appendSafe appends s with every control character, line or paragraph

@@ -133,7 +133,7 @@ func newPageData(title string, p *Period) *pageData {
 	}
 	for _, l := range p.Lines {
 		d.Rows = append(d.Rows, pageRow{
-			Subnet:    string(appendSubnet(nil, l.Subnet)),
+			Subnet:    string(appendSubnet(nil, l.Subnet, p.MaskBits)),
 			Name:      l.Name,
 			KB:        strconv.FormatFloat(kB(l.Bytes), 'f', 2, 64),
 			KBps:      strconv.FormatFloat(l.KBps, 'f', 2, 64),

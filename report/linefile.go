@@ -31,7 +31,7 @@ func openLineFile(path, name string, logf Logf) (*lineFile, error) {
 		l.w = os.Stdout
 		return l, nil
 	}
-	f, err := openAppend(path)
+	f, err := openAppend(path, os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -44,10 +44,6 @@ func newLineWriter(w io.Writer, name string, logf Logf) *lineFile {
 	return &lineFile{path: "-", w: w, cond: condition{logf: logf, name: name}}
 }
 
-func openAppend(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-}
-
 // write appends line, which ends in a newline.
 func (l *lineFile) write(line []byte) error {
 	l.mu.Lock()
@@ -55,7 +51,7 @@ func (l *lineFile) write(line []byte) error {
 	w := l.w
 	if w == nil {
 		if l.f == nil {
-			f, err := openAppend(l.path)
+			f, err := openAppend(l.path, os.O_CREATE)
 			if err != nil {
 				return l.failed("open", err)
 			}
@@ -98,7 +94,7 @@ func (l *lineFile) reopen() error {
 		cerr = l.f.Close()
 		l.f = nil
 	}
-	f, err := openAppend(l.path)
+	f, err := openAppend(l.path, os.O_CREATE)
 	if err != nil {
 		l.cond.fail("open", err, "")
 		return fmt.Errorf("%s: %w", l.cond.name, err)

@@ -46,6 +46,10 @@ type Report struct {
 	// KBps is the subnet's rate, in kBytes/s, in the period that fired the
 	// report.
 	KBps float64
+	// MaskBits is the IPv4 mask in force (maskbits): an IPv4 subnet of
+	// another length is shown with it ("10.10.0.0/16"), one of this length
+	// by its address alone. 0 shows every IPv4 subnet by its address.
+	MaskBits int
 }
 
 // Accumulated is the time a preloaded subnet has spent over its threshold
@@ -92,6 +96,9 @@ type Period struct {
 	Repeat int64
 	// Stats are the counters of this period.
 	Stats Stats
+	// MaskBits is the IPv4 mask in force, as Report.MaskBits: it decides
+	// which IPv4 subnets are shown with their length.
+	MaskBits int
 }
 
 // Line is one subnet in a period summary.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 )
 
@@ -74,7 +73,8 @@ func describe(op string, err error) string {
 
 // FileSink appends reports, as WriteText renders them, to a file or a
 // writer. It keeps working through faults: the file is opened (O_APPEND,
-// O_CREATE, mode 0644) for each delivery and closed again, so a file
+// O_CREATE, O_NOFOLLOW: a symbolic link is refused with ErrSymlink; mode
+// 0640 less the umask) for each delivery and closed again, so a file
 // removed or rotated while running is recreated with the next report; when
 // opening or writing fails, the report text is kept in memory, in order,
 // and written before the next report and on Retry. Pending text is bounded
@@ -121,6 +121,14 @@ func NewFileSink(path string, names *Names, logf Logf) *FileSink {
 // closes; otherwise it behaves as NewFileSink.
 func NewWriterSink(w io.Writer, names *Names, logf Logf) *FileSink {
 	return &FileSink{w: w, names: names, cond: condition{logf: logf, name: "output"}}
+}
+
+// SetName sets how the sink's fault messages name its output ("standard
+// output"); NewWriterSink names it "output", NewFileSink its path.
+func (s *FileSink) SetName(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cond.name = name
 }
 
 // Deliver renders r and appends it to the output after any pending
@@ -197,7 +205,7 @@ func (s *FileSink) open() (io.Writer, func() error, error) {
 	if s.w != nil {
 		return s.w, func() error { return nil }, nil
 	}
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := openAppend(s.path, os.O_CREATE)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,8 +246,11 @@ func (s *FileSink) failed(op string, err error, text []byte) error {
 }
 
 // HTMLFile is the -w status page file. Each Write renders the page to a
-// temporary file in the same directory and renames it over the page, so a
-// web server never serves a half-written page. Faults are logged once per
+// temporary file in the same directory (created anew, never through a
+// symbolic link, with the mode of the page it replaces or else 0640 less
+// the umask) and renames it over the page, so a web server never serves a
+// half-written page; a symbolic link at the page's path is replaced, not
+// followed. Faults are logged once per
 // condition, as FileSink logs them, and the next period tries again. An
 // HTMLFile is safe for concurrent use.
 type HTMLFile struct {
@@ -272,20 +283,20 @@ func (h *HTMLFile) Write(p *Period) error {
 }
 
 // replaceFile writes b to a temporary file beside path and renames it to
-// path.
+// path, keeping the mode of the file it replaces. A directory at path is
+// refused with syscall.EISDIR.
 func replaceFile(path string, b []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	if err := notDir(path, "rename"); err != nil {
+		return err
 	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	f, err := createTemp(path)
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	err = writeAll(f, b)
-	if err == nil {
-		err = f.Chmod(0o644)
+	if fi, serr := os.Lstat(path); err == nil && serr == nil && fi.Mode().IsRegular() {
+		err = f.Chmod(fi.Mode().Perm())
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

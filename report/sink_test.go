@@ -84,8 +84,8 @@ func TestFileSinkAppends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	if fi.Mode().Perm()&^0o640 != 0 {
+		t.Errorf("mode %v, want at most 0640", fi.Mode().Perm())
 	}
 	if s.Pending() != 0 || s.Retry() != nil {
 		t.Errorf("pending %d after good deliveries", s.Pending())
@@ -174,53 +174,65 @@ func TestFileSinkUnwritableDirectory(t *testing.T) {
 	logs.expect(t, fault, recovered)
 }
 
-// TestFileSinkConditionChanges switches a symlink between a full device, a
-// path under a regular file and nothing at all.
+// TestFileSinkConditionChanges switches the report file's path between a
+// planted symbolic link, a path under a regular file and nothing at all:
+// each fault is logged once, the link is never followed, and the reports
+// kept meanwhile are written once the path works.
 func TestFileSinkConditionChanges(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "ipband.txt")
-	file := filepath.Join(dir, "file")
-	if err := os.WriteFile(file, nil, 0o644); err != nil {
+	sub := filepath.Join(dir, "sub")
+	path := filepath.Join(sub, "ipband.txt")
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	link := func(target string) {
+	reset := func() {
 		t.Helper()
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.RemoveAll(sub); err != nil {
 			t.Fatal(err)
-		}
-		if target != "" {
-			if err := os.Symlink(target, path); err != nil {
-				t.Fatal(err)
-			}
 		}
 	}
 	var logs logRecorder
 	s := report.NewFileSink(path, nil, logs.logf)
 
-	link("/dev/full")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 2 {
-		if err := s.Deliver(nthReport(i)); !errors.Is(err, syscall.ENOSPC) {
-			t.Fatalf("error %v, want ENOSPC", err)
+		if err := s.Deliver(nthReport(i)); !errors.Is(err, report.ErrSymlink) {
+			t.Fatalf("error %v, want ErrSymlink", err)
 		}
 	}
-	link(filepath.Join(file, "x"))
+	reset()
+	if err := os.WriteFile(sub, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for i := 2; i < 4; i++ {
 		if err := s.Deliver(nthReport(i)); !errors.Is(err, syscall.ENOTDIR) {
 			t.Fatalf("error %v, want ENOTDIR", err)
 		}
 	}
-	link("")
+	reset()
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Deliver(nthReport(4)); err != nil {
 		t.Fatal(err)
 	}
 	logs.expect(t,
-		path+": write: no space left on device; keeping 1 report(s) in memory",
+		path+": open: is a symbolic link, not followed; keeping 1 report(s) in memory",
 		path+": open: not a directory; keeping 3 report(s) in memory",
 		path+": writable again; wrote 4 pending report(s)",
 	)
 	want := text(nthReport(0), nthReport(1), nthReport(2), nthReport(3), nthReport(4))
 	if got := readFile(t, path); got != want {
 		t.Errorf("file differs:\n%s", lineDiff(want, got))
+	}
+	if got := readFile(t, victim); got != "" {
+		t.Errorf("the symbolic link was followed: its target holds %d bytes", len(got))
 	}
 }
 
@@ -384,8 +396,8 @@ func TestHTMLFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	if fi.Mode().Perm()&^0o640 != 0 {
+		t.Errorf("mode %v, want at most 0640", fi.Mode().Perm())
 	}
 }
 

@@ -16,8 +16,9 @@ const tableRule = 48
 //
 // marked '*' when it is logging, else ' ', with the subnet as in Title
 // (without its name), the kBytes counted this period, the kBps and the
-// threshold. A subnet column longer than 15 (IPv6 prefixes) widens the
-// column and the closing line for the whole table. Then come, when there
+// threshold. A value longer than its column (an IPv6 prefix beyond 15,
+// 100000 kB or more in a period, 100000 kBps, a threshold of 1000 kBps)
+// widens that column and the closing line for the whole table. Then come, when there
 // is something to say, a line with the non-zero counters
 //
 //	(malformed 3, evicted subnets 12, evicted connections 4, dropped 7)
@@ -46,24 +47,21 @@ func AppendTable(dst []byte, p *Period) []byte {
 	if p == nil {
 		p = &Period{}
 	}
-	width := classicWidth
-	for _, l := range p.Lines {
-		width = max(width, subnetLen(l.Subnet))
-	}
+	c := tableColumns(p)
 	for _, l := range p.Lines {
 		mark := byte(' ')
 		if l.Logging {
 			mark = '*'
 		}
 		dst = append(dst, mark)
-		dst = appendPadded(dst, width, false, func(b []byte) []byte {
-			return appendSubnet(b, l.Subnet)
+		dst = appendPadded(dst, c.subnet, false, func(b []byte) []byte {
+			return appendSubnet(b, l.Subnet, p.MaskBits)
 		})
-		dst = appendFloat(dst, kB(l.Bytes), 8)
+		dst = appendFloat(dst, kB(l.Bytes), c.kb)
 		dst = append(dst, " kB "...)
-		dst = appendFloat(dst, l.KBps, 8)
+		dst = appendFloat(dst, l.KBps, c.kbps)
 		dst = append(dst, '/')
-		dst = appendFloat(dst, l.Threshold, 6)
+		dst = appendFloat(dst, l.Threshold, c.threshold)
 		dst = append(dst, " kBps\n"...)
 	}
 	dst = appendStats(dst, p.Stats)
@@ -74,8 +72,39 @@ func AppendTable(dst []byte, p *Period) []byte {
 		dst = endOfRepeat(p).AppendFormat(dst, dateLayout)
 		dst = append(dst, ")\n"...)
 	}
-	dst = appendRepeat(dst, '*', tableRule+width-classicWidth)
+	dst = appendRepeat(dst, '*', tableRule+c.extra())
 	return append(dst, '\n')
+}
+
+// The classic widths of the table's columns.
+const (
+	tableKBWidth        = 8
+	tableKBpsWidth      = 8
+	tableThresholdWidth = 6
+)
+
+// tableCols are the widths of a table's columns.
+type tableCols struct {
+	subnet, kb, kbps, threshold int
+}
+
+// tableColumns returns the column widths for p: the classic 15, 8, 8 and
+// 6, or the longest value of a column when that is longer, so that a wide
+// value widens its column for the whole table.
+func tableColumns(p *Period) tableCols {
+	c := tableCols{subnet: classicWidth, kb: tableKBWidth, kbps: tableKBpsWidth, threshold: tableThresholdWidth}
+	for _, l := range p.Lines {
+		c.subnet = max(c.subnet, subnetLen(l.Subnet, p.MaskBits))
+		c.kb = max(c.kb, floatLen(kB(l.Bytes)))
+		c.kbps = max(c.kbps, floatLen(l.KBps))
+		c.threshold = max(c.threshold, floatLen(l.Threshold))
+	}
+	return c
+}
+
+// extra is how much wider than the classic table c is.
+func (c tableCols) extra() int {
+	return c.subnet - classicWidth + c.kb - tableKBWidth + c.kbps - tableKBpsWidth + c.threshold - tableThresholdWidth
 }
 
 // appendStats appends the line of non-zero fault counters, if any.

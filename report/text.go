@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // The fixed parts of the classic report.
@@ -26,9 +27,10 @@ const (
 // followed by an empty line, so that reports appended to one file stay
 // apart. "Showing top N" appears only when r.Top > 0, the accumulated
 // exceeded time only when r.Accum is set, and a line counting the hidden
-// connections only when there are some. Addresses take 15 columns, as
-// classic reports do; when a row has a longer (IPv6) address both address
-// columns, the header and the rules widen to fit the longest.
+// connections only when there are some. Addresses take 15 columns, PROT 4
+// and KBYTES 9, as classic reports do; when a row has a longer value (an
+// IPv6 address, "ipv6-icmp", 1000000 kBytes or more) its column, the
+// header and the rules widen to fit the longest, for the whole report.
 //
 // Times are printed in the location they carry: the engine's packet times
 // come from time.Unix and so are in time.Local, which follows TZ. Service
@@ -63,18 +65,21 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 		dst = appendAccum(dst, r.Accum)
 	}
 
-	width := addrWidth(r.Rows)
-	rule := ruleWidth + 2*(width-classicWidth)
+	c := textColumns(r.Rows, names)
+	rule := ruleWidth + 2*(c.addr-classicWidth) + c.proto - protoWidth + c.kb - kbWidth
 	dst = appendRepeat(dst, '=', rule)
 	dst = append(dst, '\n')
-	dst = appendLeft(dst, "FROM", width)
+	dst = appendLeft(dst, "FROM", c.addr)
 	dst = append(dst, " < PORT>     "...)
-	dst = appendLeft(dst, "TO", width)
-	dst = append(dst, " < PORT>  PROT   KBYTES  SERVICE\n"...)
+	dst = appendLeft(dst, "TO", c.addr)
+	dst = append(dst, " < PORT> "...)
+	dst = appendRight(dst, "PROT", c.proto+1)
+	dst = appendRight(dst, "KBYTES", c.kb)
+	dst = append(dst, "  SERVICE\n"...)
 	dst = appendRepeat(dst, '-', rule)
 	dst = append(dst, '\n')
 	for _, row := range r.Rows {
-		dst = appendRow(dst, row, width, names)
+		dst = appendRow(dst, row, c, names)
 	}
 	if r.Hidden.Conns > 0 {
 		dst = appendCount(dst, r.Hidden.Conns, "connection")
@@ -102,38 +107,54 @@ func appendAccum(dst []byte, a *Accumulated) []byte {
 }
 
 // appendRow appends one connection line:
-// "%-15s <%5d> <-> %-15s <%5d> %4s %9.2f  %s\n".
-func appendRow(dst []byte, row Row, width int, names *Names) []byte {
-	dst = appendAddr(dst, row.Src, width)
+// "%-15s <%5d> <-> %-15s <%5d> %4s %9.2f  %s\n", with the widths of c.
+func appendRow(dst []byte, row Row, c columns, names *Names) []byte {
+	dst = appendAddr(dst, row.Src, c.addr)
 	dst = append(dst, " <"...)
 	dst = appendUint(dst, uint64(row.SrcPort), 5)
 	dst = append(dst, "> <-> "...)
-	dst = appendAddr(dst, row.Dst, width)
+	dst = appendAddr(dst, row.Dst, c.addr)
 	dst = append(dst, " <"...)
 	dst = appendUint(dst, uint64(row.DstPort), 5)
 	dst = append(dst, "> "...)
-	dst = appendRight(dst, names.Protocol(row.Proto), 4)
+	dst = appendRight(dst, names.Protocol(row.Proto), c.proto)
 	dst = append(dst, ' ')
-	dst = appendFloat(dst, kB(row.Bytes), 9)
+	dst = appendFloat(dst, kB(row.Bytes), c.kb)
 	dst = append(dst, "  "...)
 	dst = appendCut(dst, names.RowService(row), serviceWidth)
 	return append(dst, '\n')
 }
 
-// addrWidth is the width of the address columns: 15, or the longest
-// address of rows when that is longer.
-func addrWidth(rows []Row) int {
-	w := classicWidth
+// The classic widths of the PROT and KBYTES columns.
+const (
+	protoWidth = 4
+	kbWidth    = 9
+)
+
+// columns are the widths of a report's variable columns.
+type columns struct {
+	addr, proto, kb int
+}
+
+// textColumns returns the column widths for rows: the classic 15, 4 and
+// 9, or the longest address, protocol name or kBytes of rows when that
+// is longer, so that a wide value widens its column for the whole report
+// instead of shifting its row.
+func textColumns(rows []Row, names *Names) columns {
+	c := columns{addr: classicWidth, proto: protoWidth, kb: kbWidth}
 	for _, r := range rows {
-		w = max(w, addrLen(r.Src), addrLen(r.Dst))
+		c.addr = max(c.addr, addrLen(r.Src), addrLen(r.Dst))
+		c.proto = max(c.proto, utf8.RuneCountInString(names.Protocol(r.Proto)))
+		c.kb = max(c.kb, floatLen(kB(r.Bytes)))
 	}
-	return w
+	return c
 }
 
 // Title returns the subnet and its name as reports show them:
 // "10.10.123.0 <halifax>", or "10.10.123.0" when the subnet has no name.
-// IPv4 subnets print their address only, IPv6 subnets their prefix
-// ("2001:db8:1::/48 <lab>"). Control characters, line separators and
+// IPv4 subnets of the mask in force (r.MaskBits) print their address
+// only, other subnets their prefix ("10.10.0.0/16", "2001:db8:1::/48
+// <lab>"). Control characters, line separators and
 // invalid UTF-8 in the name are replaced by '?', so the title is one line,
 // safe in a mail header.
 func Title(r Report) string {
@@ -142,7 +163,7 @@ func Title(r Report) string {
 
 // appendTitle appends Title(r).
 func appendTitle(dst []byte, r Report) []byte {
-	dst = appendSubnet(dst, r.Subnet)
+	dst = appendSubnet(dst, r.Subnet, r.MaskBits)
 	if r.Name != "" {
 		dst = append(dst, " <"...)
 		dst = appendSafe(dst, r.Name)

@@ -196,7 +196,8 @@ func TestWriteTextLines(t *testing.T) {
 }
 
 // TestWriteTextIPv6Width checks that IPv6 rows widen both address columns,
-// the header and the rules alike.
+// the header and the rules alike, and that "ipv6-icmp" widens PROT for the
+// whole report.
 func TestWriteTextIPv6Width(t *testing.T) {
 	r := ipv6Report()
 	width := 0
@@ -204,7 +205,8 @@ func TestWriteTextIPv6Width(t *testing.T) {
 		width = max(width, len(row.Src.String()), len(row.Dst.String()))
 	}
 	got := strings.Split(string(render(t, r)), "\n")
-	rule := 79 + 2*(width-15)
+	proto := len("ipv6-icmp") - 4 // beyond the classic 4 columns
+	rule := 79 + 2*(width-15) + proto
 	var header string
 	for _, l := range got {
 		if strings.HasPrefix(l, "FROM") {
@@ -216,17 +218,18 @@ func TestWriteTextIPv6Width(t *testing.T) {
 			}
 		}
 	}
-	if want := "FROM" + strings.Repeat(" ", width-4) + " < PORT>     TO" + strings.Repeat(" ", width-2) + " < PORT>  PROT   KBYTES  SERVICE"; header != want {
+	pad := strings.Repeat(" ", proto)
+	if want := "FROM" + strings.Repeat(" ", width-4) + " < PORT>     TO" + strings.Repeat(" ", width-2) + " < PORT>  " + pad + "PROT   KBYTES  SERVICE"; header != want {
 		t.Errorf("header\n%q, want\n%q", header, want)
 	}
 	if want := "Network: 2001:db8:1::/48 <lab>"; got[1] != want {
 		t.Errorf("network line %q, want %q", got[1], want)
 	}
-	wantRow := "2001:db8:1::10" + strings.Repeat(" ", width-14) + " <51234> <-> 2001:db8:ffff:1234:5678:9abc:def0:1 <  443>  tcp   5120.00  https"
+	wantRow := "2001:db8:1::10" + strings.Repeat(" ", width-14) + " <51234> <-> 2001:db8:ffff:1234:5678:9abc:def0:1 <  443>  " + pad + "tcp   5120.00  https"
 	if got[7] != wantRow {
 		t.Errorf("first row\n%q, want\n%q", got[7], wantRow)
 	}
-	if !strings.Contains(got[8], "> ipv6-icmp      2.93  ") {
+	if !strings.Contains(got[8], "<32768> ipv6-icmp      2.93  ") {
 		t.Errorf("icmpv6 row %q", got[8])
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcap"
 )
 
@@ -149,29 +147,3 @@ func (l *Live) addDrops(e *Engine, seen uint64) uint64 {
 	}
 	return total
 }
-
-// BPF is a compiled filter for offline replay, run by libpcap.
-type BPF struct {
-	bpf *pcap.BPF
-	ci  gopacket.CaptureInfo
-}
-
-// CompileBPF compiles expr for frames of linkType with snaplen.
-func CompileBPF(expr string, linkType, snaplen int) (*BPF, error) {
-	if snaplen <= 0 {
-		snaplen = MaxRecord
-	}
-	b, err := pcap.NewBPF(layers.LinkType(linkType), snaplen, expr)
-	if err != nil {
-		return nil, fmt.Errorf("filter %q: %w", expr, err)
-	}
-	return &BPF{bpf: b}, nil
-}
-
-// Match reports whether the filter accepts the frame.
-func (b *BPF) Match(data []byte, length uint32) bool {
-	b.ci.CaptureLength, b.ci.Length = len(data), int(length)
-	return b.bpf.Matches(b.ci, data)
-}
-
-var _ Filter = (*BPF)(nil)

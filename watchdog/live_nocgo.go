@@ -35,12 +35,3 @@ func (*Live) Close() {}
 
 // Run returns ErrNoLibpcap.
 func (*Live) Run(context.Context, *Engine, Clock, RunOptions) error { return ErrNoLibpcap }
-
-// BPF is unavailable without libpcap.
-type BPF struct{}
-
-// CompileBPF returns ErrNoLibpcap.
-func CompileBPF(string, int, int) (*BPF, error) { return nil, ErrNoLibpcap }
-
-// Match accepts every frame.
-func (*BPF) Match([]byte, uint32) bool { return true }

@@ -62,7 +62,11 @@ func Replay(ctx context.Context, f *FileReader, e *Engine, opt RunOptions) error
 			}
 			return err
 		}
-		if opt.Filter != nil && !opt.Filter.Match(rec.Data, rec.Len) {
+		// A record with no captured byte is malformed: counted, never
+		// filtered.
+		if len(rec.Data) == 0 {
+			rec.Malformed = true
+		} else if opt.Filter != nil && !opt.Filter.Match(rec.Data, rec.Len) {
 			continue
 		}
 		p.Time, p.Len = rec.Time, rec.Len

@@ -54,6 +54,11 @@ func main() {
 		services:  "/etc/services",
 		protocols: "/etc/protocols",
 	}
+	// A closed pipe on standard output (-o - | head) is an output fault,
+	// logged once, not a reason to die: with SIGPIPE notified, writes to
+	// it fail with EPIPE. Notified, not ignored, so that the mail command
+	// starts with SIGPIPE at its default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env)
 	stop()
@@ -77,7 +82,7 @@ func run(ctx context.Context, args []string, env environment) int {
 		fs.Usage()
 		return exitOK
 	case bool(c.version):
-		fmt.Fprintf(stdout, "ipband %s\n", version)
+		fmt.Fprintf(stdout, "ipband %s\n%s\n", version, watchdog.LibpcapVersion())
 		return exitOK
 	}
 	cfg, err := loadConfig(&c, fs.Changed("config"))
@@ -92,6 +97,9 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	if err == nil {
 		err = cfg.Validate()
+	}
+	if err == nil {
+		err = checkOutputs(fs, cfg)
 	}
 	if err != nil {
 		logf("%v", err)
@@ -243,13 +251,15 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, error) {
 	stdout := env.stdout
 	names := report.SystemNames(env.services, env.protocols)
-	o := &output{logf: logf, path: cfg.OutFile}
+	o := &output{logf: logf, path: cfg.OutFile, maskBits: cfg.MaskBits}
 	if cfg.Debug >= 2 {
 		o.table = stdout
 	}
 	switch cfg.OutFile {
 	case "-":
 		o.file = report.NewWriterSink(stdout, names, logf)
+		o.file.SetName("standard output")
+		o.path = "standard output"
 	default:
 		o.file = report.NewFileSink(cfg.OutFile, names, logf)
 	}

@@ -6,6 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"ipband/conf"
 	"ipband/mail"
 	"ipband/report"
 	"ipband/report/metrics"
@@ -26,6 +29,9 @@ type output struct {
 	extra []report.Output // --json-file, --stats-file, --notify, --metrics-listen
 	// metrics is the metrics server until serveMetrics starts it, or nil.
 	metrics *metrics.Server
+	// maskBits is the IPv4 mask in force, so that subnets of another
+	// length are shown with it.
+	maskBits int
 }
 
 var _ watchdog.Output = (*output)(nil)
@@ -33,6 +39,7 @@ var _ watchdog.Output = (*output)(nil)
 // Period prints the table, rewrites the page, and retries reports the
 // file could not take before.
 func (o *output) Period(p *report.Period) {
+	p.MaskBits = o.maskBits
 	if o.table != nil {
 		o.buf = report.AppendTable(o.buf[:0], p)
 		o.table.Write(o.buf) //nolint:errcheck // a debug table must not stop capture
@@ -51,6 +58,7 @@ func (o *output) Period(p *report.Period) {
 // Report appends r to the file and queues it for mail. Failures are logged
 // by the sinks, which keep what they could not deliver.
 func (o *output) Report(r report.Report) {
+	r.MaskBits = o.maskBits
 	o.file.Deliver(r) //nolint:errcheck // logged and kept by the sink
 	if o.mail != nil {
 		if err := o.mail.Deliver(r); err != nil {
@@ -89,4 +97,36 @@ func (o *output) Close(d time.Duration) error {
 		}
 	}
 	return err
+}
+
+// checkOutputs checks, before anything starts, that the report file (-o)
+// and the status page (-w) can be written there; an error names the flag,
+// or the directive and its config file, that set the path.
+func checkOutputs(fs *pflag.FlagSet, cfg *conf.Config) error {
+	for _, c := range []struct {
+		directive, path string
+		check           func(string) error
+	}{
+		{"outfile", cfg.OutFile, report.CheckFile},
+		{"htmlfile", cfg.HTMLFile, report.CheckPage},
+	} {
+		if err := c.check(c.path); err != nil {
+			return fmt.Errorf("%s: %w", settingName(fs, cfg, c.directive), err)
+		}
+	}
+	return nil
+}
+
+// settingName names where the value of directive came from: its flag,
+// the config file, or the default.
+func settingName(fs *pflag.FlagSet, cfg *conf.Config, directive string) string {
+	for _, o := range options {
+		if o.directive == directive && fs.Changed(o.long) {
+			return flagName(o)
+		}
+	}
+	if cfg.Source != "" {
+		return directive + " in " + cfg.Source
+	}
+	return directive + " (default)"
 }

@@ -26,15 +26,23 @@ func openSource(file string, cfg *conf.Config) (source, error) {
 		}
 		return &replay{f: f, name: file}, nil
 	}
+	iface := cfg.Interface
+	if iface == "" { // libpcap's default, named in -d 1 and messages
+		dev, err := watchdog.DefaultDevice()
+		if err != nil {
+			return nil, err
+		}
+		iface = dev
+	}
 	l, err := watchdog.OpenLive(watchdog.LiveOptions{
-		Interface: cfg.Interface,
+		Interface: iface,
 		Promisc:   cfg.Promisc,
 		Filter:    cfg.Filter,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &live{l: l, iface: cfg.Interface}, nil
+	return &live{l: l, iface: iface}, nil
 }
 
 // replay is offline replay of a capture file.
