@@ -39,6 +39,7 @@ type Config struct {
 	Subnets    []SubnetSpec  // subnet lines, in file order
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
+	User       string        // user, --user: drop to this user after opening the capture; "" stays
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.

@@ -44,6 +44,7 @@ var options = []option{
 	{"T", "mtastring", "mtastring", "", "CMD", "mail command reading a message on stdin (default \"/usr/sbin/sendmail -t -oi\")"},
 	{"", "max-subnets", "maxsubnets", "", "N", fmt.Sprintf("most dynamic subnets tracked at once (default %d)", conf.DefaultMaxSubnets)},
 	{"", "max-conns", "maxconns", "", "N", fmt.Sprintf("most connections kept per subnet in detail logging (default %d)", conf.DefaultMaxConns)},
+	{"", "user", "user", "", "USER", "after opening the capture, run as USER and its group with no capabilities (needs root; default: stay as started)"},
 }
 
 // cli holds the flags that are not directives.

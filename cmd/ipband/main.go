@@ -157,6 +157,11 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		out.Close(0) //nolint:errcheck // nothing was delivered yet
 		return exitUsage
 	}
+	if err := dropPrivileges(cfg.User); err != nil { // the capture is open: give up root
+		logf("flag --user or user: %v", err)
+		out.Close(0) //nolint:errcheck // nothing was delivered yet
+		return exitUsage
+	}
 	namesFile := env.networks
 	if c.networks.s != "" {
 		namesFile = c.networks.s
