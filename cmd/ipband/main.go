@@ -137,7 +137,7 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		logf("%v", err)
 		return exitUsage
 	}
-	src, err := openSource(c.read.s, cfg)
+	src, err := openSource(c.read.s, cfg, logf)
 	if err == nil {
 		defer src.Close()
 		err = watchdog.CheckLenAdj(cfg.LenAdj, src.LinkType())

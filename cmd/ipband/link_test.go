@@ -1,0 +1,107 @@
+//go:build cgo && linux
+
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tableEnd is the line that ends each -d 2 table.
+var tableEnd = strings.Repeat("*", 48) + "\n"
+
+// TestLinkLostAndBack runs ipband on one end of a veth pair between two
+// namespaces the test makes, deletes the pair while ipband runs and makes
+// it again: ipband logs the loss and the return once each, keeps closing
+// periods with zero traffic while the interface is gone, and counts the
+// traffic the test sends across the pair again once it is back.
+func TestLinkLostAndBack(t *testing.T) {
+	v := newVethPair(t)
+	bin := buildIpband(t)
+	const port = 9
+	var stdout, stderr lockedBuffer
+	cmd := exec.Command("ip", "netns", "exec", v.nsA, bin, "-C", "-i", v.devA, "-a", "1", "-b", "1000", "-d", "2",
+		"-f", "udp and dst port 9", "-o", t.TempDir()+"/report.txt")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // stopped below when the test passes
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf(format+"\nstderr:\n%s\nstdout:\n%s", append(args, stderr.String(), stdout.String())...)
+	}
+	// waitFor polls cond for up to d.
+	waitFor := func(d time.Duration, what string, cond func() bool, each func()) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for !cond() {
+			if time.Now().After(deadline) {
+				fail("timed out waiting for %s", what)
+			}
+			if each != nil {
+				each()
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	payload := make([]byte, 500)
+	counted := func(from int) bool { return strings.Contains(stdout.String()[from:], " 198.18.0.0 ") }
+	conn := v.dialFromA(port)
+	send := func() { conn.Write(payload) } //nolint:errcheck // fails while the link is gone
+	waitFor(20*time.Second, "traffic counted before the link goes", func() bool { return counted(0) }, send)
+
+	v.del()
+	waitFor(10*time.Second, "the loss to be logged", func() bool { return strings.Contains(stderr.String(), "capture lost") }, nil)
+	lostAt := len(stdout.String())
+	// Periods close from the clock while the interface is gone: at least
+	// three whole tables with no subnet line (the first table after the
+	// loss may hold the traffic of the period the link went in).
+	emptyTables := func() int {
+		n := 0
+		for _, tbl := range tables(stdout.String()[lostAt:]) {
+			if tbl == tableEnd {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(10*time.Second, "empty periods while the link is gone", func() bool { return emptyTables() >= 3 }, nil)
+
+	v.add()
+	waitFor(40*time.Second, "the return to be logged", func() bool { return strings.Contains(stderr.String(), "capture back") }, nil)
+	backAt := len(stdout.String())
+	conn = v.dialFromA(port)
+	waitFor(20*time.Second, "traffic counted after the link is back", func() bool { return counted(backAt) }, send)
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		fail("ipband: %v", err)
+	}
+	log := stderr.String()
+	if n := strings.Count(log, "capture lost"); n != 1 {
+		fail("loss logged %d times, want once", n)
+	}
+	if n := strings.Count(log, "capture back"); n != 1 {
+		fail("return logged %d times, want once", n)
+	}
+	if gone := tables(stdout.String()[lostAt:backAt]); len(gone) < 2 || strings.Contains(strings.Join(gone[1:], ""), "198.18.0.0") {
+		fail("tables while the interface was gone: %q, want empty ones", gone)
+	}
+}
+
+// tables splits -d 2 output into whole tables, each ending in tableEnd.
+func tables(out string) []string {
+	var ts []string
+	for _, tbl := range strings.SplitAfter(out, tableEnd) {
+		if strings.HasSuffix(tbl, tableEnd) {
+			ts = append(ts, tbl)
+		}
+	}
+	return ts
+}
