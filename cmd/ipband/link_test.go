@@ -105,3 +105,52 @@ func tables(out string) []string {
 	}
 	return ts
 }
+
+// TestLinkLostAfterDrop runs ipband with --user nobody on a veth end and
+// deletes the pair: without capabilities the capture cannot be reopened,
+// so once the interface is back ipband exits with status 1, saying why,
+// for its supervisor to restart it.
+func TestLinkLostAfterDrop(t *testing.T) {
+	v := newVethPair(t)
+	nobody(t)
+	bin := buildIpband(t)
+	var stdout, stderr lockedBuffer
+	cmd := exec.Command("ip", "netns", "exec", v.nsA, bin, "-C", "-i", v.devA, "-a", "1", "-d", "2", "-o", "/dev/null", "--user", "nobody")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // it has exited when the test passes
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(stdout.String(), tableEnd) < 2 { // capturing, as nobody
+		if time.Now().After(deadline) {
+			t.Fatalf("no periods; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	v.del()
+	for !strings.Contains(stderr.String(), "capture lost") {
+		if time.Now().After(deadline) {
+			t.Fatalf("loss not logged; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // a failed try or two while it is gone
+	if isZombie(cmd.Process.Pid) {
+		t.Fatalf("ipband ended while the interface was gone; stderr:\n%s", stderr.String())
+	}
+	v.add()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		ee, ok := err.(*exec.ExitError)
+		want := "capture: interface " + v.devA + " lost and cannot be reopened: interface " + v.devA +
+			": Permission Denied: capture on " + v.devA + " needs root or CAP_NET_RAW and CAP_NET_ADMIN (see ipband(8))\n"
+		if !ok || ee.ExitCode() != exitFail || !strings.Contains(stderr.String(), want) {
+			t.Errorf("ipband: %v; stderr:\n%s\nwant exit status 1 and %q", err, stderr.String(), want)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("ipband did not exit once the interface was back; stderr:\n%s", stderr.String())
+	}
+}
