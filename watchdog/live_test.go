@@ -389,6 +389,22 @@ func TestLiveReopen(t *testing.T) {
 		t.Errorf("lost logged %d times, back %d times, want once each: %q", n, m, logs.lines)
 	}
 
+	// Down and up again: the capture stays open (libpcap reports no
+	// error), the change is logged once each way, and traffic is counted
+	// again after.
+	p.ip("-n", p.nsA, "link", "set", p.devA, "down")
+	waitLog("down;", 1)
+	p.ip("-n", p.nsA, "link", "set", p.devA, "up")
+	waitLog("up again", 1)
+	upAt := periods()
+	rec.waitFor(t, 10*time.Second, "traffic counted after the link is up", func(ps []report.Period, rs []report.Report) bool {
+		conn.Write(make([]byte, 200)) //nolint:errcheck // the capture counts what arrives
+		return countedSince(upAt)(ps, rs)
+	})
+	if n, m, k := logs.count("down;"), logs.count("up again"), logs.count("capture lost"); n != 1 || m != 1 || k != 1 {
+		t.Errorf("down logged %d times, up %d, lost %d; want 1, 1, 1: %q", n, m, k, logs.lines)
+	}
+
 	// Gone again, and closed while it is gone: Run ends at once.
 	p.del()
 	waitLog("capture lost", 2)
