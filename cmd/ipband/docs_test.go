@@ -12,6 +12,17 @@ import (
 	"ipband/conf"
 )
 
+// buildIpband builds the command into a temporary directory and returns
+// the binary's path.
+func buildIpband(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ipband")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // readRepo returns a file of the repository as text.
 func readRepo(t *testing.T, path string) string {
 	t.Helper()

@@ -7,24 +7,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
-
-// buildIpband builds the command into a temporary directory and returns
-// the binary's path.
-func buildIpband(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ipband")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // vethPair is a veth pair between two network namespaces made by the test:
 // end A (198.18.0.1/30) in namespace nsA, end B (198.18.0.2/30) in nsB.
