@@ -383,9 +383,11 @@ type linkWatch struct {
 // linkCheckEvery is how often an idle capture looks at its interface.
 const linkCheckEvery = time.Second
 
+// newLinkWatch starts watching l's interface: the first look logs it if
+// it is down.
 func (l *Live) newLinkWatch() linkWatch {
-	ifi, err := net.InterfaceByName(l.opt.Interface)
-	return linkWatch{l: l, on: err == nil, down: err == nil && ifi.Flags&net.FlagUp == 0}
+	_, err := net.InterfaceByName(l.opt.Interface)
+	return linkWatch{l: l, on: err == nil}
 }
 
 // check looks at the interface at most every linkCheckEvery.

@@ -3,7 +3,10 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -152,5 +155,61 @@ func TestLinkLostAfterDrop(t *testing.T) {
 		}
 	case <-time.After(40 * time.Second):
 		t.Fatalf("ipband did not exit once the interface was back; stderr:\n%s", stderr.String())
+	}
+}
+
+// TestLinkAmbientCapabilities runs ipband as the shipped systemd unit
+// does: as an unprivileged user (nobody) holding CAP_NET_RAW and
+// CAP_NET_ADMIN as ambient capabilities, with no drop (--user naming that
+// user itself). It captures, and when its interface is deleted and made
+// again it reopens the capture in place.
+func TestLinkAmbientCapabilities(t *testing.T) {
+	v := newVethPair(t)
+	uid, gid := nobody(t)
+	bin := buildIpband(t)
+	for _, dir := range []string{filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
+		if err := os.Chmod(dir, 0o755); err != nil { // let nobody run it
+			t.Fatal(err)
+		}
+	}
+	const capNetAdmin, capNetRaw = 12, 13
+	var stdout, stderr lockedBuffer
+	cmd := exec.Command(bin, "-C", "-i", v.devA, "-a", "1", "-d", "2", "-o", os.DevNull, "--user", "nobody")
+	cmd.Stdout, cmd.Stderr, cmd.Dir = &stdout, &stderr, "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Credential:  &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}},
+		AmbientCaps: []uintptr{capNetAdmin, capNetRaw},
+	}
+	v.startInA(cmd)
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // stopped below when the test passes
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(40 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; stderr:\n%s", what, stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("periods", func() bool { return strings.Count(stdout.String(), tableEnd) >= 2 })
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nUid:\t" + strconv.Itoa(uid) + "\t", "\nCapEff:\t0000000000003000\n", "\nCapAmb:\t0000000000003000\n"} {
+		if !strings.Contains(string(status), want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
+	v.del()
+	waitFor("the loss to be logged", func() bool { return strings.Contains(stderr.String(), "capture lost") })
+	v.add()
+	waitFor("the return to be logged", func() bool { return strings.Contains(stderr.String(), "capture back") })
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("ipband: %v; stderr:\n%s", err, stderr.String())
 	}
 }

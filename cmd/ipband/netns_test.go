@@ -110,3 +110,28 @@ func (v *vethPair) dialFromA(port int) *net.UDPConn {
 	v.t.Cleanup(func() { r.c.Close() })
 	return r.c
 }
+
+// startInA starts cmd in namespace nsA: it is forked from a thread moved
+// into nsA, so that cmd may run as another user (cmd.SysProcAttr) without
+// the privilege that entering a namespace needs.
+func (v *vethPair) startInA(cmd *exec.Cmd) {
+	v.t.Helper()
+	ch := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		f, err := os.Open("/run/netns/" + v.nsA)
+		if err != nil {
+			ch <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			ch <- fmt.Errorf("setns %s: %w", v.nsA, err)
+			return
+		}
+		ch <- cmd.Start()
+	}()
+	if err := <-ch; err != nil {
+		v.t.Fatal(err)
+	}
+}
