@@ -11,6 +11,8 @@ BIN      := bin
 IPBAND   := $(BIN)/ipband
 PCAPGEN  := $(BIN)/pcapgen
 PREFIX   ?= /usr/local
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
@@ -19,12 +21,18 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ 
 
 all: build
 
-# deps installs libpcap's headers (and gcc for cgo) when they are missing.
+# deps installs libpcap's headers (and gcc for cgo) when they are missing,
+# and iproute2, whose ip command the link-loss tests use.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpcap-dev gcc >/dev/null; \
+	fi
+	@if ! command -v ip >/dev/null 2>&1; then \
+		echo "installing iproute2 (ip, for the network namespace tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
 	fi
 
 build: deps
@@ -84,10 +92,17 @@ golden:
 	echo $(GO) test -count=1 $$pkgs -update; \
 	$(GO) test -count=1 $$pkgs -update
 
+# install puts the binary, the man pages, the systemd unit, the logrotate
+# file and (unless one is there) the config file under DESTDIR and PREFIX.
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc
 	install -m 0755 $(IPBAND) $(DESTDIR)$(PREFIX)/sbin/ipband
 	install -m 0644 docs/ipband.8 $(DESTDIR)$(PREFIX)/share/man/man8/ipband.8
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/logrotate.d
+	install -m 0644 docs/ipband.conf.5 $(DESTDIR)$(MANDIR)/man5/ipband.conf.5
+	sed 's|/usr/local/sbin/ipband|$(PREFIX)/sbin/ipband|' contrib/ipband.service > $(DESTDIR)$(UNITDIR)/ipband.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ipband.service
+	install -m 0644 contrib/ipband.logrotate $(DESTDIR)/etc/logrotate.d/ipband
 	[ -f $(DESTDIR)/etc/ipband.conf ] || install -m 0644 ipband.conf.example $(DESTDIR)/etc/ipband.conf
 
 clean:

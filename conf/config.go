@@ -39,6 +39,7 @@ type Config struct {
 	Subnets    []SubnetSpec  // subnet lines, in file order
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
+	User       string        // user, --user: drop to this user after opening the capture; "" stays
 
 	JSONFile      string        // jsonfile: append reports as JSON lines; "" is off, "-" is stdout
 	StatsFile     string        // statsfile: append a JSON line every period; "" is off, "-" is stdout

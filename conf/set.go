@@ -76,6 +76,7 @@ var directives = [...]directive{
 	{"metrics", func(c *Config) field { return listenAddr(&c.Metrics) }},
 	{"notify", func(c *Config) field { return text(&c.Notify) }},
 	{"notifytimeout", func(c *Config) field { return seconds(&c.NotifyTimeout) }},
+	{"user", func(c *Config) field { return word(&c.User) }},
 }
 
 // Directives returns the name of every directive, in lower case.

@@ -32,6 +32,7 @@ func setCases() []setCase {
 	var (
 		iface    = func(c *conf.Config) any { return c.Interface }
 		promisc  = func(c *conf.Config) any { return c.Promisc }
+		user     = func(c *conf.Config) any { return c.User }
 		debug    = func(c *conf.Config) any { return c.Debug }
 		fork     = func(c *conf.Config) any { return c.Fork }
 		filter   = func(c *conf.Config) any { return c.Filter }
@@ -204,6 +205,9 @@ func setCases() []setCase {
 		{"maxconns", "5", maxconns, 5, nil},
 		{"maxconns", "0", maxconns, nil, conf.ErrOutOfRange},
 		{"maxconns", "-5", maxconns, nil, conf.ErrOutOfRange},
+
+		{"user", "nobody", user, "nobody", nil},
+		{"user", "no body", user, nil, conf.ErrInvalidValue},
 
 		{"jsonfile", "/var/log/ipband.json", jsonfile, "/var/log/ipband.json", nil},
 		{"jsonfile", "-", jsonfile, "-", nil},

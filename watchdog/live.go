@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/google/gopacket/pcap"
@@ -21,6 +24,14 @@ type LiveOptions struct {
 	// Tick is how often an idle link closes periods from the clock; 0
 	// means 250ms.
 	Tick time.Duration
+	// ReopenMin is the first wait before reopening a capture whose
+	// interface went away, doubling after each failed try up to
+	// ReopenMax; 0 means 1 s and 30 s.
+	ReopenMin, ReopenMax time.Duration
+	// Logf, when not nil, gets one line when the capture is lost, one
+	// when it is back, and one when the interface goes down and up
+	// again.
+	Logf func(format string, args ...any)
 }
 
 // DefaultSnaplen keeps enough of each frame for the deepest headers the
@@ -28,41 +39,72 @@ type LiveOptions struct {
 const DefaultSnaplen = 512
 
 // Live is a live capture on one interface through libpcap. It is the only
-// part of ipband that talks to libpcap for capture.
+// part of ipband that talks to libpcap for capture. When the interface
+// disappears (a PPP or VPN link that goes away), Run reopens it by name
+// and goes on; Close may be called at any time, from any goroutine.
 type Live struct {
-	h *pcap.Handle
+	opt  LiveOptions // Interface resolved, zero values replaced by defaults
+	done chan struct{}
+
+	mu       sync.Mutex // guards the following fields
+	h        *pcap.Handle
+	linkType int
+	closed   bool
+
+	// Owned by Run: when the capture last came back, and the wait before
+	// the try that brought it back, so that a link that keeps failing
+	// right after it is reopened goes on with a growing wait.
+	backAt   time.Time
+	lastWait time.Duration
 }
 
-// OpenLive opens and activates a capture. Errors name the interface.
+// OpenLive opens and activates a capture. Errors name the interface; a
+// capture refused for lack of privilege says what it needs.
 func OpenLive(o LiveOptions) (*Live, error) {
-	dev := o.Interface
-	if dev == "" {
+	if o.Interface == "" {
 		devs, err := pcap.FindAllDevs()
 		if err != nil || len(devs) == 0 {
 			return nil, fmt.Errorf("no capture interface found: %v", err)
 		}
-		dev = devs[0].Name
+		o.Interface = devs[0].Name
 	}
+	if o.Snaplen <= 0 {
+		o.Snaplen = DefaultSnaplen
+	}
+	if o.Tick <= 0 {
+		o.Tick = 250 * time.Millisecond
+	}
+	if o.ReopenMin <= 0 {
+		o.ReopenMin = time.Second
+	}
+	if o.ReopenMax < o.ReopenMin {
+		o.ReopenMax = max(30*time.Second, o.ReopenMin)
+	}
+	h, err := openHandle(&o)
+	if err != nil {
+		return nil, err
+	}
+	return &Live{opt: o, done: make(chan struct{}), h: h, linkType: handleLinkType(h)}, nil
+}
+
+// openHandle opens the interface of o with its settings.
+func openHandle(o *LiveOptions) (*pcap.Handle, error) {
+	dev := o.Interface
 	in, err := pcap.NewInactiveHandle(dev)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", dev, err)
 	}
 	defer in.CleanUp()
-	snap := o.Snaplen
-	if snap <= 0 {
-		snap = DefaultSnaplen
-	}
-	tick := o.Tick
-	if tick <= 0 {
-		tick = 250 * time.Millisecond
-	}
-	for _, err := range []error{in.SetSnapLen(snap), in.SetPromisc(o.Promisc), in.SetTimeout(tick), in.SetBufferSize(8 << 20)} {
+	for _, err := range []error{in.SetSnapLen(o.Snaplen), in.SetPromisc(o.Promisc), in.SetTimeout(o.Tick), in.SetBufferSize(8 << 20)} {
 		if err != nil {
 			return nil, fmt.Errorf("interface %s: %w", dev, err)
 		}
 	}
 	h, err := in.Activate()
 	if err != nil {
+		if isPermission(err) {
+			return nil, &PermissionError{Interface: dev, Err: err}
+		}
 		return nil, fmt.Errorf("interface %s: %w", dev, err)
 	}
 	if o.Filter != "" {
@@ -71,28 +113,79 @@ func OpenLive(o LiveOptions) (*Live, error) {
 			return nil, fmt.Errorf("filter %q: %w", o.Filter, err)
 		}
 	}
-	return &Live{h: h}, nil
+	return h, nil
 }
 
-// LinkType returns the interface's link type. gopacket's LinkType is a
+// PermissionError is a capture that libpcap refused for lack of
+// privilege: opening a live capture needs root or the capabilities
+// CAP_NET_RAW and CAP_NET_ADMIN.
+type PermissionError struct {
+	Interface string
+	Err       error // libpcap's error
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("interface %s: %v: capture on %s needs root or CAP_NET_RAW and CAP_NET_ADMIN (see ipband(8))",
+		e.Interface, e.Err, e.Interface)
+}
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// pcapErrorPermDenied is libpcap's PCAP_ERROR_PERM_DENIED.
+const pcapErrorPermDenied = -8
+
+// isPermission reports whether err is libpcap's "permission denied"
+// activation status, which gopacket returns as an unexported int type
+// holding the status.
+func isPermission(err error) bool {
+	v := reflect.ValueOf(err)
+	return v.Kind() == reflect.Int && v.Int() == pcapErrorPermDenied
+}
+
+// handleLinkType returns the link type of h. gopacket's LinkType is a
 // uint8, which turns LINUX_SLL2 (276) into 20, a value no interface uses:
 // map it back.
-func (l *Live) LinkType() int {
-	lt := int(l.h.LinkType())
+func handleLinkType(h *pcap.Handle) int {
+	lt := int(h.LinkType())
 	if lt == int(LinkTypeLinuxSLL2)&0xff {
 		return int(LinkTypeLinuxSLL2)
 	}
 	return lt
 }
 
-// Close ends the capture.
-func (l *Live) Close() { l.h.Close() }
+// LinkType returns the interface's link type, as of its last opening.
+func (l *Live) LinkType() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.linkType
+}
 
-// Run captures until ctx is done, feeding e. Every read timeout (an idle
-// link) it advances e to the clock's time, so periods close on time with
-// no traffic; kernel drops are added to the open period's counters.
+// Close ends the capture; Run returns. Close is idempotent.
+func (l *Live) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	l.closed = true
+	close(l.done)
+	if l.h != nil {
+		l.h.Close()
+	}
+}
+
+// Run captures until ctx is done or l is closed, feeding e. Every read
+// timeout (an idle link) it advances e to the clock's time, so periods
+// close on time with no traffic; kernel drops are added to the open
+// period's counters. When the interface goes away Run reopens it (see
+// reopen), closing periods from the clock meanwhile; it returns an error
+// only when the capture cannot be reopened at all.
 func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) error {
-	dec, err := NewDecoder(l.LinkType())
+	h := l.handle()
+	if h == nil {
+		return nil // closed
+	}
+	dec, err := NewDecoder(handleLinkType(h))
 	if err != nil {
 		return err
 	}
@@ -102,16 +195,25 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 		tr      tracer
 		dropped uint64
 		n       int
+		state   = l.newLinkWatch()
 	)
 	for {
-		data, ci, err := l.h.ZeroCopyReadPacketData()
+		data, ci, err := h.ZeroCopyReadPacketData()
 		switch {
 		case err == nil:
 		case errors.Is(err, pcap.NextErrorTimeoutExpired):
 		case errors.Is(err, io.EOF), errors.Is(err, pcap.NextErrorNoMorePackets):
-			return nil
+			return nil // closed
 		default:
-			return fmt.Errorf("capture: %w", err)
+			if ctx.Err() != nil || l.isClosed() {
+				return nil
+			}
+			h, dec, err = l.reopen(ctx, e, clock, h, err)
+			if h == nil {
+				return err
+			}
+			dropped, state = 0, l.newLinkWatch()
+			continue
 		}
 		// Packets move the clock themselves; the wall clock is read only on
 		// an idle read timeout and every ctxEvery frames.
@@ -119,8 +221,12 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 			if ctx.Err() != nil {
 				return nil
 			}
-			dropped = l.addDrops(e, dropped)
-			e.Advance(clock.Now().UnixNano())
+			dropped = addDrops(h, e, dropped)
+			now := clock.Now()
+			e.Advance(now.UnixNano())
+			if err != nil {
+				state.check(now)
+			}
 		}
 		if err != nil {
 			continue
@@ -135,9 +241,176 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 	}
 }
 
-// addDrops adds the drops libpcap reports since the last look.
-func (l *Live) addDrops(e *Engine, seen uint64) uint64 {
-	st, err := l.h.Stats()
+// handle returns the open handle, or nil when l is closed.
+func (l *Live) handle() *pcap.Handle {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	return l.h
+}
+
+// isClosed reports whether Close was called.
+func (l *Live) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// swap makes h the open handle, closing the one before; it returns false,
+// closing h, when l was closed meanwhile.
+func (l *Live) swap(h *pcap.Handle) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.h != nil {
+		l.h.Close()
+	}
+	l.h = h
+	if l.closed {
+		if h != nil {
+			h.Close()
+		}
+		l.h = nil
+		return false
+	}
+	if h != nil {
+		l.linkType = handleLinkType(h)
+	}
+	return true
+}
+
+// logf logs through the options' Logf, if any.
+func (l *Live) logf(format string, args ...any) {
+	if l.opt.Logf != nil {
+		l.opt.Logf(format, args...)
+	}
+}
+
+// reopen handles a capture whose read failed with cause (on Linux,
+// "The interface disappeared"): it logs that once, closes lost, and opens
+// the interface again by name, waiting ReopenMin, doubling up to
+// ReopenMax, between tries, while every Tick it advances e to the clock's
+// time so that periods keep closing with zero traffic. It logs once when
+// the capture is back and returns the new handle and its decoder. It
+// returns a nil handle when ctx is done or l closed (with a nil error), or
+// when reopening cannot work: libpcap refuses it for lack of privilege
+// (the capabilities were given up, --user) while the interface is there
+// again; then a supervisor restarting ipband gets the capture back.
+func (l *Live) reopen(ctx context.Context, e *Engine, clock Clock, lost *pcap.Handle, cause error) (*pcap.Handle, *Decoder, error) {
+	dev := l.opt.Interface
+	why := cause.Error()
+	if perr := lost.Error(); perr != nil && perr.Error() != "" {
+		why = perr.Error()
+	}
+	l.logf("interface %s: capture lost: %s; reopening it", dev, why)
+	if !l.swap(nil) {
+		return nil, nil, nil
+	}
+	start := clock.Now()
+	tick := time.NewTicker(l.opt.Tick)
+	defer tick.Stop()
+	wait := l.opt.ReopenMin
+	if !l.backAt.IsZero() && start.Sub(l.backAt) < l.opt.ReopenMax {
+		wait = min(2*l.lastWait, l.opt.ReopenMax) // lost again soon after it came back
+	}
+	retry := time.NewTimer(wait)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, nil, nil
+		case <-l.done:
+			return nil, nil, nil
+		case <-tick.C:
+			e.Advance(clock.Now().UnixNano())
+			continue
+		case <-retry.C:
+		}
+		h, dec, err := l.tryOpen()
+		if err == nil {
+			if !l.swap(h) {
+				return nil, nil, nil
+			}
+			now := clock.Now()
+			e.Advance(now.UnixNano())
+			l.backAt, l.lastWait = now, wait
+			l.logf("interface %s: capture back after %s", dev, now.Sub(start).Round(time.Second))
+			return h, dec, nil
+		}
+		var perm *PermissionError
+		if errors.As(err, &perm) && interfaceExists(dev) {
+			return nil, nil, fmt.Errorf("capture: interface %s lost and cannot be reopened: %w", dev, err)
+		}
+		wait = min(2*wait, l.opt.ReopenMax)
+		retry.Reset(wait)
+	}
+}
+
+// tryOpen opens the interface again with a decoder for its link type.
+func (l *Live) tryOpen() (*pcap.Handle, *Decoder, error) {
+	h, err := openHandle(&l.opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	dec, err := NewDecoder(handleLinkType(h))
+	if err != nil {
+		h.Close()
+		return nil, nil, err
+	}
+	return h, dec, nil
+}
+
+// interfaceExists reports whether the system has an interface called
+// name.
+func interfaceExists(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
+}
+
+// linkWatch notices, on idle reads, an interface taken down and brought up
+// again while its capture stays open (libpcap reports no error then, and
+// packets flow again when it is up), and logs each change once.
+type linkWatch struct {
+	l    *Live
+	on   bool      // the interface is a network interface whose flags can be read
+	down bool      // it was down at the last look
+	last time.Time // clock time of the last look
+}
+
+// linkCheckEvery is how often an idle capture looks at its interface.
+const linkCheckEvery = time.Second
+
+// newLinkWatch starts watching l's interface: the first look logs it if
+// it is down.
+func (l *Live) newLinkWatch() linkWatch {
+	_, err := net.InterfaceByName(l.opt.Interface)
+	return linkWatch{l: l, on: err == nil}
+}
+
+// check looks at the interface at most every linkCheckEvery.
+func (w *linkWatch) check(now time.Time) {
+	if !w.on || now.Sub(w.last) < linkCheckEvery {
+		return
+	}
+	w.last = now
+	ifi, err := net.InterfaceByName(w.l.opt.Interface)
+	if err != nil {
+		return // gone: the next read fails and Run reopens it
+	}
+	switch down := ifi.Flags&net.FlagUp == 0; {
+	case down && !w.down:
+		w.l.logf("interface %s: down; capture goes on when it is up", w.l.opt.Interface)
+		w.down = true
+	case !down && w.down:
+		w.l.logf("interface %s: up again", w.l.opt.Interface)
+		w.down = false
+	}
+}
+
+// addDrops adds the drops libpcap reports for h since the last look.
+func addDrops(h *pcap.Handle, e *Engine, seen uint64) uint64 {
+	st, err := h.Stats()
 	if err != nil {
 		return seen
 	}

@@ -19,6 +19,9 @@ type LiveOptions struct {
 	Filter    string
 	Snaplen   int
 	Tick      time.Duration
+
+	ReopenMin, ReopenMax time.Duration
+	Logf                 func(format string, args ...any)
 }
 
 // Live is unavailable without libpcap.

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package watchdog_test
 
@@ -9,10 +9,14 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"ipband/report"
 	"ipband/subnet"
@@ -176,4 +180,242 @@ send:
 	if r.Subnet != lo || len(r.Rows) != 1 || r.Rows[0].SrcPort != port && r.Rows[0].DstPort != port || r.Rows[0].Proto != 17 {
 		t.Errorf("report %+v", r)
 	}
+}
+
+// logLines collects Logf lines from the capture goroutine.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+// count returns how many lines contain s.
+func (l *logLines) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, ln := range l.lines {
+		if strings.Contains(ln, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// netnsPair is a veth pair between two network namespaces the test makes:
+// devA (198.18.0.1/30) in nsA and its peer (198.18.0.2/30) in nsB.
+type netnsPair struct {
+	t              *testing.T
+	nsA, nsB, devA string
+}
+
+// newNetnsPair makes the namespaces and the pair, or skips the test when
+// it cannot; cleanup removes them.
+func newNetnsPair(t *testing.T) *netnsPair {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("network namespaces and live capture need root")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("the ip command (iproute2) is missing: make deps installs it")
+	}
+	id := os.Getpid() % 100000
+	p := &netnsPair{t: t, nsA: fmt.Sprintf("ipband-w%d-a", id), nsB: fmt.Sprintf("ipband-w%d-b", id), devA: fmt.Sprintf("ipbw%da", id)}
+	if out, err := exec.Command("ip", "netns", "add", p.nsA).CombinedOutput(); err != nil {
+		t.Skipf("cannot make a network namespace here: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", p.nsA).Run() }) //nolint:errcheck // best effort
+	p.ip("netns", "add", p.nsB)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", p.nsB).Run() }) //nolint:errcheck // best effort
+	p.add()
+	return p
+}
+
+func (p *netnsPair) ip(args ...string) {
+	p.t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		p.t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+func (p *netnsPair) add() {
+	p.t.Helper()
+	devB := p.devA[:len(p.devA)-1] + "b"
+	p.ip("-n", p.nsA, "link", "add", p.devA, "type", "veth", "peer", "name", devB, "netns", p.nsB)
+	p.ip("-n", p.nsA, "addr", "add", "198.18.0.1/30", "dev", p.devA)
+	p.ip("-n", p.nsB, "addr", "add", "198.18.0.2/30", "dev", devB)
+	p.ip("-n", p.nsA, "link", "set", p.devA, "up")
+	p.ip("-n", p.nsB, "link", "set", devB, "up")
+}
+
+func (p *netnsPair) del() { p.t.Helper(); p.ip("-n", p.nsA, "link", "del", p.devA) }
+
+// inNsA runs fn on a thread moved into nsA, which ends with fn's
+// goroutine; what fn opens there (sockets, captures) stays in nsA.
+func (p *netnsPair) inNsA(fn func() error) error {
+	runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+	f, err := os.Open("/run/netns/" + p.nsA)
+	if err != nil {
+		return err
+	}
+	err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("setns %s: %w", p.nsA, err)
+	}
+	return fn()
+}
+
+// TestLiveReopen captures on a veth end in a namespace, deletes the pair
+// and makes it again: Run logs the loss and the return once each, closes
+// periods with no packets meanwhile, and counts traffic again after. A
+// Close while the interface is gone ends Run at once.
+func TestLiveReopen(t *testing.T) {
+	p := newNetnsPair(t)
+	rec := newSyncRecorder()
+	e, err := watchdog.New(watchdog.Config{
+		Average: time.Second, Report: time.Hour, MaxConns: 100,
+		Subnets: subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 1000, MaxDynamic: 100},
+	}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs logLines
+	lives := make(chan *watchdog.Live, 1)
+	done := make(chan error, 1)
+	go func() {
+		err := p.inNsA(func() error {
+			l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: p.devA, Filter: "udp and dst port 9",
+				Tick: 50 * time.Millisecond, ReopenMin: 100 * time.Millisecond, ReopenMax: 400 * time.Millisecond, Logf: logs.logf})
+			if err != nil {
+				return err
+			}
+			lives <- l
+			return l.Run(context.Background(), e, sysClock{}, watchdog.RunOptions{})
+		})
+		done <- err
+	}()
+	var l *watchdog.Live
+	select {
+	case l = <-lives:
+		t.Cleanup(l.Close)
+	case err := <-done:
+		t.Fatalf("open: %v", err)
+	}
+	dial := func() *net.UDPConn {
+		ch := make(chan *net.UDPConn, 1)
+		go func() {
+			err := p.inNsA(func() error {
+				c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(198, 18, 0, 2), Port: 9})
+				ch <- c
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+		c := <-ch
+		if c == nil {
+			t.FailNow()
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	veth := netip.MustParsePrefix("198.18.0.0/24")
+	countedSince := func(from int) func([]report.Period, []report.Report) bool {
+		return func(ps []report.Period, _ []report.Report) bool {
+			for _, per := range ps[min(from, len(ps)):] {
+				for _, ln := range per.Lines {
+					if ln.Subnet == veth && ln.Bytes > 0 {
+						return true
+					}
+				}
+			}
+			return false
+		}
+	}
+	periods := func() int { rec.mu.Lock(); defer rec.mu.Unlock(); return len(rec.periods) }
+	waitLog := func(s string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for logs.count(s) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log: %q", s, logs.lines)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	conn := dial()
+	stopSend := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stopSend:
+				return
+			case <-time.After(20 * time.Millisecond):
+				conn.Write(make([]byte, 200)) //nolint:errcheck // fails while the link is gone
+			}
+		}
+	}()
+	rec.waitFor(t, 10*time.Second, "traffic counted", countedSince(0))
+	close(stopSend)
+
+	p.del()
+	waitLog("capture lost", 1)
+	lostAt := periods()
+	rec.waitFor(t, 10*time.Second, "empty periods while the link is gone", func(ps []report.Period, _ []report.Report) bool {
+		empty := 0
+		for _, per := range ps[min(lostAt+1, len(ps)):] { // the first may hold the last packets
+			if per.Stats.Packets == 0 && len(per.Lines) == 0 {
+				empty++
+			}
+		}
+		return empty >= 2
+	})
+	p.add()
+	waitLog("capture back", 1)
+	backAt := periods()
+	conn = dial()
+	rec.waitFor(t, 10*time.Second, "traffic counted after the link is back", func(ps []report.Period, rs []report.Report) bool {
+		conn.Write(make([]byte, 200)) //nolint:errcheck // the capture counts what arrives
+		return countedSince(backAt)(ps, rs)
+	})
+	if n, m := logs.count("capture lost"), logs.count("capture back"); n != 1 || m != 1 {
+		t.Errorf("lost logged %d times, back %d times, want once each: %q", n, m, logs.lines)
+	}
+
+	// Down and up again: the capture stays open (libpcap reports no
+	// error), the change is logged once each way, and traffic is counted
+	// again after.
+	p.ip("-n", p.nsA, "link", "set", p.devA, "down")
+	waitLog("down;", 1)
+	p.ip("-n", p.nsA, "link", "set", p.devA, "up")
+	waitLog("up again", 1)
+	upAt := periods()
+	rec.waitFor(t, 10*time.Second, "traffic counted after the link is up", func(ps []report.Period, rs []report.Report) bool {
+		conn.Write(make([]byte, 200)) //nolint:errcheck // the capture counts what arrives
+		return countedSince(upAt)(ps, rs)
+	})
+	if n, m, k := logs.count("down;"), logs.count("up again"), logs.count("capture lost"); n != 1 || m != 1 || k != 1 {
+		t.Errorf("down logged %d times, up %d, lost %d; want 1, 1, 1: %q", n, m, k, logs.lines)
+	}
+
+	// Gone again, and closed while it is gone: Run ends at once.
+	p.del()
+	waitLog("capture lost", 2)
+	l.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not end after Close while reopening")
+	}
+	l.Close() // idempotent
 }

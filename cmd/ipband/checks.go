@@ -59,7 +59,7 @@ func liveFilterError(cfg *conf.Config) error {
 	}
 	bare := *cfg
 	bare.Filter = ""
-	src, err := openSource("", &bare)
+	src, err := openSource("", &bare, nil)
 	if err != nil {
 		return nil
 	}

@@ -150,16 +150,6 @@ func TestOutputsCheckedAtStart(t *testing.T) {
 	}
 }
 
-// buildIpband builds the command into a temporary directory.
-func buildIpband(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ipband")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestStdoutClosedPipe runs the built command with -o - (and every packet
 // traced, -d 3, far more than a pipe holds) into a pipe whose reader
 // closes after one line, as `| head -1` does: ipband must not die of

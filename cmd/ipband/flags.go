@@ -49,6 +49,7 @@ var options = []option{
 	{"", "metrics-listen", "metrics", "", "ADDR", "serve Prometheus metrics on http://ADDR/metrics, such as 127.0.0.1:9798 (default off)"},
 	{"", "notify", "notify", "", "CMD", "run CMD, without a shell, for each logging_start, report and logging_end event, with the event as JSON on stdin"},
 	{"", "notify-timeout", "notifytimeout", "", "SECS", fmt.Sprintf("kill a notify command still running after SECS seconds (default %d)", int(conf.DefaultNotifyTimeout.Seconds()))},
+	{"", "user", "user", "", "USER", "after opening the capture, run as USER and its group with no capabilities (needs root; default: stay as started)"},
 }
 
 // cli holds the flags that are not directives.

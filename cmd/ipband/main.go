@@ -151,7 +151,7 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		return exitUsage
 	}
 	defer out.serveMetrics(ctx)()
-	src, err := openSource(c.read.s, cfg)
+	src, err := openSource(c.read.s, cfg, logf)
 	if err == nil {
 		defer src.Close()
 		err = watchdog.CheckLenAdj(cfg.LenAdj, src.LinkType())
@@ -178,6 +178,11 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 	}
 	if err := checkFilter(cfg, src); err != nil {
 		logf("%v", err)
+		out.Close(0) //nolint:errcheck // nothing was delivered yet
+		return exitUsage
+	}
+	if err := dropPrivileges(cfg.User); err != nil { // the capture is open: give up root
+		logf("flag --user or user: %v", err)
 		out.Close(0) //nolint:errcheck // nothing was delivered yet
 		return exitUsage
 	}

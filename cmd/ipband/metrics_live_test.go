@@ -85,10 +85,7 @@ func TestMetricsLive(t *testing.T) {
 		t.Skip("live capture on lo needs root (CAP_NET_RAW): run the tests as root to scrape a live ipband")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ipband")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildIpband(t)
 	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"ipband/conf"
+	"ipband/report"
 	"ipband/watchdog"
 )
 
@@ -17,8 +18,9 @@ type source interface {
 	String() string
 }
 
-// openSource opens the file to replay, or the live interface.
-func openSource(file string, cfg *conf.Config) (source, error) {
+// openSource opens the file to replay, or the live interface, whose
+// losses and returns are logged with logf.
+func openSource(file string, cfg *conf.Config, logf report.Logf) (source, error) {
 	if file != "" {
 		f, err := watchdog.OpenFile(file)
 		if err != nil {
@@ -38,6 +40,7 @@ func openSource(file string, cfg *conf.Config) (source, error) {
 		Interface: iface,
 		Promisc:   cfg.Promisc,
 		Filter:    cfg.Filter,
+		Logf:      logf,
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"syscall"
+)
+
+// identity is a user ipband runs as, or starts commands as.
+type identity struct {
+	name     string
+	uid, gid int // the user's id and primary group
+}
+
+// mailUser is the user a mail command runs as when ipband itself runs as
+// root with no user to drop to: mail commands never run as root.
+const mailUser = "nobody"
+
+// lookupIdentity finds a user by name, or by numeric id when name is all
+// digits and no user has that name.
+func lookupIdentity(name string) (identity, error) {
+	u, err := user.Lookup(name)
+	var unknown user.UnknownUserError
+	if errors.As(err, &unknown) {
+		if _, nerr := strconv.Atoi(name); nerr == nil {
+			u, err = user.LookupId(name)
+		}
+	}
+	var unknownID user.UnknownUserIdError
+	switch {
+	case errors.As(err, &unknown), errors.As(err, &unknownID):
+		return identity{}, fmt.Errorf("user %s: no such user", name)
+	case err != nil:
+		return identity{}, fmt.Errorf("user %s: %w", name, err)
+	}
+	uid, err := strconv.Atoi(u.Uid)
+	if err != nil {
+		return identity{}, fmt.Errorf("user %s: uid %q: %w", name, u.Uid, err)
+	}
+	gid, err := strconv.Atoi(u.Gid)
+	if err != nil {
+		return identity{}, fmt.Errorf("user %s: gid %q: %w", name, u.Gid, err)
+	}
+	return identity{name: u.Username, uid: uid, gid: gid}, nil
+}
+
+// dropTarget resolves the user to drop to and says whether a drop is
+// needed: not when name is empty or is the user ipband already runs as.
+// Switching to another user needs root, and root is not a user to drop to.
+func dropTarget(name string) (identity, bool, error) {
+	if name == "" {
+		return identity{}, false, nil
+	}
+	id, err := lookupIdentity(name)
+	if err != nil {
+		return identity{}, false, err
+	}
+	euid := os.Geteuid()
+	switch {
+	case euid != 0 && id.uid == euid && os.Getuid() == euid:
+		return id, false, nil // already that user (a service manager started us so)
+	case euid != 0:
+		return identity{}, false, fmt.Errorf("user %s: ipband runs as uid %d, and only root can switch to another user", name, euid)
+	case id.uid == 0:
+		return identity{}, false, fmt.Errorf("user %s: is root; name an unprivileged user to run as", name)
+	}
+	return id, true, nil
+}
+
+// mailCredential returns the credential a mail (or notify) command is
+// started with: nil, the command running as ipband's own user, when ipband
+// is not root, which is always the case after a drop to user/--user; when
+// ipband still runs as root, the credential of the user nobody with no
+// supplementary groups, so that a command never runs as root. It reads the
+// process's state when called: call it after dropPrivileges, where the
+// command sender is built. It fails when ipband runs as root and there is
+// no user nobody.
+func mailCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	id, err := lookupIdentity(mailUser)
+	if err != nil {
+		return nil, fmt.Errorf("mail command: ipband runs as root with no user/--user, and mail commands never run as root: %w", err)
+	}
+	return &syscall.Credential{Uid: uint32(id.uid), Gid: uint32(id.gid), Groups: []uint32{}}, nil
+}

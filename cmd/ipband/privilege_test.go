@@ -1,0 +1,243 @@
+//go:build cgo && linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// nobody returns the uid and gid of the user nobody, or skips the test.
+func nobody(t *testing.T) (uid, gid int) {
+	t.Helper()
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
+}
+
+// TestUserDrop runs ipband as root on lo with --user nobody: once it
+// captures, every thread of the process runs as nobody and nobody's group,
+// with no supplementary group and no permitted, effective or ambient
+// capability, and the report file it creates in a directory only nobody
+// may write is created and written by nobody.
+func TestUserDrop(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("dropping to another user needs root; run the tests as root to check it")
+	}
+	uid, gid := nobody(t)
+	bin := buildIpband(t)
+	top := t.TempDir()
+	if err := os.Chmod(filepath.Dir(top), 0o755); err != nil { // let nobody reach its directory
+		t.Fatal(err)
+	}
+	if err := os.Chmod(top, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(top, "reports")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "report.txt")
+
+	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	var stdout, stderr lockedBuffer
+	cmd := exec.Command(bin, "-C", "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "1", "-b", "1",
+		"-o", out, "--user", "nobody")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // stopped below when the test passes
+	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	payload := make([]byte, 1200)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(readFile(out), "Network: 127.0.0.0") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no report after 30 s; stderr:\n%s", stderr.String())
+		}
+		tx.Write(payload) //nolint:errcheck // the capture counts what arrives
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	tasks, err := filepath.Glob("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/task/*/status")
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("threads of %d: %v", cmd.Process.Pid, err)
+	}
+	ids := func(id int) string { s := strconv.Itoa(id); return s + "\t" + s + "\t" + s + "\t" + s }
+	want := map[string]string{"Uid": ids(uid), "Gid": ids(gid), "Groups": "",
+		"CapEff": "0000000000000000", "CapPrm": "0000000000000000", "CapAmb": "0000000000000000"}
+	for _, path := range tasks {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok {
+				got[k] = strings.TrimSpace(v)
+			}
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s: %s %q, want %q", path, k, got[k], w)
+			}
+		}
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(out, &st); err != nil {
+		t.Fatal(err)
+	}
+	if int(st.Uid) != uid || int(st.Gid) != gid {
+		t.Errorf("report file owned by %d:%d, want nobody's %d:%d", st.Uid, st.Gid, uid, gid)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("ipband: %v; stderr:\n%s", err, stderr.String())
+	}
+}
+
+// TestUnprivileged runs ipband as nobody: a live capture fails at start
+// with a hint at what it needs, --user naming nobody itself is accepted,
+// and --user naming anyone else is refused.
+func TestUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("starting ipband as another user needs root")
+	}
+	uid, gid := nobody(t)
+	bin := buildIpband(t)
+	if err := os.Chmod(filepath.Dir(filepath.Dir(bin)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pcap, err := filepath.Abs(filepath.Join(td, "classic.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"capture", []string{"-C", "-i", "lo", "-o", os.DevNull}, exitUsage,
+			"ipband: interface lo: Permission Denied: capture on lo needs root or CAP_NET_RAW and CAP_NET_ADMIN (see ipband(8))\n"},
+		{"self", []string{"-C", "--read", pcap, "-o", os.DevNull, "--user", "nobody"}, exitOK, "28932 packets"},
+		{"other", []string{"-C", "--read", pcap, "-o", os.DevNull, "--user", "root"}, exitUsage,
+			"ipband: flag --user or user: user root: ipband runs as uid " + strconv.Itoa(uid) + ", and only root can switch to another user\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			cmd := exec.Command(bin, tt.args...)
+			cmd.Stderr = &stderr
+			cmd.Dir = "/"
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.code || !strings.Contains(stderr.String(), tt.msg) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr.String(), tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+// TestUserUnknown checks that an unknown user stops ipband at start with
+// exit status 2, naming the flag or directive.
+func TestUserUnknown(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-C", "--read", filepath.Join(td, "classic.pcap"), "-o", os.DevNull,
+		"--user", "no-such-user-here"}, testEnv(&stdout, &stderr))
+	if want := "ipband: flag --user or user: user no-such-user-here: no such user\n"; code != exitUsage || stderr.String() != want {
+		t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr.String(), exitUsage, want)
+	}
+}
+
+// TestMailCredential checks that mail commands never run as root: as root
+// (with no drop) they get nobody's credential with no supplementary
+// groups; as any other user they run as ipband does.
+func TestMailCredential(t *testing.T) {
+	cred, err := mailCredential()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		if cred != nil {
+			t.Errorf("not root: credential %+v, want none", cred)
+		}
+		return
+	}
+	uid, gid := nobody(t)
+	if cred == nil || cred.Uid != uint32(uid) || cred.Gid != uint32(gid) || cred.Groups == nil || len(cred.Groups) != 0 || cred.NoSetGroups {
+		t.Errorf("root: credential %+v, want nobody's %d:%d with an empty group list", cred, uid, gid)
+	}
+}
+
+// TestParseStatus checks the /proc status reader that confirms a drop.
+func TestParseStatus(t *testing.T) {
+	const dropped = "Name:\tipband\nUid:\t65534\t65534\t65534\t65534\nGid:\t65534\t65534\t65534\t65534\n" +
+		"Groups:\t \nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n" +
+		"CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n"
+	id := identity{name: "nobody", uid: 65534, gid: 65534}
+	st, err := parseStatus([]byte(dropped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.check(id); err != nil {
+		t.Errorf("dropped status: %v", err)
+	}
+	for _, tt := range []struct{ name, old, new, want string }{
+		{"saved uid", "65534\t65534\t65534\t65534\nGid", "65534\t65534\t0\t65534\nGid", "uids [65534 65534 0 65534], want 65534"},
+		{"group", "Gid:\t65534\t65534\t65534\t65534", "Gid:\t65534\t0\t65534\t65534", "gids"},
+		{"groups", "Groups:\t ", "Groups:\t0 4", "supplementary groups [0 4]"},
+		{"ambient", "CapAmb:\t0000000000000000", "CapAmb:\t0000000000003000", "ambient 0x3000"},
+		{"permitted", "CapPrm:\t0000000000000000", "CapPrm:\t0000000000002000", "permitted 0x2000"},
+	} {
+		st, err := parseStatus([]byte(strings.Replace(dropped, tt.old, tt.new, 1)))
+		if err == nil {
+			err = st.check(id)
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	if _, err := parseStatus([]byte("Name:\tx\nUid:\t1\t1\t1\t1\n")); err == nil {
+		t.Error("a status without Gid, Groups and Cap lines was accepted")
+	}
+	if _, err := parseStatus([]byte(strings.Replace(dropped, "CapEff:\t0000000000000000", "CapEff:\tzz", 1))); err == nil {
+		t.Error("a bad CapEff was accepted")
+	}
+}
