@@ -3,6 +3,7 @@
 package watchdog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcap"
+
+	"ipband/watchdog/pcapfile"
 )
 
 // LiveOptions configure a live capture.
@@ -41,7 +44,7 @@ func OpenLive(o LiveOptions) (*Live, error) {
 	if dev == "" {
 		devs, err := pcap.FindAllDevs()
 		if err != nil || len(devs) == 0 {
-			return nil, fmt.Errorf("no capture interface found: %v", err)
+			return nil, fmt.Errorf("no capture interface found: %w", cmp.Or(err, errNoDevice))
 		}
 		dev = devs[0].Name
 	}
@@ -79,10 +82,10 @@ func OpenLive(o LiveOptions) (*Live, error) {
 // LinkType returns the interface's link type. gopacket's LinkType is a
 // uint8, which turns LINUX_SLL2 (276) into 20, a value no interface uses:
 // map it back.
-func (l *Live) LinkType() int {
-	lt := int(l.h.LinkType())
-	if lt == int(LinkTypeLinuxSLL2)&0xff {
-		return int(LinkTypeLinuxSLL2)
+func (l *Live) LinkType() LinkType {
+	lt := LinkType(l.h.LinkType())
+	if lt == LinkTypeLinuxSLL2&0xff {
+		return LinkTypeLinuxSLL2
 	}
 	return lt
 }
@@ -157,9 +160,9 @@ type BPF struct {
 }
 
 // CompileBPF compiles expr for frames of linkType with snaplen.
-func CompileBPF(expr string, linkType, snaplen int) (*BPF, error) {
+func CompileBPF(expr string, linkType LinkType, snaplen int) (*BPF, error) {
 	if snaplen <= 0 {
-		snaplen = MaxRecord
+		snaplen = pcapfile.MaxRecord
 	}
 	b, err := pcap.NewBPF(layers.LinkType(linkType), snaplen, expr)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 
 // ErrNoLibpcap is returned by live capture and BPF filters in a build
 // without cgo, which cannot use libpcap.
-var ErrNoLibpcap = errors.New("built without libpcap (cgo disabled): live capture and filters are unavailable")
+var ErrNoLibpcap = errors.New("watchdog: built without libpcap (cgo disabled): live capture and filters are unavailable")
 
 // LiveOptions configure a live capture.
 type LiveOptions struct {
@@ -28,7 +28,7 @@ type Live struct{}
 func OpenLive(LiveOptions) (*Live, error) { return nil, ErrNoLibpcap }
 
 // LinkType returns 0.
-func (*Live) LinkType() int { return 0 }
+func (*Live) LinkType() LinkType { return 0 }
 
 // Close does nothing.
 func (*Live) Close() {}
@@ -40,7 +40,7 @@ func (*Live) Run(context.Context, *Engine, Clock, RunOptions) error { return Err
 type BPF struct{}
 
 // CompileBPF returns ErrNoLibpcap.
-func CompileBPF(string, int, int) (*BPF, error) { return nil, ErrNoLibpcap }
+func CompileBPF(string, LinkType, int) (*BPF, error) { return nil, ErrNoLibpcap }
 
 // Match accepts every frame.
 func (*BPF) Match([]byte, uint32) bool { return true }

@@ -7,11 +7,12 @@ import (
 
 	"ipband/conf"
 	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
 )
 
 // source is a capture: a file to replay or a live interface.
 type source interface {
-	LinkType() int
+	LinkType() watchdog.LinkType
 	Run(ctx context.Context, e *watchdog.Engine, opt watchdog.RunOptions, cfg *conf.Config) error
 	Close()
 	String() string
@@ -20,7 +21,7 @@ type source interface {
 // openSource opens the file to replay, or the live interface.
 func openSource(file string, cfg *conf.Config) (source, error) {
 	if file != "" {
-		f, err := watchdog.OpenFile(file)
+		f, err := pcapfile.Open(file)
 		if err != nil {
 			return nil, err
 		}
@@ -39,14 +40,14 @@ func openSource(file string, cfg *conf.Config) (source, error) {
 
 // replay is offline replay of a capture file.
 type replay struct {
-	f    *watchdog.FileReader
+	f    *pcapfile.Reader
 	name string
 }
 
-func (r *replay) LinkType() int { return r.f.LinkType() }
-func (r *replay) Close()        { r.f.Close() }
+func (r *replay) LinkType() watchdog.LinkType { return r.f.LinkType() }
+func (r *replay) Close()                      { r.f.Close() }
 func (r *replay) String() string {
-	return fmt.Sprintf("file %s, link type %d (%s)", r.name, r.f.LinkType(), watchdog.LinkTypeName(r.f.LinkType()))
+	return fmt.Sprintf("file %s, link type %d (%s)", r.name, int(r.f.LinkType()), r.f.LinkType().Name())
 }
 
 func (r *replay) Run(ctx context.Context, e *watchdog.Engine, opt watchdog.RunOptions, cfg *conf.Config) error {
@@ -66,10 +67,10 @@ type live struct {
 	iface string
 }
 
-func (l *live) LinkType() int { return l.l.LinkType() }
-func (l *live) Close()        { l.l.Close() }
+func (l *live) LinkType() watchdog.LinkType { return l.l.LinkType() }
+func (l *live) Close()                      { l.l.Close() }
 func (l *live) String() string {
-	return fmt.Sprintf("interface %s, link type %d (%s)", l.iface, l.l.LinkType(), watchdog.LinkTypeName(l.l.LinkType()))
+	return fmt.Sprintf("interface %s, link type %d (%s)", l.iface, int(l.l.LinkType()), l.l.LinkType().Name())
 }
 
 func (l *live) Run(ctx context.Context, e *watchdog.Engine, opt watchdog.RunOptions, _ *conf.Config) error {
