@@ -178,7 +178,7 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		opt.Trace = stdout
 	}
 	status := exitOK
-	if err := src.Run(ctx, engine, opt, cfg); err != nil {
+	if err := src.Run(ctx, engine, opt); err != nil {
 		logf("%v", err)
 		status = exitFail
 	}
@@ -262,7 +262,7 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 }
 
 // optionSummary lists the settings for -d 1.
-func optionSummary(c *cli, cfg *conf.Config, src source) []report.Option {
+func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Option {
 	yn := map[bool]string{true: "yes", false: "no"}
 	cfgFile := c.config.s
 	if c.noConfig {
