@@ -84,6 +84,8 @@ type Engine struct {
 	keys   []slotKey    // scratch of sortSlots
 	v4     []uint64     // scratch of sortSlots
 	sorted []*slot      // scratch of sortSlots, swapped with slots
+
+	ctl control // requests from other goroutines (reload.go)
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -178,6 +180,9 @@ func (e *Engine) Advance(now int64) {
 	if !e.started {
 		return
 	}
+	if e.ctl.snap.Load() != nil {
+		e.serveSnapshot(now)
+	}
 	for now >= e.end {
 		if e.quiet() {
 			if n := (now-e.end)/e.avg + 1; n > 1 {
@@ -205,6 +210,7 @@ func (e *Engine) closeIdle(n int64) {
 	e.out.Period(p)
 	e.start += n * e.avg
 	e.end = e.start + e.avg
+	e.serveConfig()
 }
 
 // summary starts the Period of the open period, with the slots to show
@@ -355,6 +361,7 @@ func (e *Engine) closePeriod() {
 	}
 	e.start = e.end
 	e.end += e.avg
+	e.serveConfig()
 }
 
 func notLogging(s *slot) bool { return !s.State.logging }
