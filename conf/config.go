@@ -39,6 +39,8 @@ type Config struct {
 	Subnets    []SubnetSpec  // subnet lines, in file order
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
+	PidFile    string        // pidfile, --pidfile: process id file, locked while running; "" is none
+	LogFormat  string        // logformat, --log-format: "text" or "json"
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -67,6 +69,7 @@ const (
 	DefaultMTA        = "/usr/sbin/sendmail -t -oi"
 	DefaultMaxSubnets = 16384
 	DefaultMaxConns   = 10000
+	DefaultLogFormat  = "text"
 )
 
 // Default returns the configuration used when no file is read.
@@ -83,5 +86,6 @@ func Default() *Config {
 		MaskBits6:  DefaultMaskBits6,
 		MaxSubnets: DefaultMaxSubnets,
 		MaxConns:   DefaultMaxConns,
+		LogFormat:  DefaultLogFormat,
 	}
 }

@@ -110,6 +110,10 @@ func (c *Config) setter(key string) setter {
 		return integer(&c.MaxSubnets, 1, math.MaxInt)
 	case "maxconns":
 		return integer(&c.MaxConns, 1, math.MaxInt)
+	case "pidfile":
+		return text(&c.PidFile)
+	case "logformat":
+		return oneOf(&c.LogFormat, "text", "json")
 	}
 	return nil
 }
@@ -134,6 +138,19 @@ func text(p *string) setter {
 		}
 		*p = v
 		return nil
+	}
+}
+
+// oneOf sets *p to one of the words in set, given in any case.
+func oneOf(p *string, set ...string) setter {
+	return func(v string, _ int) error {
+		for _, w := range set {
+			if strings.EqualFold(v, w) {
+				*p = w
+				return nil
+			}
+		}
+		return fmt.Errorf("%q: %w: want %s", v, ErrInvalidValue, strings.Join(set, " or "))
 	}
 }
 

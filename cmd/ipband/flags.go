@@ -44,16 +44,19 @@ var options = []option{
 	{"T", "mtastring", "mtastring", "", "CMD", "mail command reading a message on stdin (default \"/usr/sbin/sendmail -t -oi\")"},
 	{"", "max-subnets", "maxsubnets", "", "N", fmt.Sprintf("most dynamic subnets tracked at once (default %d)", conf.DefaultMaxSubnets)},
 	{"", "max-conns", "maxconns", "", "N", fmt.Sprintf("most connections kept per subnet in detail logging (default %d)", conf.DefaultMaxConns)},
+	{"", "pidfile", "pidfile", "", "FILE", "write the process id to FILE, locked while ipband runs and removed at exit"},
+	{"", "log-format", "logformat", "", "FORMAT", "log lines as text (with timestamps; syslog under -F) or json (default text)"},
 }
 
 // cli holds the flags that are not directives.
 type cli struct {
-	config   textValue
-	noConfig switchValue
-	read     textValue
-	networks textValue
-	help     switchValue
-	version  switchValue
+	config     textValue
+	noConfig   switchValue
+	read       textValue
+	networks   textValue
+	help       switchValue
+	version    switchValue
+	foreground switchValue
 }
 
 // textValue is a flag's text, shown in --help with its argument name
@@ -96,6 +99,7 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 			fs.VarP(&textValue{arg: o.arg}, o.long, o.short, o.help)
 		}
 	}
+	fs.Var(&c.foreground, "foreground", "stay in the foreground even with -F or fork yes (for service managers)")
 	fs.VarP(&c.help, "help", "h", "show this help")
 	fs.VarP(&c.version, "version", "v", "show the version")
 	fs.Usage = func() { // to the current output: run sets stdout for -h
