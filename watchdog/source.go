@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ var errNoDevice = errors.New("libpcap lists no device")
 // records.
 type FileSource struct {
 	r      *pcapfile.Reader
+	fh     *os.File
 	path   string
 	filter *BPF
 	once   sync.Once
@@ -45,17 +47,24 @@ type FileSource struct {
 
 // OpenFileSource opens the capture file at path and compiles filter (""
 // for none) for its link type, so that a bad file or filter is found
-// before anything runs.
+// before anything runs. path may be a pipe or a FIFO (tcpdump -w - | ipband
+// --read /dev/stdin): Run then stops on its context even while it waits
+// for data.
 func OpenFileSource(path, filter string) (*FileSource, error) {
-	r, err := pcapfile.Open(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &FileSource{r: r, path: path}
+	r, err := pcapfile.NewReader(fh, path)
+	if err != nil {
+		fh.Close() //nolint:errcheck // the header's error is the one to tell
+		return nil, err
+	}
+	s := &FileSource{r: r, fh: fh, path: path}
 	if filter != "" && r.LinkType() != pcapfile.NoLinkType {
 		bpf, err := CompileBPF(filter, r.LinkType(), r.Snaplen())
 		if err != nil {
-			r.Close() //nolint:errcheck // the filter's error is the one to tell
+			s.Close() //nolint:errcheck // the filter's error is the one to tell
 			return nil, err
 		}
 		s.filter = bpf
@@ -77,7 +86,10 @@ func (s *FileSource) String() string {
 // Close closes the file.
 func (s *FileSource) Close() error {
 	var err error
-	s.once.Do(func() { err = s.r.Close() })
+	s.once.Do(func() {
+		s.r.Close() //nolint:errcheck // closes nothing: the file is ours
+		err = s.fh.Close()
+	})
 	return err
 }
 
@@ -86,8 +98,12 @@ func (s *FileSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
 	if s.filter != nil {
 		opt.Filter = s.filter
 	}
+	// A read waiting on a pipe returns when ctx is done; a regular file
+	// never waits, and ignores the deadline.
+	stop := context.AfterFunc(ctx, func() { s.fh.SetReadDeadline(time.Now()) }) //nolint:errcheck // see above
+	defer stop()
 	err := Replay(ctx, s.r, e, opt)
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, os.ErrDeadlineExceeded)) {
 		return nil
 	}
 	return err

@@ -3,9 +3,16 @@ package watchdog_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
 
 	"ipband/watchdog"
 	"ipband/watchdog/pcapfile"
@@ -70,5 +77,55 @@ func TestFileSourceOpen(t *testing.T) {
 	}
 	if _, err := watchdog.OpenFileSource(filepath.Join(td, "networks"), ""); !errors.Is(err, pcapfile.ErrFormat) {
 		t.Errorf("not a capture: %v, want ErrFormat", err)
+	}
+}
+
+// TestFileSourceCancelPipe stops a replay that waits for data on a FIFO,
+// as from tcpdump -w - | ipband --read /dev/stdin.
+func TestFileSourceCancelPipe(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	writer := make(chan *os.File, 1)
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+			close(writer)
+			return
+		}
+		pw := pcapgo.NewWriter(w)
+		pw.WriteFileHeader(65535, layers.LinkTypeEthernet) //nolint:errcheck // a read error fails the test
+		frame := make([]byte, 60)
+		pw.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: 60, Length: 60}, frame) //nolint:errcheck // as above
+		writer <- w                                                                                            // kept open: the replay waits for more
+	}()
+	src, err := watchdog.OpenFileSource(fifo, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	w := <-writer
+	if w == nil {
+		return
+	}
+	defer w.Close()
+	e, _ := newEngine(t, cfg())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, e, watchdog.RunOptions{}) }()
+	time.Sleep(100 * time.Millisecond) // let it block in the read
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil after cancel", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run still blocked on the pipe after cancel")
+	}
+	if got := e.Stats().Packets; got != 1 {
+		t.Errorf("%d packets counted, want the 1 written", got)
 	}
 }
