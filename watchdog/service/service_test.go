@@ -84,7 +84,12 @@ func (r *recorder) Report(x report.Report) error {
 
 func (r *recorder) Reopen() error { r.mu.Lock(); r.reopens++; r.mu.Unlock(); return nil }
 
-func (r *recorder) Close(context.Context) error { r.mu.Lock(); r.closed = true; r.mu.Unlock(); return nil }
+func (r *recorder) Close(context.Context) error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	return nil
+}
 
 func (r *recorder) wait() {
 	if r.gate != nil {
@@ -94,7 +99,11 @@ func (r *recorder) wait() {
 
 func (r *recorder) add(s string) { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
 
-func (r *recorder) seen() []string { r.mu.Lock(); defer r.mu.Unlock(); return append([]string(nil), r.got...) }
+func (r *recorder) seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)) }
 
