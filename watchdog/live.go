@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/gopacket"
@@ -35,7 +36,8 @@ const DefaultSnaplen = 512
 // Live is a live capture on one interface through libpcap. It is the only
 // part of ipband that talks to libpcap for capture.
 type Live struct {
-	h *pcap.Handle
+	h    *pcap.Handle
+	stop atomic.Bool // set when Run's context ends (LiveSource): look at it now
 }
 
 // OpenLive opens and activates a capture. Errors name the interface.
@@ -120,7 +122,7 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 		}
 		// Packets move the clock themselves; the wall clock is read only on
 		// an idle read timeout and every ctxEvery frames.
-		if err != nil || n%ctxEvery == 0 {
+		if err != nil || n%ctxEvery == 0 || l.stop.Load() {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -178,3 +180,6 @@ func (b *BPF) Match(data []byte, length uint32) bool {
 }
 
 var _ Filter = (*BPF)(nil)
+
+// stopSoon makes Run look at its context at the next frame.
+func (l *Live) stopSoon() { l.stop.Store(true) }

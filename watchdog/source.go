@@ -147,6 +147,9 @@ func (s *LiveSource) Close() error {
 
 // Run captures into e until ctx is done (see Live.Run).
 func (s *LiveSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
+	// Under steady traffic a read never times out: the loop looks at ctx
+	// at the next frame once told to.
+	defer context.AfterFunc(ctx, s.l.stopSoon)()
 	err := s.l.Run(ctx, e, s.clock, opt)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil
