@@ -65,6 +65,7 @@ type slot = subnet.Slot[state]
 
 // Engine runs the watchdog cycle on packet time. It is not safe for
 // concurrent use: one goroutine feeds it packets and clock ticks.
+// The zero Engine is not usable: make one with New.
 type Engine struct {
 	cfg        Config
 	out        Output

@@ -35,6 +35,7 @@ const DefaultSnaplen = 512
 
 // Live is a live capture on one interface through libpcap. It is the only
 // part of ipband that talks to libpcap for capture.
+// The zero Live is not usable: open one with OpenLive.
 type Live struct {
 	h    *pcap.Handle
 	stop atomic.Bool // set when Run's context ends (LiveSource): look at it now

@@ -273,7 +273,7 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger) (*prep
 	}
 	networks, err := subnet.LoadNetworks(namesFile)
 	if err != nil {
-		log.Warn(fmt.Sprintf("%v (network names not shown)", err))
+		log.Warn(fmt.Sprintf("%v (network names not shown)", err), "subsystem", "names")
 	}
 	p.networks = networks
 	if cfg.Debug >= 3 {

@@ -140,7 +140,7 @@ func (f *FanOut) put(e entry) {
 		default:
 			w.lost[e.kind].dropped.Add(1)
 			if !w.drop.Swap(true) {
-				f.log.Warn(w.out.Name()+": output too slow, dropping what it cannot take", "queue", cap(w.q))
+				f.log.Warn(w.out.Name()+": output too slow, dropping what it cannot take", "subsystem", "fan-out", "queue", cap(w.q))
 			}
 		}
 	}
@@ -280,8 +280,8 @@ func (l Loss) String() string {
 	add(l.FailedReports, "report(s) failed")
 	add(l.FailedPeriods, "period(s) failed")
 	add(uint64(l.Unflushed), "entries still queued")
-	if l.Err != nil {
-		parts = append(parts, l.Err.Error())
+	if l.Err != nil { // "mail: close: ..." from the output named mail reads once
+		parts = append(parts, strings.TrimPrefix(l.Err.Error(), l.Output+": "))
 	}
 	return l.Output + ": " + strings.Join(parts, "; ")
 }

@@ -208,7 +208,7 @@ func (s *Service) Reload() {
 			err = s.engine.Reconfigure(c)
 		}
 		if err != nil {
-			s.log.Error("reload failed, keeping the running config: " + err.Error())
+			s.log.Error("reload failed, keeping the running config: "+err.Error(), "subsystem", "config")
 		} else {
 			s.log.Info("config reloaded, in force from the next period: " + c.String())
 		}
