@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -190,6 +191,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 			if err != nil {
 				return watchdog.Config{}, err
 			}
+			d.absolute(c, next) // as the running config's, under -F
+			if d := restartOnly(cfg, next); len(d) > 0 {
+				log.Warn("changed, in force only after a restart: "+strings.Join(d, ", "), "subsystem", "config")
+			}
 			return engineConfig(next, p.networks), nil
 		},
 		Started: d.started,
@@ -280,6 +285,35 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger) (*prep
 		p.trace = env.stdout
 	}
 	return p, nil
+}
+
+// restartOnly names the directives that differ between the running config
+// and next but that a reload does not apply: the capture and the outputs
+// are opened once.
+func restartOnly(running, next *conf.Config) []string {
+	var d []string
+	for _, x := range []struct {
+		name string
+		same bool
+	}{
+		{"interface", running.Interface == next.Interface},
+		{"promisc", running.Promisc == next.Promisc},
+		{"filter", running.Filter == next.Filter},
+		{"debug", running.Debug == next.Debug},
+		{"outfile", running.OutFile == next.OutFile},
+		{"htmlfile", running.HTMLFile == next.HTMLFile},
+		{"htmltitle", running.HTMLTitle == next.HTMLTitle},
+		{"mailto", slices.Equal(running.MailTo, next.MailTo)},
+		{"mailfoot", running.MailFoot == next.MailFoot},
+		{"mtastring", running.MTA == next.MTA},
+		{"pidfile", running.PidFile == next.PidFile},
+		{"logformat", running.LogFormat == next.LogFormat},
+	} {
+		if !x.same {
+			d = append(d, x.name)
+		}
+	}
+	return d
 }
 
 // engineConfig builds the engine's configuration from cfg.

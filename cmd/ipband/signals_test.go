@@ -292,10 +292,15 @@ func TestLiveSignals(t *testing.T) {
 		t.Errorf("after copytruncate the file starts %q", tail(b[:min(len(b), 40)], 40))
 	}
 
-	// Threshold 1000: logging stops from the next period.
-	writeConf("subnet 127.0.0.0 bandwidth 1000\n")
+	// Threshold 1000: logging stops from the next period. A changed output
+	// directive is said to need a restart.
+	writeConf("subnet 127.0.0.0 bandwidth 1000\nhtmltitle Elsewhere\n")
 	d.signal(syscall.SIGHUP)
 	d.until("no logging under threshold 1000", func() bool { l := lastLine(); return l != nil && l[1] == " " && l[2] == "1000.00" })
+
+	if !strings.Contains(d.stderr.String(), "changed, in force only after a restart: htmltitle subsystem=config") {
+		t.Errorf("no restart note for htmltitle:\n%s", d.stderr.String())
+	}
 
 	// SIGTERM: flush, exit 0, pid file removed.
 	d.signal(syscall.SIGTERM)
