@@ -111,6 +111,19 @@ func udpFrame(t *testing.T, n int) []byte {
 // SIGINT must stop the replay that waits for more data, flush the
 // reports made so far and exit 0, like SIGTERM in live capture.
 func TestReplaySIGINT(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(signalName(sig), func(t *testing.T) { replayStop(t, sig) })
+	}
+}
+
+func signalName(sig syscall.Signal) string {
+	if sig == syscall.SIGINT {
+		return "SIGINT"
+	}
+	return "SIGTERM"
+}
+
+func replayStop(t *testing.T, sig syscall.Signal) {
 	dir := t.TempDir()
 	fifo, out := filepath.Join(dir, "capture"), filepath.Join(dir, "out.txt")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -135,15 +148,15 @@ func TestReplaySIGINT(t *testing.T) {
 		}
 	}
 	d.until("two reports", func() bool { return strings.Count(readFile(out), "Network: 10.0.0.0") == 2 })
-	d.signal(syscall.SIGINT)
+	d.signal(sig)
 	if code := d.wait(15 * time.Second); code != 0 {
-		t.Fatalf("exit %d after SIGINT, want 0; stderr:\n%s", code, d.stderr.String())
+		t.Fatalf("exit %d after %s, want 0; stderr:\n%s", code, signalName(sig), d.stderr.String())
 	}
 	stderr := d.stderr.String()
-	if !strings.Contains(stderr, "stopping on SIGINT") || !strings.Contains(stderr, fifo+": 40 packets: 40 IP, 0 not IP, 0 malformed") {
+	if !strings.Contains(stderr, "stopping on "+signalName(sig)) || !strings.Contains(stderr, fifo+": 40 packets: 40 IP, 0 not IP, 0 malformed") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
-	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\S+ ipband: stopping on SIGINT`).MatchString(stderr) {
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\S+ ipband: stopping on `).MatchString(stderr) {
 		t.Errorf("log lines have no timestamp:\n%s", stderr)
 	}
 }
@@ -315,6 +328,51 @@ func TestLiveSignals(t *testing.T) {
 	}
 	if bytes.Contains([]byte(d.stderr.String()), []byte("lost")) {
 		t.Errorf("losses at exit:\n%s", d.stderr.String())
+	}
+}
+
+// TestLiveStopFlushesMail stops a live capture with SIGINT while the mail
+// command is slow and reports wait in the mail queue: every report in the
+// file must also have been handed to the mail command before the exit,
+// which is 0.
+func TestLiveStopFlushesMail(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture on lo needs root (CAP_NET_RAW)")
+	}
+	dir := t.TempDir()
+	out, mta := filepath.Join(dir, "out.txt"), filepath.Join(dir, "sendmail")
+	// One message a second at most: reports queue up behind it.
+	script := "#!/bin/sh\nsleep 1\ncat > $(mktemp " + dir + "/msg.XXXXXX)\n"
+	if err := os.WriteFile(mta, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	d := startIpband(t, "-C", "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "1", "-b", "1",
+		"-o", out, "-M", "noc@example.com", "-T", mta)
+	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	payload := make([]byte, 1000)
+	d.until("three reports", func() bool {
+		tx.Write(payload) //nolint:errcheck // a lost datagram changes nothing here
+		time.Sleep(10 * time.Millisecond)
+		return strings.Count(readFile(out), "Network: 127.0.0.0") >= 3
+	})
+	d.signal(syscall.SIGINT)
+	if code := d.wait(20 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGINT; stderr:\n%s", code, d.stderr.String())
+	}
+	reports := strings.Count(readFile(out), "Network: 127.0.0.0")
+	msgs, _ := filepath.Glob(filepath.Join(dir, "msg.*"))
+	if len(msgs) != reports {
+		t.Errorf("%d reports in the file, %d handed to the mail command: the queue was not flushed; stderr:\n%s", reports, len(msgs), d.stderr.String())
 	}
 }
 
