@@ -192,8 +192,8 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 				return watchdog.Config{}, err
 			}
 			d.absolute(c, next) // as the running config's, under -F
-			if d := restartOnly(cfg, next); len(d) > 0 {
-				log.Warn("changed, in force only after a restart: "+strings.Join(d, ", "), "subsystem", "config")
+			if changed := restartOnly(cfg, next); len(changed) > 0 {
+				log.Warn("changed, in force only after a restart: "+strings.Join(changed, ", "), "subsystem", "config")
 			}
 			return engineConfig(next, p.networks), nil
 		},

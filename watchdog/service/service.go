@@ -131,6 +131,15 @@ func (s *Service) Run(ctx context.Context) error {
 	s.ran = true
 	s.mu.Unlock()
 	defer s.cfg.Source.Close() //nolint:errcheck // a capture being closed has nothing left to say
+	if s.cfg.Signals {
+		// Until Run returns, SIGHUP and SIGUSR1 must not take their
+		// default action (exit) while the outputs flush: a logrotate
+		// postrotate then would lose what is queued. A second SIGTERM or
+		// SIGINT during the flush does end the process.
+		late := make(chan os.Signal, 1)
+		signal.Notify(late, syscall.SIGHUP, syscall.SIGUSR1)
+		defer signal.Stop(late)
+	}
 
 	var workers sync.WaitGroup
 	s.fan.start(&workers)
