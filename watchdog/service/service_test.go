@@ -289,3 +289,21 @@ func TestLoggerFormats(t *testing.T) {
 		t.Errorf("format xml: %v", err)
 	}
 }
+
+func TestLossString(t *testing.T) {
+	for _, tt := range []struct {
+		l    service.Loss
+		want string
+	}{
+		{service.Loss{Output: "report file x.txt", Err: errors.New("2 report(s) could not be written")}, "report file x.txt: 2 report(s) could not be written"},
+		{service.Loss{Output: "mail", Err: errors.New("mail: close: 3 messages not sent: context deadline exceeded")}, "mail: close: 3 messages not sent: context deadline exceeded"},
+		{service.Loss{Output: "json file r.json", DroppedReports: 1, FailedPeriods: 2, Unflushed: 4}, "json file r.json: 1 report(s) dropped (queue full); 2 period(s) failed; 4 entries still queued"},
+	} {
+		if got := tt.l.String(); got != tt.want || !tt.l.Lost() {
+			t.Errorf("String() = %q (lost %v), want %q", got, tt.l.Lost(), tt.want)
+		}
+	}
+	if (service.Loss{Output: "x"}).Lost() {
+		t.Error("an empty Loss is a loss")
+	}
+}
