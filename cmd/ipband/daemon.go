@@ -104,10 +104,9 @@ func daemonize(ctx context.Context, args []string, c *cli, cfg *conf.Config, env
 // until the pipe closes.
 func awaitReady(ctx context.Context, r *os.File) (string, bool) {
 	r.SetReadDeadline(time.Now().Add(startTimeout)) //nolint:errcheck // a pipe supports deadlines
-	go func() {
-		<-ctx.Done()
+	defer context.AfterFunc(ctx, func() {
 		r.SetReadDeadline(time.Now()) //nolint:errcheck // unblocks the read
-	}()
+	})()
 	var lines []string
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
