@@ -99,7 +99,7 @@ func (e *Engine) serveConfig() {
 		var ns *slot
 		if nt.Preloaded() {
 			ns = nt.Get(s.Prefix)
-		} else if !s.Preloaded {
+		} else { // a dynamic subnet of the same prefix, made now
 			ns = nt.Lookup(s.Prefix.Addr())
 		}
 		if ns == nil || ns.Prefix != s.Prefix {

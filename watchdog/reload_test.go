@@ -154,3 +154,37 @@ func lineOf(t *testing.T, p report.Period, s interface{ String() string }) repor
 	}
 	return l
 }
+
+// TestReconfigurePreloadedToDynamic drops the subnet lines while a
+// preloaded subnet is logging: in dynamic mode with the same mask the
+// subnet still exists, and its episode goes on.
+func TestReconfigurePreloadedToDynamic(t *testing.T) {
+	e, rec := newEngine(t, cfg(subnet.Preload{Prefix: pfx("10.10.123.0/24"), Threshold: 22}))
+	feed(e, 0, 30, "10.10.123.173", "10.100.11.13")
+	feed(e, 1, 30, "10.10.123.173", "10.100.11.13") // closes 0: logging
+	dyn := cfg()
+	dyn.Subnets.Threshold = 22
+	dyn.Subnets.Local = mustRanges(t, "10.10.0.0/16")
+	if err := e.Reconfigure(dyn); err != nil {
+		t.Fatal(err)
+	}
+	for m := int64(2); m < 7; m++ { // the swap at the end of period 1
+		feed(e, m, 30, "10.10.123.173", "10.100.11.13")
+	}
+	e.Advance(t0 + 7*minute)
+	if len(rec.reports) == 0 {
+		t.Fatal("no report after the swap")
+	}
+	if r := rec.reports[0]; r.Start.UnixNano() != t0+minute || r.Exceeded != 5*time.Minute {
+		t.Errorf("report start %v exceeded %v, want the episode from the end of period 0, 5 min", r.Start.UTC(), r.Exceeded)
+	}
+}
+
+func mustRanges(t *testing.T, s string) subnet.Ranges {
+	t.Helper()
+	r, err := subnet.ParseRanges(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
