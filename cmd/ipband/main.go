@@ -181,6 +181,7 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		Outputs: p.outputs,
 		Block:   c.read.s != "",
 		Trace:   p.trace,
+		Tasks:   p.tasks,
 		Log:     log,
 		Signals: env.signals,
 		Reload: func() (watchdog.Config, error) {
@@ -227,6 +228,7 @@ type prepared struct {
 	outputs  []report.Output
 	networks *subnet.Networks
 	trace    io.Writer
+	tasks    []service.Task // run beside the capture (a metrics server)
 }
 
 // abort closes what prepare opened, when the run does not start.
