@@ -46,6 +46,8 @@ type Config struct {
 	Metrics       string        // metrics: Prometheus listen address HOST:PORT; "" is off
 	Notify        string        // notify: command run for each event, split like mtastring; "" is off
 	NotifyTimeout time.Duration // notifytimeout: longest run of one notify command, whole seconds >= 1
+	PidFile       string        // pidfile, --pidfile: process id file, locked while running; "" is none
+	LogFormat     string        // logformat, --log-format: "text" or "json"
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -80,6 +82,7 @@ const (
 	DefaultMaxConns   = 10000
 
 	DefaultNotifyTimeout = 10 * time.Second
+	DefaultLogFormat     = "text"
 )
 
 // Default returns the configuration used when no file is read.
@@ -98,5 +101,6 @@ func Default() *Config {
 		MaxConns:   DefaultMaxConns,
 
 		NotifyTimeout: DefaultNotifyTimeout,
+		LogFormat:     DefaultLogFormat,
 	}
 }

@@ -77,6 +77,8 @@ var directives = [...]directive{
 	{"notify", func(c *Config) field { return text(&c.Notify) }},
 	{"notifytimeout", func(c *Config) field { return seconds(&c.NotifyTimeout) }},
 	{"user", func(c *Config) field { return word(&c.User) }},
+	{"pidfile", func(c *Config) field { return text(&c.PidFile) }},
+	{"logformat", func(c *Config) field { return oneOf(&c.LogFormat, "text", "json") }},
 }
 
 // Directives returns the name of every directive, in lower case.
@@ -470,5 +472,18 @@ func listenAddr(p *string) setter {
 		}
 		*p = v
 		return nil
+	}
+}
+
+// oneOf sets *p to one of the words in set, given in any case.
+func oneOf(p *string, set ...string) setter {
+	return func(v string, _ int) error {
+		for _, w := range set {
+			if strings.EqualFold(v, w) {
+				*p = w
+				return nil
+			}
+		}
+		return fmt.Errorf("%q: %w: want %s", v, ErrInvalidValue, strings.Join(set, " or "))
 	}
 }

@@ -33,6 +33,8 @@ func setCases() []setCase {
 		iface    = func(c *conf.Config) any { return c.Interface }
 		promisc  = func(c *conf.Config) any { return c.Promisc }
 		user     = func(c *conf.Config) any { return c.User }
+		pidfile  = func(c *conf.Config) any { return c.PidFile }
+		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
 		fork     = func(c *conf.Config) any { return c.Fork }
 		filter   = func(c *conf.Config) any { return c.Filter }
@@ -205,6 +207,13 @@ func setCases() []setCase {
 		{"maxconns", "5", maxconns, 5, nil},
 		{"maxconns", "0", maxconns, nil, conf.ErrOutOfRange},
 		{"maxconns", "-5", maxconns, nil, conf.ErrOutOfRange},
+
+		{"pidfile", "/run/ipband.pid", pidfile, "/run/ipband.pid", nil},
+		{"pidfile", "a\x01b", pidfile, nil, conf.ErrInvalidValue},
+
+		{"logformat", "json", logfmt, "json", nil},
+		{"logformat", "JSON", logfmt, "json", nil},
+		{"logformat", "xml", logfmt, nil, conf.ErrInvalidValue},
 
 		{"user", "nobody", user, "nobody", nil},
 		{"user", "no body", user, nil, conf.ErrInvalidValue},

@@ -90,6 +90,9 @@ func describe(op string, err error) string {
 // changes to another, and when the output works again ("out.txt: writable
 // again; wrote 3 pending report(s)"). A FileSink is safe for concurrent
 // use.
+//
+// The zero FileSink is not usable: make one with NewFileSink or
+// NewWriterSink.
 type FileSink struct {
 	path  string    // opened per delivery when w is nil
 	w     io.Writer // the output, for a writer sink
@@ -253,6 +256,8 @@ func (s *FileSink) failed(op string, err error, text []byte) error {
 // followed. Faults are logged once per
 // condition, as FileSink logs them, and the next period tries again. An
 // HTMLFile is safe for concurrent use.
+//
+// The zero HTMLFile is not usable: make one with NewHTMLFile.
 type HTMLFile struct {
 	path, title string
 

@@ -12,17 +12,17 @@ import (
 var (
 	// ErrInvalidAddr reports text that is not an IP address in a form the
 	// parser accepts.
-	ErrInvalidAddr = errors.New("invalid address")
+	ErrInvalidAddr = errors.New("subnet: invalid address")
 	// ErrInvalidBits reports a prefix length that is not a plain decimal
 	// number within 0-32 for IPv4 or 0-128 for IPv6.
-	ErrInvalidBits = errors.New("invalid prefix length")
+	ErrInvalidBits = errors.New("subnet: invalid prefix length")
 	// ErrZone reports an IPv6 address with a zone (fe80::1%eth0): a zone
 	// names a link, not a subnet.
-	ErrZone = errors.New("address has a zone")
+	ErrZone = errors.New("subnet: address has a zone")
 	// ErrMappedAddr reports an IPv4-mapped IPv6 address (::ffff:10.0.0.1).
 	// Captured IPv4 traffic is always counted as IPv4, so a mapped address
 	// would never match; write the IPv4 form instead.
-	ErrMappedAddr = errors.New("IPv4-mapped IPv6 address; write it as IPv4")
+	ErrMappedAddr = errors.New("subnet: IPv4-mapped IPv6 address; write it as IPv4")
 )
 
 // ParseSubnet parses the address of a subnet directive: an IPv4 or IPv6
@@ -51,7 +51,7 @@ func ParseSubnet(s string) (addr netip.Addr, bits int, err error) {
 	}
 	bits, ok := parseBits(bitsText, addr.BitLen())
 	if !ok {
-		return netip.Addr{}, 0, fmt.Errorf("%q: %w", s, ErrInvalidBits)
+		return netip.Addr{}, 0, fmt.Errorf("%q: %w", s, reason{ErrInvalidBits})
 	}
 	return addr, bits, nil
 }
@@ -62,11 +62,11 @@ func parseAddr(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	switch {
 	case err != nil:
-		return netip.Addr{}, ErrInvalidAddr
+		return netip.Addr{}, reason{ErrInvalidAddr}
 	case a.Zone() != "":
-		return netip.Addr{}, ErrZone
+		return netip.Addr{}, reason{ErrZone}
 	case a.Is4In6():
-		return netip.Addr{}, ErrMappedAddr
+		return netip.Addr{}, reason{ErrMappedAddr}
 	}
 	return a, nil
 }
@@ -112,3 +112,12 @@ func Mask(a netip.Addr, bits4, bits6 int) netip.Prefix {
 	p, _ := a.Prefix(bits6)
 	return p
 }
+
+// reason is a sentinel error given as the tail of a message that already
+// names its place (`flag -L/--localrange: range "10.300.": invalid
+// address`): it reads without the package prefix every sentinel carries,
+// and unwraps to the sentinel for errors.Is.
+type reason struct{ err error }
+
+func (r reason) Error() string { return strings.TrimPrefix(r.err.Error(), "subnet: ") }
+func (r reason) Unwrap() error { return r.err }

@@ -12,14 +12,14 @@ import (
 // Errors returned, wrapped with the offending item, by ParseRanges.
 var (
 	// ErrNoRanges reports a list with no items at all.
-	ErrNoRanges = errors.New("no ranges")
+	ErrNoRanges = errors.New("subnet: no ranges")
 	// ErrEmptyItem reports an empty item in a list (`10.:` or `a,,b`).
-	ErrEmptyItem = errors.New("empty item")
+	ErrEmptyItem = errors.New("subnet: empty item")
 	// ErrMixedFamily reports a lo-hi range with one IPv4 and one IPv6 end.
-	ErrMixedFamily = errors.New("ends of different address families")
+	ErrMixedFamily = errors.New("subnet: ends of different address families")
 	// ErrReversedRange reports a lo-hi range whose low end is above its high
 	// end.
-	ErrReversedRange = errors.New("low end above high end")
+	ErrReversedRange = errors.New("subnet: low end above high end")
 )
 
 // Range is an inclusive span of addresses of one family, Lo <= Hi, as
@@ -68,12 +68,12 @@ func ParseRanges(s string) (Ranges, error) {
 	}
 	switch {
 	case strings.TrimSpace(s) == "":
-		return nil, ErrNoRanges
+		return nil, reason{ErrNoRanges}
 	case strings.ContainsFunc(s, isListSpace) || strings.Contains(s, ","):
 		for part := range strings.SplitSeq(s, ",") {
 			items := strings.FieldsFunc(part, isListSpace)
 			if len(items) == 0 {
-				return nil, fmt.Errorf("%w in %q", ErrEmptyItem, s)
+				return nil, fmt.Errorf("%w in %q", reason{ErrEmptyItem}, s)
 			}
 			for _, item := range items {
 				if err := add(item); err != nil {
@@ -84,7 +84,7 @@ func ParseRanges(s string) (Ranges, error) {
 	case colonList(s):
 		for item := range strings.SplitSeq(s, ":") {
 			if item == "" {
-				return nil, fmt.Errorf("%w in %q", ErrEmptyItem, s)
+				return nil, fmt.Errorf("%w in %q", reason{ErrEmptyItem}, s)
 			}
 			if err := add(item); err != nil {
 				return nil, err
@@ -124,14 +124,14 @@ func parseRange(item string) (Range, error) {
 		}
 		n, ok := parseBits(bitsText, a.BitLen())
 		if !ok {
-			return Range{}, ErrInvalidBits
+			return Range{}, reason{ErrInvalidBits}
 		}
 		return prefixRange(netip.PrefixFrom(a, n)), nil
 	}
 	if strings.HasSuffix(item, ".") {
 		p, ok := parsePartial(item)
 		if !ok {
-			return Range{}, ErrInvalidAddr
+			return Range{}, reason{ErrInvalidAddr}
 		}
 		return prefixRange(p), nil
 	}
@@ -153,10 +153,10 @@ func parseLoHi(loText, hiText string) (Range, error) {
 		return Range{}, err
 	}
 	if lo.Is4() != hi.Is4() {
-		return Range{}, ErrMixedFamily
+		return Range{}, reason{ErrMixedFamily}
 	}
 	if hi.Less(lo) {
-		return Range{}, ErrReversedRange
+		return Range{}, reason{ErrReversedRange}
 	}
 	return Range{lo, hi}, nil
 }

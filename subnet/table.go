@@ -68,6 +68,7 @@ var ErrOptions = errors.New("subnet: bad table options")
 // every new masked address, bounded by Options.MaxDynamic.
 //
 // A Table is not safe for concurrent use: the engine owns it.
+// The zero Table is not usable: make one with NewTable.
 type Table[S any] struct {
 	bits4, bits6 int
 	threshold    float64

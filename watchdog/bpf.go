@@ -66,10 +66,12 @@ static void ipband_bpf_free(ipband_bpf *b) {
 import "C"
 
 import (
-	"fmt"
+	"errors"
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"ipband/watchdog/pcapfile"
 )
 
 // BPF is a compiled filter for offline replay, run by libpcap's
@@ -86,13 +88,13 @@ var _ Filter = (*BPF)(nil)
 var compileMu sync.Mutex
 
 // CompileBPF compiles expr, in tcpdump syntax, for frames of linkType (a
-// capture file's LINKTYPE_ value) with snaplen (<= 0 means MaxRecord).
+// capture file's LINKTYPE_ value) with snaplen (<= 0 means pcapfile.MaxRecord).
 // linkType is passed to libpcap in full, so link types above 255
 // (LINUX_SLL2 is 276) compile, and LINKTYPE_RAW (101) is compiled as the
 // system's DLT_RAW. Errors quote expr.
-func CompileBPF(expr string, linkType, snaplen int) (*BPF, error) {
+func CompileBPF(expr string, linkType LinkType, snaplen int) (*BPF, error) {
 	if snaplen <= 0 {
-		snaplen = MaxRecord
+		snaplen = pcapfile.MaxRecord
 	}
 	cexpr := C.CString(expr)
 	defer C.free(unsafe.Pointer(cexpr))
@@ -102,7 +104,7 @@ func CompileBPF(expr string, linkType, snaplen int) (*BPF, error) {
 	c := C.ipband_bpf_compile(C.int(linkType), C.int(snaplen), cexpr, errbuf)
 	compileMu.Unlock()
 	if c == nil {
-		return nil, fmt.Errorf("filter %q: %s", expr, C.GoString(errbuf))
+		return nil, &FilterError{Expr: expr, Err: errors.New(C.GoString(errbuf))}
 	}
 	b := &BPF{c: c}
 	runtime.AddCleanup(b, func(c *C.ipband_bpf) { C.ipband_bpf_free(c) }, c)

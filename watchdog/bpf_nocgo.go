@@ -6,7 +6,7 @@ package watchdog
 type BPF struct{}
 
 // CompileBPF returns ErrNoLibpcap.
-func CompileBPF(string, int, int) (*BPF, error) { return nil, ErrNoLibpcap }
+func CompileBPF(string, LinkType, int) (*BPF, error) { return nil, ErrNoLibpcap }
 
 // Match accepts every frame.
 func (*BPF) Match([]byte, uint32) bool { return true }

@@ -10,15 +10,21 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
 
 	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
 )
 
 // bpfCount runs expr over the records of the capture at path and returns
 // how many match and how many of all records decode as IPv4 UDP.
 func bpfCount(t *testing.T, path, expr string) (matched, udp int) {
 	t.Helper()
-	f, err := watchdog.OpenFile(path)
+	f, err := pcapfile.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,9 +33,9 @@ func bpfCount(t *testing.T, path, expr string) (matched, udp int) {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	dec := decNew(t, f.LinkType())
+	dec := decNew(t, int(f.LinkType()))
 	var (
-		rec watchdog.Record
+		rec pcapfile.Record
 		p   watchdog.Packet
 	)
 	for {
@@ -61,7 +67,7 @@ func TestCompileBPFLinkTypes(t *testing.T) {
 	}
 	// Tagged frames match only behind as many "vlan" as they have tags.
 	tags := map[string]string{"link-vlan.pcap": "vlan and ", "link-qinq.pcap": "vlan and vlan and "}
-	seen := map[int]bool{}
+	seen := map[watchdog.LinkType]bool{}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			expr := tags[filepath.Base(path)] + "ip and udp"
@@ -70,7 +76,7 @@ func TestCompileBPFLinkTypes(t *testing.T) {
 				t.Errorf("filter %q matched %d frames, the decoder reads %d IPv4 UDP packets", expr, matched, udp)
 			}
 			not, _ := bpfCount(t, path, "not ("+expr+")")
-			f, err := watchdog.OpenFile(path)
+			f, err := pcapfile.Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,15 +91,15 @@ func TestCompileBPFLinkTypes(t *testing.T) {
 		})
 	}
 	for _, lt := range []watchdog.LinkType{watchdog.LinkTypeLinuxSLL2, watchdog.LinkTypeRaw} {
-		if !seen[int(lt)] {
+		if !seen[lt] {
 			t.Errorf("no capture of link type %d among the link captures", lt)
 		}
 	}
 }
 
 // drainFile reads f to its end.
-func drainFile(f *watchdog.FileReader) error {
-	var rec watchdog.Record
+func drainFile(f *pcapfile.Reader) error {
+	var rec pcapfile.Record
 	for {
 		if err := f.Next(&rec); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -119,7 +125,7 @@ func TestBPFMatchAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frame := frFrame(60, 1)
+	frame := bpfFrame()
 	if n := testing.AllocsPerRun(100, func() { bpf.Match(frame, 60) }); n != 0 {
 		t.Errorf("Match: %v allocations, want 0", n)
 	}
@@ -129,11 +135,13 @@ func TestBPFMatchAllocs(t *testing.T) {
 // captured length is 0: they count as malformed and never reach the
 // filter (libpcap's offline filter cannot take an empty frame).
 func TestReplayFilterEmptyRecord(t *testing.T) {
-	d := frFrame(60, 1)
-	file := frStdPcap().rec(1, 0, 0, 60, nil).rec(2, 0, 60, 60, d).rec(3, 0, 0, 0, nil).buf
+	file := bpfCapture(t, bpfRec{len: 60}, bpfRec{data: bpfFrame(), len: 60}, bpfRec{})
 	for _, expr := range []string{"udp", "not udp", "less 1000"} {
 		t.Run(expr, func(t *testing.T) {
-			f := frOpen(t, file)
+			f, err := pcapfile.NewReader(bytes.NewReader(file), "empty.pcap")
+			if err != nil {
+				t.Fatal(err)
+			}
 			bpf, err := watchdog.CompileBPF(expr, f.LinkType(), f.Snaplen())
 			if err != nil {
 				t.Fatal(err)
@@ -152,15 +160,11 @@ func TestReplayFilterEmptyRecord(t *testing.T) {
 // FuzzReplayFilter replays arbitrary bytes as a capture through a BPF
 // filter compiled for the capture's link type: no record, empty or cut or
 // oversized, may panic the reader, the filter or the engine, and an error
-// is a *FileError or an unsupported link type.
+// is a *pcapfile.Error or an unsupported link type.
 func FuzzReplayFilter(f *testing.F) {
-	d := frFrame(60, 1)
-	for _, s := range frFuzzSeeds() {
-		f.Add(s, "udp")
-	}
-	f.Add(frStdPcap().rec(1, 0, 0, 60, nil).buf, "udp")
-	f.Add(frStdNg().epb(0, 1e6, 0, 60, nil).epb(0, 2e6, 60, 60, d).buf, "ip and udp")
-	f.Add(frStdNg().spb(0, nil).buf, "len > 10")
+	f.Add(bpfCapture(f, bpfRec{len: 60}), "udp")
+	f.Add(bpfCapture(f, bpfRec{len: 60}, bpfRec{data: bpfFrame(), len: 60}), "ip and udp")
+	f.Add(bpfCapture(f, bpfRec{data: bpfFrame()[:20], len: 60}), "len > 10")
 	for _, name := range []string{"link-sll2.pcap", "link-vlan.pcap", "malformed-frames.pcap"} {
 		b, err := os.ReadFile(filepath.Join("..", "testdata", name))
 		if err != nil {
@@ -169,7 +173,7 @@ func FuzzReplayFilter(f *testing.F) {
 		f.Add(b, "udp port 53 or tcp")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, expr string) {
-		r, err := watchdog.NewFileReader(bytes.NewReader(data), "fuzz")
+		r, err := pcapfile.NewReader(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			return
 		}
@@ -183,9 +187,9 @@ func FuzzReplayFilter(f *testing.F) {
 		}
 		e, _ := newEngine(t, cfg())
 		err = watchdog.Replay(context.Background(), r, e, watchdog.RunOptions{Filter: bpf})
-		var fe *watchdog.FileError
+		var fe *pcapfile.Error
 		if err != nil && !errors.As(err, &fe) && watchdog.CheckLenAdj(0, r.LinkType()) == nil {
-			t.Fatalf("replay: %v (%T), want a *FileError", err, err)
+			t.Fatalf("replay: %v (%T), want a *pcapfile.Error", err, err)
 		}
 		if s := e.Stats(); s.Packets > r.Records() {
 			t.Fatalf("%d packets counted from %d records", s.Packets, r.Records())
@@ -199,9 +203,41 @@ func BenchmarkBPFMatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	frame := frFrame(60, 1)
+	frame := bpfFrame()
 	b.ReportAllocs()
 	for b.Loop() {
 		bpf.Match(frame, 60)
 	}
+}
+
+// bpfFrame returns a 60-byte Ethernet frame holding an IPv4 UDP packet.
+func bpfFrame() []byte {
+	f := make([]byte, 60)
+	copy(f[12:], []byte{0x08, 0x00, 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2})
+	copy(f[34:], []byte{0x30, 0x39, 0, 53, 0, 26, 0, 0})
+	return f
+}
+
+// bpfRec is one record of bpfCapture: its captured bytes and its length
+// on the wire.
+type bpfRec struct {
+	data []byte
+	len  int
+}
+
+// bpfCapture returns a pcap file of Ethernet records, one second apart.
+func bpfCapture(tb testing.TB, recs ...bpfRec) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		tb.Fatal(err)
+	}
+	for i, r := range recs {
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(int64(i+1), 0), CaptureLength: len(r.data), Length: r.len}
+		if err := w.WritePacket(ci, r.data); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return buf.Bytes()
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"strconv"
+
+	"ipband/watchdog/pcapfile"
 )
 
 // LinkType is a pcap LINKTYPE_ value: the link-layer header type a capture
-// file or interface declares for its frames.
-type LinkType int
+// file or interface declares for its frames. It is pcapfile's type, so that
+// the file reader and the decoder speak of the same numbers.
+type LinkType = pcapfile.LinkType
 
 // Link types the Decoder supports. The numbers are the pcap LINKTYPE_ values
 // written in capture files.
@@ -47,139 +49,17 @@ const (
 	LinkTypeLinuxSLL2 LinkType = 276
 )
 
-// String returns the LINKTYPE_ name of lt without its prefix, or its number
-// when the name is not known.
-func (lt LinkType) String() string {
-	if n := LinkTypeName(int(lt)); n != "" {
-		return n
-	}
-	return strconv.Itoa(int(lt))
-}
-
 // ErrLinkType is returned, wrapped, by NewDecoder for a link type it cannot
-// decode.
-var ErrLinkType = errors.New("unsupported link type")
+// decode. The error's text names the link type: "unsupported link type 182
+// (MFR)".
+var ErrLinkType = errors.New("watchdog: unsupported link type")
 
-// LinkTypeName returns the LINKTYPE_ name of a pcap link type without its
-// prefix ("EN10MB", "LINUX_SLL", ...), or "" if the type is not known. Known
-// does not mean supported: see NewDecoder.
-func LinkTypeName(lt int) string {
-	switch {
-	case lt >= 147 && lt <= 162:
-		return "USER" + strconv.Itoa(lt-147)
-	}
-	switch lt {
-	case 0:
-		return "NULL"
-	case 1:
-		return "EN10MB"
-	case 3:
-		return "AX25"
-	case 6:
-		return "IEEE802_5"
-	case 7:
-		return "ARCNET_BSD"
-	case 8:
-		return "SLIP"
-	case 9:
-		return "PPP"
-	case 10:
-		return "FDDI"
-	case 12, 14, 101:
-		return "RAW"
-	case 50:
-		return "PPP_HDLC"
-	case 51:
-		return "PPP_ETHER"
-	case 100:
-		return "ATM_RFC1483"
-	case 104:
-		return "C_HDLC"
-	case 105:
-		return "IEEE802_11"
-	case 107:
-		return "FRELAY"
-	case 108:
-		return "LOOP"
-	case 113:
-		return "LINUX_SLL"
-	case 114:
-		return "LTALK"
-	case 117:
-		return "PFLOG"
-	case 119:
-		return "IEEE802_11_PRISM"
-	case 122:
-		return "IP_OVER_FC"
-	case 123:
-		return "SUNATM"
-	case 127:
-		return "IEEE802_11_RADIOTAP"
-	case 129:
-		return "ARCNET_LINUX"
-	case 138:
-		return "APPLE_IP_OVER_IEEE1394"
-	case 139:
-		return "MTP2_WITH_PHDR"
-	case 140:
-		return "MTP2"
-	case 141:
-		return "MTP3"
-	case 142:
-		return "SCCP"
-	case 143:
-		return "DOCSIS"
-	case 144:
-		return "LINUX_IRDA"
-	case 163:
-		return "IEEE802_11_AVS"
-	case 165:
-		return "BACNET_MS_TP"
-	case 166:
-		return "PPP_PPPD"
-	case 169:
-		return "GPRS_LLC"
-	case 177:
-		return "LINUX_LAPD"
-	case 182:
-		return "MFR"
-	case 187:
-		return "BLUETOOTH_HCI_H4"
-	case 189:
-		return "USB_LINUX"
-	case 192:
-		return "PPI"
-	case 195:
-		return "IEEE802_15_4_WITHFCS"
-	case 201:
-		return "BLUETOOTH_HCI_H4_WITH_PHDR"
-	case 220:
-		return "USB_LINUX_MMAPPED"
-	case 224:
-		return "FC_2"
-	case 225:
-		return "FC_2_WITH_FRAME_DELIMS"
-	case 226:
-		return "IPNET"
-	case 227:
-		return "CAN_SOCKETCAN"
-	case 228:
-		return "IPV4"
-	case 229:
-		return "IPV6"
-	case 239:
-		return "NFLOG"
-	case 240:
-		return "NETANALYZER"
-	case 241:
-		return "NETANALYZER_TRANSPARENT"
-	case 249:
-		return "USBPCAP"
-	case 276:
-		return "LINUX_SLL2"
-	}
-	return ""
-}
+// linkTypeError is NewDecoder's error: its text names the link type, and it
+// unwraps to ErrLinkType.
+type linkTypeError struct{ msg string }
+
+func (e *linkTypeError) Error() string { return e.msg }
+func (e *linkTypeError) Unwrap() error { return ErrLinkType }
 
 // linkKind is the decoding routine a link type uses; dense so that Decode's
 // switch is a jump table.
@@ -246,12 +126,12 @@ type Decoder struct {
 // 12 and 14 as some systems number it), IPV4 (228), IPV6 (229), NULL (0),
 // LOOP (108), PPP (9), PPP_HDLC (50) and C_HDLC (104); any other link type
 // gives an error wrapping ErrLinkType.
-func NewDecoder(linkType int) (*Decoder, error) {
+func NewDecoder(linkType LinkType) (*Decoder, error) {
 	var (
 		k linkKind
 		n int
 	)
-	switch LinkType(linkType) {
+	switch linkType {
 	case LinkTypeEthernet:
 		k, n = linkEthernet, 14
 	case LinkTypeLinuxSLL:
@@ -273,12 +153,12 @@ func NewDecoder(linkType int) (*Decoder, error) {
 	case LinkTypeCHDLC:
 		k, n = linkCHDLC, 4
 	default:
-		if name := LinkTypeName(linkType); name != "" {
-			return nil, fmt.Errorf("%w %d (%s)", ErrLinkType, linkType, name)
+		if name := linkType.Name(); name != "" {
+			return nil, &linkTypeError{fmt.Sprintf("unsupported link type %d (%s)", int(linkType), name)}
 		}
-		return nil, fmt.Errorf("%w %d", ErrLinkType, linkType)
+		return nil, &linkTypeError{fmt.Sprintf("unsupported link type %d", int(linkType))}
 	}
-	return &Decoder{link: LinkType(linkType), kind: k, hlen: n}, nil
+	return &Decoder{link: linkType, kind: k, hlen: n}, nil
 }
 
 // LinkType returns the link type the Decoder was made for.

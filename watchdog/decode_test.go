@@ -222,7 +222,7 @@ func decWant6(proto uint8, sport, dport uint16, f watchdog.Flags) watchdog.Packe
 // decNew returns a Decoder for lt or fails the test.
 func decNew(tb testing.TB, lt int) *watchdog.Decoder {
 	tb.Helper()
-	d, err := watchdog.NewDecoder(lt)
+	d, err := watchdog.NewDecoder(watchdog.LinkType(lt))
 	if err != nil {
 		tb.Fatalf("NewDecoder(%d): %v", lt, err)
 	}
@@ -645,7 +645,7 @@ func TestNewDecoder(t *testing.T) {
 		{-1, 0, "unsupported link type -1"},
 		{276 & 0xff, 0, "unsupported link type 20"},
 	} {
-		d, err := watchdog.NewDecoder(tt.lt)
+		d, err := watchdog.NewDecoder(watchdog.LinkType(tt.lt))
 		if tt.wantErr != "" {
 			if err == nil || err.Error() != tt.wantErr || !errors.Is(err, watchdog.ErrLinkType) {
 				t.Errorf("NewDecoder(%d) = %v, want %q wrapping ErrLinkType", tt.lt, err, tt.wantErr)
@@ -662,27 +662,6 @@ func TestNewDecoder(t *testing.T) {
 		if int(d.LinkType()) != tt.lt {
 			t.Errorf("NewDecoder(%d).LinkType() = %d", tt.lt, d.LinkType())
 		}
-	}
-}
-
-func TestLinkTypeName(t *testing.T) {
-	for _, tt := range []struct {
-		lt   int
-		want string
-	}{
-		{0, "NULL"}, {1, "EN10MB"}, {9, "PPP"}, {12, "RAW"}, {14, "RAW"}, {50, "PPP_HDLC"}, {101, "RAW"},
-		{104, "C_HDLC"}, {108, "LOOP"}, {113, "LINUX_SLL"}, {147, "USER0"}, {162, "USER15"}, {182, "MFR"},
-		{228, "IPV4"}, {229, "IPV6"}, {276, "LINUX_SLL2"}, {2, ""}, {999, ""}, {-5, ""},
-	} {
-		if got := watchdog.LinkTypeName(tt.lt); got != tt.want {
-			t.Errorf("LinkTypeName(%d) = %q, want %q", tt.lt, got, tt.want)
-		}
-	}
-	if got := watchdog.LinkTypeLinuxSLL2.String(); got != "LINUX_SLL2" {
-		t.Errorf("LinkTypeLinuxSLL2.String() = %q", got)
-	}
-	if got := watchdog.LinkType(999).String(); got != "999" {
-		t.Errorf("LinkType(999).String() = %q", got)
 	}
 }
 
@@ -943,7 +922,7 @@ func TestDecodeCaptures(t *testing.T) {
 			if err != nil {
 				t.Skipf("not readable: %v", err)
 			}
-			d, err := watchdog.NewDecoder(lt)
+			d, err := watchdog.NewDecoder(watchdog.LinkType(lt))
 			if err != nil {
 				if !errors.Is(err, watchdog.ErrLinkType) {
 					t.Fatalf("NewDecoder(%d): %v does not wrap ErrLinkType", lt, err)

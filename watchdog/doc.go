@@ -4,15 +4,26 @@
 //
 // # Data flow
 //
-// A Source (a pcap or pcapng file, or a live interface through libpcap) yields
-// frames. A Decoder turns each frame into a reused Packet without allocating.
-// The Engine masks the addresses into subnets, adds the frame length to their
-// counters and, for subnets in detail logging, to their connection tables. At
-// the end of every averaging period it decides which subnets cross, stay over
-// or drop below their thresholds, and hands period summaries and
-// report.Report values to its Output.
+// A Source yields frames: a FileSource replays a pcap or pcapng file read
+// by package pcapfile, a LiveSource captures on an interface through
+// libpcap (Live, the only place that captures with libpcap). Both have the
+// same cancel contract: when the context is done, Run returns nil after the
+// last frame it handed the engine. A Decoder turns each frame into a reused
+// Packet without allocating. The Engine masks the addresses into subnets,
+// adds the frame length to their counters and, for subnets in detail
+// logging, to their connection tables. At the end of every averaging period
+// it decides which subnets cross, stay over or drop below their thresholds,
+// and hands period summaries and report.Report values to its Output.
 //
 // Periods are driven by packet timestamps, so replaying a capture gives the
 // same reports as capturing it live; a live idle link closes its periods from
-// the clock the engine is given.
+// the Clock a LiveSource is given.
+//
+// # Other goroutines
+//
+// The engine belongs to the goroutine that runs its Source. Other
+// goroutines reach it only through Reconfigure (a new Config, swapped in at
+// the next period boundary, keeping the state of the subnets that remain)
+// and Snapshot (the table of the open period, taken on the engine's
+// goroutine at its next clock step); neither takes a lock per packet.
 package watchdog

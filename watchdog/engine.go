@@ -65,6 +65,7 @@ type slot = subnet.Slot[state]
 
 // Engine runs the watchdog cycle on packet time. It is not safe for
 // concurrent use: one goroutine feeds it packets and clock ticks.
+// The zero Engine is not usable: make one with New.
 type Engine struct {
 	cfg        Config
 	out        Output
@@ -84,6 +85,8 @@ type Engine struct {
 	keys   []slotKey    // scratch of sortSlots
 	v4     []uint64     // scratch of sortSlots
 	sorted []*slot      // scratch of sortSlots, swapped with slots
+
+	ctl control // requests from other goroutines (reload.go)
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -178,6 +181,9 @@ func (e *Engine) Advance(now int64) {
 	if !e.started {
 		return
 	}
+	if e.ctl.snap.Load() != nil {
+		e.serveSnapshot(now)
+	}
 	for now >= e.end {
 		if e.quiet() {
 			if n := (now-e.end)/e.avg + 1; n > 1 {
@@ -205,12 +211,13 @@ func (e *Engine) closeIdle(n int64) {
 	e.out.Period(p)
 	e.start += n * e.avg
 	e.end = e.start + e.avg
+	e.serveConfig()
 }
 
 // summary starts the Period of the open period, with the slots to show
 // in e.slots in display order.
 func (e *Engine) summary() *report.Period {
-	p := &report.Period{Start: toTime(e.start), End: toTime(e.end), Stats: e.stats}
+	p := &report.Period{Start: toTime(e.start), End: toTime(e.end), Stats: e.stats, MaskBits: e.cfg.Subnets.MaskBits}
 	p.Stats.EvictedSubnets = e.table.TakeEvicted()
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
@@ -355,6 +362,7 @@ func (e *Engine) closePeriod() {
 	}
 	e.start = e.end
 	e.end += e.avg
+	e.serveConfig()
 }
 
 func notLogging(s *slot) bool { return !s.State.logging }
@@ -377,6 +385,7 @@ func (e *Engine) report(s *slot) report.Report {
 		Rows:      st.detail.rows(e.cfg.Top),
 		Hidden:    st.detail.hidden,
 		Start:     toTime(st.episode),
+		MaskBits:  e.cfg.Subnets.MaskBits,
 		KBps:      float64(st.bytes) / 1024 / (float64(e.avg) / float64(time.Second)),
 	}
 	if e.accumulate {

@@ -11,6 +11,7 @@ import (
 	"ipband/report"
 	"ipband/subnet"
 	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
 )
 
 // engineWindow is how many packets of the bench capture the Engine
@@ -24,14 +25,14 @@ const (
 // benchWindow decodes the first engineWindow packets of the bench capture.
 func benchWindow(b *testing.B) []watchdog.Packet {
 	b.Helper()
-	f, err := watchdog.OpenFile(benchCapture(b, "bench", benchPackets))
+	f, err := pcapfile.Open(benchCapture(b, "bench", benchPackets))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	dec := decNew(b, f.LinkType())
+	dec := decNew(b, int(f.LinkType()))
 	pkts := make([]watchdog.Packet, engineWindow)
-	var rec watchdog.Record
+	var rec pcapfile.Record
 	for i := range pkts {
 		if err := f.Next(&rec); err != nil {
 			b.Fatal(err)

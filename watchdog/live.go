@@ -3,6 +3,7 @@
 package watchdog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/gopacket/pcap"
@@ -48,7 +50,7 @@ type Live struct {
 
 	mu       sync.Mutex // guards the following fields
 	h        *pcap.Handle
-	linkType int
+	linkType LinkType
 	closed   bool
 
 	// Owned by Run: when the capture last came back, and the wait before
@@ -56,6 +58,8 @@ type Live struct {
 	// right after it is reopened goes on with a growing wait.
 	backAt   time.Time
 	lastWait time.Duration
+
+	stop atomic.Bool // set when Run's context ends (LiveSource): look at it now
 }
 
 // OpenLive opens and activates a capture. Errors name the interface; a
@@ -64,7 +68,7 @@ func OpenLive(o LiveOptions) (*Live, error) {
 	if o.Interface == "" {
 		devs, err := pcap.FindAllDevs()
 		if err != nil || len(devs) == 0 {
-			return nil, fmt.Errorf("no capture interface found: %v", err)
+			return nil, fmt.Errorf("no capture interface found: %w", cmp.Or(err, errNoDevice))
 		}
 		o.Interface = devs[0].Name
 	}
@@ -110,7 +114,7 @@ func openHandle(o *LiveOptions) (*pcap.Handle, error) {
 	if o.Filter != "" {
 		if err := h.SetBPFFilter(o.Filter); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("filter %q: %w", o.Filter, err)
+			return nil, &FilterError{Expr: o.Filter, Err: err}
 		}
 	}
 	return h, nil
@@ -145,16 +149,16 @@ func isPermission(err error) bool {
 // handleLinkType returns the link type of h. gopacket's LinkType is a
 // uint8, which turns LINUX_SLL2 (276) into 20, a value no interface uses:
 // map it back.
-func handleLinkType(h *pcap.Handle) int {
-	lt := int(h.LinkType())
-	if lt == int(LinkTypeLinuxSLL2)&0xff {
-		return int(LinkTypeLinuxSLL2)
+func handleLinkType(h *pcap.Handle) LinkType {
+	lt := LinkType(h.LinkType())
+	if lt == LinkTypeLinuxSLL2&0xff {
+		return LinkTypeLinuxSLL2
 	}
 	return lt
 }
 
 // LinkType returns the interface's link type, as of its last opening.
-func (l *Live) LinkType() int {
+func (l *Live) LinkType() LinkType {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.linkType
@@ -217,7 +221,7 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 		}
 		// Packets move the clock themselves; the wall clock is read only on
 		// an idle read timeout and every ctxEvery frames.
-		if err != nil || n%ctxEvery == 0 {
+		if err != nil || n%ctxEvery == 0 || l.stop.Load() {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -420,3 +424,6 @@ func addDrops(h *pcap.Handle, e *Engine, seen uint64) uint64 {
 	}
 	return total
 }
+
+// stopSoon makes Run look at its context at the next frame.
+func (l *Live) stopSoon() { l.stop.Store(true) }

@@ -10,7 +10,7 @@ import (
 
 // ErrNoLibpcap is returned by live capture and BPF filters in a build
 // without cgo, which cannot use libpcap.
-var ErrNoLibpcap = errors.New("built without libpcap (cgo disabled): live capture and filters are unavailable")
+var ErrNoLibpcap = errors.New("watchdog: built without libpcap (cgo disabled): live capture and filters are unavailable")
 
 // LiveOptions configure a live capture.
 type LiveOptions struct {
@@ -31,10 +31,12 @@ type Live struct{}
 func OpenLive(LiveOptions) (*Live, error) { return nil, ErrNoLibpcap }
 
 // LinkType returns 0.
-func (*Live) LinkType() int { return 0 }
+func (*Live) LinkType() LinkType { return 0 }
 
 // Close does nothing.
 func (*Live) Close() {}
 
 // Run returns ErrNoLibpcap.
 func (*Live) Run(context.Context, *Engine, Clock, RunOptions) error { return ErrNoLibpcap }
+
+func (*Live) stopSoon() {}

@@ -14,6 +14,7 @@ import (
 	"ipband/report"
 	"ipband/subnet"
 	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
 )
 
 // benchPackets is the size of the bench capture, as `make bench` makes it.
@@ -95,20 +96,20 @@ func mallocs() uint64 {
 // "decode" reads and decodes them, and a benchConfig mode runs the whole
 // pipeline with Replay.
 func replayStage(b *testing.B, path, stage string, out watchdog.Output) uint64 {
-	f, err := watchdog.OpenFile(path)
+	f, err := pcapfile.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
 	var (
-		rec watchdog.Record
+		rec pcapfile.Record
 		p   watchdog.Packet
 		dec *watchdog.Decoder
 	)
 	switch stage {
 	case "read", "decode":
 		if stage == "decode" {
-			dec = decNew(b, f.LinkType())
+			dec = decNew(b, int(f.LinkType()))
 		}
 		for {
 			if err := f.Next(&rec); err != nil {

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"ipband/watchdog/pcapfile"
 )
 
 // Filter decides whether a captured frame is seen at all, like a BPF
@@ -37,9 +39,9 @@ const ctxEvery = 1 << 14
 // Replay feeds every record of f to e through a decoder for f's link type,
 // until the end of the file, an error, or ctx is done. At the end of the
 // file the open, partial period is left open: it is not evaluated. An
-// error from the file comes back as a *FileError after every record before
+// error from the file comes back as a *pcapfile.Error after every record before
 // it was counted, so every report it fired has been delivered.
-func Replay(ctx context.Context, f *FileReader, e *Engine, opt RunOptions) error {
+func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) error {
 	if f.LinkType() < 0 { // a pcapng file with no interface has no packets
 		return drain(f)
 	}
@@ -48,7 +50,7 @@ func Replay(ctx context.Context, f *FileReader, e *Engine, opt RunOptions) error
 		return err
 	}
 	var (
-		rec Record
+		rec pcapfile.Record
 		p   Packet
 		tr  tracer
 	)
@@ -82,8 +84,8 @@ func Replay(ctx context.Context, f *FileReader, e *Engine, opt RunOptions) error
 }
 
 // drain reads a file that cannot hold packets to its end or its error.
-func drain(f *FileReader) error {
-	var rec Record
+func drain(f *pcapfile.Reader) error {
+	var rec pcapfile.Record
 	for {
 		if err := f.Next(&rec); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -137,19 +139,19 @@ func appendAddrPort(b []byte, a netip.Addr, port uint16) []byte {
 // link-layer header.
 type LenAdjError struct {
 	LenAdj, HeaderLen int
-	LinkType          int
+	LinkType          LinkType
 }
 
 func (e *LenAdjError) Error() string {
 	return fmt.Sprintf("length adjustment %d exceeds the %d-byte link header of link type %d (%s)",
-		e.LenAdj, e.HeaderLen, e.LinkType, LinkTypeName(e.LinkType))
+		e.LenAdj, e.HeaderLen, int(e.LinkType), e.LinkType.Name())
 }
 
 // CheckLenAdj returns an error when linkType is not supported, or when a
 // negative length adjustment is larger than its link-layer header (a
 // *LenAdjError). A negative linkType (a capture file with no interface)
 // passes.
-func CheckLenAdj(lenAdj, linkType int) error {
+func CheckLenAdj(lenAdj int, linkType LinkType) error {
 	if linkType < 0 {
 		return nil
 	}

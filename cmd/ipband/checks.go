@@ -8,7 +8,6 @@ import (
 
 	"ipband/conf"
 	"ipband/subnet"
-	"ipband/watchdog"
 )
 
 // checkRead refuses --read with an interface named on the command line:
@@ -34,37 +33,6 @@ func warnAccumulate(cfg *conf.Config, logf func(string, ...any)) {
 	if cfg.Accumulate && len(cfg.Subnets) == 0 {
 		logf("%s: accumulate has no effect without subnet lines (dynamic mode): reports show no total time", cfg.Origin("accumulate"))
 	}
-}
-
-// checkFilter compiles the filter for the link type of src, so that a bad
-// filter stops ipband at start in replay as in live capture, naming where
-// the filter came from.
-func checkFilter(cfg *conf.Config, src source) error {
-	if cfg.Filter == "" {
-		return nil
-	}
-	if _, err := watchdog.CompileBPF(cfg.Filter, src.LinkType(), 0); err != nil {
-		return fmt.Errorf("%s: %w", cfg.Origin("filter"), err)
-	}
-	return nil
-}
-
-// liveFilterError tells, when the live capture failed to open with a
-// filter, whether the filter is at fault: if the interface opens without
-// it and the filter does not compile for its link type, it returns that
-// error naming where the filter came from; else nil.
-func liveFilterError(cfg *conf.Config) error {
-	if cfg.Filter == "" {
-		return nil
-	}
-	bare := *cfg
-	bare.Filter = ""
-	src, err := openSource("", &bare, nil)
-	if err != nil {
-		return nil
-	}
-	defer src.Close()
-	return checkFilter(cfg, src)
 }
 
 // loadNetworks reads the network names file. The default file may be

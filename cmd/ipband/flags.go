@@ -50,16 +50,19 @@ var options = []option{
 	{"", "notify", "notify", "", "CMD", "run CMD, without a shell, for each logging_start, report and logging_end event, with the event as JSON on stdin"},
 	{"", "notify-timeout", "notifytimeout", "", "SECS", fmt.Sprintf("kill a notify command still running after SECS seconds (default %d)", int(conf.DefaultNotifyTimeout.Seconds()))},
 	{"", "user", "user", "", "USER", "after opening the capture, run as USER and its group with no capabilities (needs root; default: stay as started)"},
+	{"", "pidfile", "pidfile", "", "FILE", "write the process id to FILE, locked while ipband runs and removed at exit"},
+	{"", "log-format", "logformat", "", "FORMAT", "log lines as text (with timestamps; syslog under -F) or json (default text)"},
 }
 
 // cli holds the flags that are not directives.
 type cli struct {
-	config   textValue
-	noConfig switchValue
-	read     textValue
-	networks textValue
-	help     switchValue
-	version  switchValue
+	config     textValue
+	noConfig   switchValue
+	read       textValue
+	networks   textValue
+	help       switchValue
+	version    switchValue
+	foreground switchValue
 }
 
 // textValue is a flag's text, shown in --help with its argument name
@@ -102,6 +105,7 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 			fs.VarP(&textValue{arg: o.arg}, o.long, o.short, o.help)
 		}
 	}
+	fs.Var(&c.foreground, "foreground", "stay in the foreground even with -F or fork yes (for service managers)")
 	fs.VarP(&c.help, "help", "h", "show this help")
 	fs.VarP(&c.version, "version", "v", "show the version")
 	fs.Usage = func() { // to the current output: run sets stdout for -h

@@ -879,7 +879,7 @@ func TestOutputFaults(t *testing.T) {
 		}
 		last := others[len(others)-1]
 		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-		if want := fmt.Sprintf("ipband: /dev/full: %d report(s) could not be written", reports); lines[len(lines)-1] != last || !strings.HasPrefix(last, want) {
+		if want := fmt.Sprintf("ipband: report file /dev/full: %d report(s) could not be written", reports); lines[len(lines)-1] != last || !strings.HasPrefix(last, want) {
 			t.Errorf("last line %q, want it to start %q:\n%s", lines[len(lines)-1], want, r.stderr)
 		}
 	})

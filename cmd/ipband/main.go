@@ -13,11 +13,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"ipband/conf"
 	"ipband/mail"
@@ -25,6 +29,7 @@ import (
 	"ipband/report/metrics"
 	"ipband/subnet"
 	"ipband/watchdog"
+	"ipband/watchdog/service"
 )
 
 // version is the release; builds may set it with -ldflags "-X main.version=...".
@@ -38,12 +43,15 @@ const (
 )
 
 // environment is what ipband takes from the system: its standard output
-// and error, and the files of the system databases.
+// and error, the files of the system databases, and whether it owns the
+// process (its signals, timestamps in its log).
 type environment struct {
 	stdout, stderr io.Writer
 	networks       string // /etc/networks
 	services       string // /etc/services
 	protocols      string // /etc/protocols
+	signals        bool   // handle SIGHUP, SIGUSR1, SIGTERM, SIGINT
+	logTime        bool   // timestamps in text log lines
 }
 
 func main() {
@@ -53,23 +61,28 @@ func main() {
 		networks:  "/etc/networks",
 		services:  "/etc/services",
 		protocols: "/etc/protocols",
+		signals:   true,
+		logTime:   true,
 	}
 	// A closed pipe on standard output (-o - | head) is an output fault,
 	// logged once, not a reason to die: with SIGPIPE notified, writes to
 	// it fail with EPIPE. Notified, not ignored, so that the mail command
 	// starts with SIGPIPE at its default.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], env)
-	stop()
-	os.Exit(code)
+	os.Exit(run(context.Background(), os.Args[1:], env))
 }
 
 // run is ipband from its arguments to its exit status; it stops capturing
-// when ctx is done.
+// when ctx is done or, with env.signals, on SIGTERM or SIGINT.
 func run(ctx context.Context, args []string, env environment) int {
 	stdout, stderr := env.stdout, env.stderr
-	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "ipband: "+format+"\n", a...) }
+	d := newDaemonChild()
+	// Until the logger is made, messages are plain lines on stderr (and, in
+	// the child of -F, to the parent).
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, "ipband: "+format+"\n", a...)
+		d.say(fmt.Sprintf(format, a...))
+	}
 	var c cli
 	fs := newFlags(&c, stderr)
 	if err := fs.Parse(args); err != nil {
@@ -85,7 +98,27 @@ func run(ctx context.Context, args []string, env environment) int {
 		fmt.Fprintf(stdout, "ipband %s\n%s\n", version, watchdog.LibpcapVersion())
 		return exitOK
 	}
-	cfg, err := loadConfig(&c, fs.Changed("config"))
+	cfg, err := configure(&c, fs)
+	if err == nil {
+		err = checkOutputs(fs, cfg)
+	}
+	if err != nil {
+		logf("%v", err)
+		return exitUsage
+	}
+	warnAccumulate(cfg, logf)
+	if d != nil {
+		d.absolute(&c, cfg)
+	} else if cfg.Fork && !bool(c.foreground) && c.read.s == "" {
+		return daemonize(ctx, args, &c, cfg, env, logf)
+	}
+	return watch(ctx, &c, fs, cfg, env, d)
+}
+
+// configure builds the config from the file and the flags, and validates
+// it. SIGHUP calls it again.
+func configure(c *cli, fs *pflag.FlagSet) (*conf.Config, error) {
+	cfg, err := loadConfig(c, fs.Changed("config"))
 	if err == nil {
 		err = applyFlags(fs, cfg)
 	}
@@ -98,18 +131,7 @@ func run(ctx context.Context, args []string, env environment) int {
 	if err == nil {
 		err = cfg.Validate()
 	}
-	if err == nil {
-		err = checkOutputs(fs, cfg)
-	}
-	if err != nil {
-		logf("%v", err)
-		return exitUsage
-	}
-	warnAccumulate(cfg, logf)
-	if cfg.Fork && c.read.s == "" && os.Getenv(daemonEnv) == "" {
-		return daemonize(logf)
-	}
-	return watch(ctx, &c, cfg, env, logf)
+	return cfg, err
 }
 
 // loadConfig reads the config file the flags name: none with -C, the file
@@ -139,52 +161,153 @@ func positional(args []string, cfg *conf.Config) error {
 	return fmt.Errorf("one interface expected, got %q", args)
 }
 
-// watch opens the capture, builds the engine and its outputs, and runs
-// until the file ends or a signal arrives.
-func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf report.Logf) int {
-	stdout := env.stdout
-	// Outputs first: a bad footer or mail command stops ipband before the
-	// capture opens.
-	out, err := newOutput(cfg, env, logf)
+// watch opens the capture and the outputs and runs the service until the
+// file ends or a signal arrives.
+func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env environment, d *daemonChild) int {
+	log, err := service.NewLogger(service.LogOptions{Format: cfg.LogFormat, W: env.stderr,
+		NoTime: !env.logTime, Syslog: d != nil})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "ipband: %v\n", err)
+		d.say(err.Error())
+		return exitUsage
+	}
+	logf := func(format string, a ...any) {
+		log.Error(fmt.Sprintf(format, a...))
+		d.say(fmt.Sprintf(format, a...))
+	}
+	p, err := prepare(c, cfg, env, log)
 	if err != nil {
 		logf("%v", err)
 		return exitUsage
 	}
-	defer out.serveMetrics(ctx)()
-	src, err := openSource(c.read.s, cfg, logf)
+	pid, err := lockPidFile(cfg.PidFile)
+	if err != nil {
+		p.abort()
+		logf("%v", err)
+		return exitUsage
+	}
+	defer pid.remove()
+	if cfg.Debug >= 1 {
+		report.WriteOptions(env.stdout, version, optionSummary(c, cfg, p.src)) //nolint:errcheck // best effort on a terminal
+	}
+	svc, err := service.New(service.Config{
+		Source:  p.src,
+		Engine:  engineConfig(cfg, p.networks),
+		Outputs: p.outputs,
+		Block:   c.read.s != "",
+		Trace:   p.trace,
+		Tasks:   p.tasks,
+		Log:     log,
+		Signals: env.signals,
+		Reload: func() (watchdog.Config, error) {
+			next, err := configure(c, fs)
+			if err == nil {
+				err = watchdog.CheckLenAdj(next.LenAdj, p.src.LinkType())
+			}
+			if err != nil {
+				return watchdog.Config{}, err
+			}
+			d.absolute(c, next) // as the running config's, under -F
+			if changed := restartOnly(cfg, next); len(changed) > 0 {
+				log.Warn("changed, in force only after a restart: "+strings.Join(changed, ", "), "subsystem", "config")
+			}
+			return engineConfig(next, p.networks), nil
+		},
+		Started: d.started,
+	})
+	if err != nil {
+		p.abort()
+		logf("%v", err)
+		return exitUsage
+	}
+	status := exitOK
+	if err := svc.Run(ctx); err != nil && !errors.Is(err, service.ErrLost) {
+		logf("%v", err)
+		status = exitFail
+	}
+	if c.read.s != "" {
+		s := svc.Engine().Stats()
+		log.Info(fmt.Sprintf("%s: %d packets: %d IP, %d not IP, %d malformed", c.read.s, s.Packets, s.IP, s.Other, s.Malformed))
+	}
+	for _, l := range svc.Losses() {
+		logf("%s", l)
+		status = exitFail
+	}
+	return status
+}
+
+// prepared is what watch runs: the capture, opened and checked, and the
+// outputs.
+type prepared struct {
+	src      watchdog.Source
+	outputs  []report.Output
+	networks *subnet.Networks
+	trace    io.Writer
+	tasks    []service.Task // run beside the capture (a metrics server)
+}
+
+// abort closes what prepare opened, when the run does not start.
+func (p *prepared) abort() {
+	if p.src != nil {
+		p.src.Close() //nolint:errcheck // nothing was read
+	}
+	for _, t := range p.tasks {
+		if cl, ok := t.(interface{ Close() error }); ok {
+			cl.Close() //nolint:errcheck // never run
+		}
+	}
+	for _, o := range p.outputs {
+		if cl, ok := o.(report.Closer); ok {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			cl.Close(ctx) //nolint:errcheck // nothing was delivered yet
+			cancel()
+		}
+	}
+}
+
+// prepare opens and checks everything that can fail at start: the outputs
+// first (a bad footer or mail command stops ipband before the capture
+// opens), then the capture and its filter.
+func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger) (*prepared, error) {
+	p := &prepared{}
+	outs, tasks, err := newOutputs(cfg, env, log)
+	if err != nil {
+		return nil, err
+	}
+	p.outputs, p.tasks = outs, tasks
+	src, err := openSource(c.read.s, cfg, service.Logf(log, "capture"))
 	if err == nil {
-		defer src.Close()
+		p.src = src
 		err = watchdog.CheckLenAdj(cfg.LenAdj, src.LinkType())
 	}
 	if err != nil {
-		var lerr *watchdog.LenAdjError
-		if src == nil && c.read.s == "" {
-			if ferr := liveFilterError(cfg); ferr != nil {
-				err = ferr // the interface opens without the filter
-			}
-		}
+		var (
+			lerr *watchdog.LenAdjError
+			ferr *watchdog.FilterError
+		)
 		switch {
 		case errors.As(err, &lerr):
-			logf("flag -J/--lenadj or lenadj: %v", err)
+			err = fmt.Errorf("flag -J/--lenadj or lenadj: %w", err)
+		case errors.As(err, &ferr):
+			err = fmt.Errorf("%s: %w", cfg.Origin("filter"), ferr)
+		case src == nil && c.read.s == "":
+			var perr *watchdog.PermissionError
+			if !errors.As(err, &perr) {
+				err = fmt.Errorf("interface %s: %w", cfg.Interface, err)
+			}
 		case src == nil:
-			logf("%v", err)
 		case c.read.s != "":
-			logf("%s: %v", c.read.s, err)
+			err = fmt.Errorf("%s: %w", c.read.s, err)
 		default:
-			logf("interface %s: %v", cfg.Interface, err)
+			err = fmt.Errorf("interface %s: %w", cfg.Interface, err)
 		}
-		out.Close(0) //nolint:errcheck // nothing was delivered yet
-		return exitUsage
+		p.abort()
+		return nil, err
 	}
-	if err := checkFilter(cfg, src); err != nil {
-		logf("%v", err)
-		out.Close(0) //nolint:errcheck // nothing was delivered yet
-		return exitUsage
-	}
-	if err := dropPrivileges(cfg.User); err != nil { // the capture is open: give up root
-		logf("flag --user or user: %v", err)
-		out.Close(0) //nolint:errcheck // nothing was delivered yet
-		return exitUsage
+	// The capture is open: give up root before anything else is opened.
+	if err := dropPrivileges(cfg.User); err != nil {
+		p.abort()
+		return nil, fmt.Errorf("flag --user or user: %w", err)
 	}
 	namesFile := env.networks
 	if c.networks.s != "" {
@@ -193,38 +316,51 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 	networks, err := loadNetworks(namesFile, c.networks.s != "")
 	switch {
 	case err != nil && c.networks.s != "":
-		logf("%v", err)
-		out.Close(0) //nolint:errcheck // nothing was delivered yet
-		return exitUsage
+		p.abort()
+		return nil, err
 	case err != nil:
-		logf("%v (network names not shown)", err)
+		log.Warn(fmt.Sprintf("%v (network names not shown)", err), "subsystem", "names")
 	}
-	engine, err := watchdog.New(engineConfig(cfg, networks), out)
-	if err != nil {
-		logf("%v", err)
-		return exitUsage
-	}
-	if cfg.Debug >= 1 {
-		report.WriteOptions(stdout, version, optionSummary(c, cfg, src)) //nolint:errcheck // best effort on a terminal
-	}
-	opt := watchdog.RunOptions{}
+	p.networks = networks
 	if cfg.Debug >= 3 {
-		opt.Trace = stdout
+		p.trace = env.stdout
 	}
-	status := exitOK
-	if err := src.Run(ctx, engine, opt, cfg); err != nil {
-		logf("%v", err)
-		status = exitFail
+	return p, nil
+}
+
+// restartOnly names the directives that differ between the running config
+// and next but that a reload does not apply: the capture and the outputs
+// are opened once.
+func restartOnly(running, next *conf.Config) []string {
+	var d []string
+	for _, x := range []struct {
+		name string
+		same bool
+	}{
+		{"interface", running.Interface == next.Interface},
+		{"promisc", running.Promisc == next.Promisc},
+		{"filter", running.Filter == next.Filter},
+		{"debug", running.Debug == next.Debug},
+		{"outfile", running.OutFile == next.OutFile},
+		{"htmlfile", running.HTMLFile == next.HTMLFile},
+		{"htmltitle", running.HTMLTitle == next.HTMLTitle},
+		{"mailto", slices.Equal(running.MailTo, next.MailTo)},
+		{"mailfoot", running.MailFoot == next.MailFoot},
+		{"mtastring", running.MTA == next.MTA},
+		{"user", running.User == next.User},
+		{"jsonfile", running.JSONFile == next.JSONFile},
+		{"statsfile", running.StatsFile == next.StatsFile},
+		{"metrics", running.Metrics == next.Metrics},
+		{"notify", running.Notify == next.Notify},
+		{"notifytimeout", running.NotifyTimeout == next.NotifyTimeout},
+		{"pidfile", running.PidFile == next.PidFile},
+		{"logformat", running.LogFormat == next.LogFormat},
+	} {
+		if !x.same {
+			d = append(d, x.name)
+		}
 	}
-	if c.read.s != "" {
-		s := engine.Stats()
-		logf("%s: %d packets: %d IP, %d not IP, %d malformed", c.read.s, s.Packets, s.IP, s.Other, s.Malformed)
-	}
-	if err := out.Close(10 * time.Second); err != nil {
-		logf("%v", err)
-		status = exitFail
-	}
-	return status
+	return d
 }
 
 // engineConfig builds the engine's configuration from cfg.
@@ -252,40 +388,47 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 	}
 }
 
-// newOutput builds the outputs the config asks for.
-func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, error) {
+// newOutputs builds the outputs the config asks for, in the order they
+// get each period and report. Adding an output is one line here.
+func newOutputs(cfg *conf.Config, env environment, log *slog.Logger) ([]report.Output, []service.Task, error) {
 	stdout := env.stdout
 	names := report.SystemNames(env.services, env.protocols)
-	o := &output{logf: logf, path: cfg.OutFile, maskBits: cfg.MaskBits}
+	var outs []report.Output
+	con := &console{}
 	if cfg.Debug >= 2 {
-		o.table = stdout
+		con.table = stdout
 	}
-	switch cfg.OutFile {
-	case "-":
-		o.file = report.NewWriterSink(stdout, names, logf)
-		o.file.SetName("standard output")
-		o.path = "standard output"
-	default:
-		o.file = report.NewFileSink(cfg.OutFile, names, logf)
+	if cfg.OutFile == "-" {
+		con.sink = report.NewWriterSink(stdout, names, service.Logf(log, "report-file"))
+		con.sink.SetName("standard output")
+	} else {
+		outs = append(outs, &reportFile{path: cfg.OutFile, sink: report.NewFileSink(cfg.OutFile, names, service.Logf(log, "report-file"))})
+	}
+	if con.table != nil || con.sink != nil {
+		var o report.Output = con
+		if cfg.Debug >= 3 { // the trace writes stdout on the capture goroutine
+			o = service.Inline{Output: con}
+		}
+		outs = append([]report.Output{o}, outs...)
 	}
 	if cfg.HTMLFile != "" {
-		o.html = report.NewHTMLFile(cfg.HTMLFile, cfg.HTMLTitle, logf)
+		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: report.NewHTMLFile(cfg.HTMLFile, cfg.HTMLTitle, service.Logf(log, "status-page"))})
 	}
 	if len(cfg.MailTo) > 0 {
+		logf := service.Logf(log, "mail")
 		q, err := newMail(cfg, names, logf)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		o.mail = q
+		outs = append(outs, &mailOutput{q: q, logf: logf})
 	}
 	var mailCounts func() metrics.MailCounts // the mail queue's counters, once mail.Queue has Counts()
-	extra, srv, err := newMachineOutputs(cfg, names, logf, mailCounts)
+	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)
 	if err != nil {
-		o.Close(0) //nolint:errcheck // nothing was delivered yet
-		return nil, err
+		closeOutputs(outs)
+		return nil, nil, err
 	}
-	o.extra, o.metrics = extra, srv
-	return o, nil
+	return append(outs, machine...), tasks, nil
 }
 
 // newMail starts the queue that hands reports to the MTA command.
@@ -305,7 +448,7 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 }
 
 // optionSummary lists the settings for -d 1.
-func optionSummary(c *cli, cfg *conf.Config, src source) []report.Option {
+func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Option {
 	yn := map[bool]string{true: "yes", false: "no"}
 	cfgFile := c.config.s
 	if c.noConfig {

@@ -20,7 +20,9 @@ const td = "../../testdata"
 func TestMain(m *testing.M) {
 	// Report dates are local time; goldens are made in UTC.
 	time.Local = time.UTC
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBinary()
+	os.Exit(code)
 }
 
 // result is what one run of ipband produced.

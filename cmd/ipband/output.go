@@ -2,102 +2,153 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"ipband/conf"
 	"ipband/mail"
 	"ipband/report"
-	"ipband/report/metrics"
-	"ipband/watchdog"
 )
 
-// output fans the engine's periods and reports out to the -d 2 table, the
-// HTML page, the report file and mail. It runs on the capture goroutine,
-// once per period: file writes are small appends, and mail only queues.
-type output struct {
+// The outputs of ipband as report.Output values, each a small adapter over
+// the package that does the work. The fan-out calls each from a goroutine
+// of its own (see package service).
+
+// console is standard output: the -d 2 table every period, and the
+// reports when -o is "-", in one output so that they stay in order.
+type console struct {
 	table io.Writer        // -d 2, or nil
-	html  *report.HTMLFile // -w, or nil
-	file  *report.FileSink // -o
-	mail  *mail.Queue      // -M, or nil
-	logf  report.Logf
-	path  string // -o, for messages
+	sink  *report.FileSink // -o -, or nil
 	buf   []byte
-	extra []report.Output // --json-file, --stats-file, --notify, --metrics-listen
-	// metrics is the metrics server until serveMetrics starts it, or nil.
-	metrics *metrics.Server
-	// maskBits is the IPv4 mask in force, so that subnets of another
-	// length are shown with it.
-	maskBits int
 }
 
-var _ watchdog.Output = (*output)(nil)
+func (c *console) Name() string { return "standard output" }
 
-// Period prints the table, rewrites the page, and retries reports the
-// file could not take before.
-func (o *output) Period(p *report.Period) {
-	p.MaskBits = o.maskBits
-	if o.table != nil {
-		o.buf = report.AppendTable(o.buf[:0], p)
-		o.table.Write(o.buf) //nolint:errcheck // a debug table must not stop capture
+// Period prints the table; a debug table never counts as lost. It retries
+// the reports standard output could not take before.
+func (c *console) Period(p *report.Period) error {
+	if c.table != nil {
+		c.buf = report.AppendTable(c.buf[:0], p)
+		c.table.Write(c.buf) //nolint:errcheck // a debug table must not stop anything
 	}
-	if o.html != nil {
-		o.html.Write(p) //nolint:errcheck // logged by the page writer, retried next period
+	if c.sink != nil && c.sink.Pending() > 0 {
+		c.sink.Retry() //nolint:errcheck // logged and kept by the sink
 	}
-	if o.file.Pending() > 0 {
-		o.file.Retry() //nolint:errcheck // logged by the sink
-	}
-	for _, x := range o.extra {
-		x.Period(p) //nolint:errcheck // each output logs its own faults
-	}
+	return nil
 }
 
-// Report appends r to the file and queues it for mail. Failures are logged
-// by the sinks, which keep what they could not deliver.
-func (o *output) Report(r report.Report) {
-	r.MaskBits = o.maskBits
-	o.file.Deliver(r) //nolint:errcheck // logged and kept by the sink
-	if o.mail != nil {
-		if err := o.mail.Deliver(r); err != nil {
-			o.logf("mail %s: %v", report.Subject(r), err)
-		}
+func (c *console) Report(r report.Report) error {
+	if c.sink == nil {
+		return nil
 	}
-	for _, x := range o.extra {
-		x.Report(r) //nolint:errcheck // each output logs its own faults
-	}
+	return kept(c.sink.Deliver(r))
 }
 
-// Close flushes what is pending, waiting at most d for the mail queue and
-// the notify commands.
-func (o *output) Close(d time.Duration) error {
-	var err error
-	if o.file.Pending() > 0 {
-		if o.file.Retry() != nil {
-			err = fmt.Errorf("%s: %d report(s) could not be written", o.path, o.file.Pending())
-		}
+func (c *console) Close(context.Context) error {
+	if c.sink == nil {
+		return nil
 	}
-	if o.metrics != nil {
-		o.metrics.Close() //nolint:errcheck // never served
+	return flushSink(c.sink)
+}
+
+// reportFile is the -o report file.
+type reportFile struct {
+	path string
+	sink *report.FileSink
+}
+
+func (f *reportFile) Name() string { return "report file " + f.path }
+
+// Period retries the reports the file could not take before.
+func (f *reportFile) Period(*report.Period) error {
+	if f.sink.Pending() > 0 {
+		f.sink.Retry() //nolint:errcheck // logged and kept by the sink
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if o.mail != nil {
-		if merr := o.mail.Close(ctx); merr != nil && err == nil {
-			err = merr
-		}
+	return nil
+}
+
+func (f *reportFile) Report(r report.Report) error { return kept(f.sink.Deliver(r)) }
+
+// Reopen reopens the file after log rotation. The sink opens the file for
+// every delivery, so a rotated file (logrotate create or copytruncate) is
+// written from the next report on; reopening writes what is pending.
+func (f *reportFile) Reopen() error {
+	if r, ok := any(f.sink).(report.Reopener); ok {
+		return r.Reopen()
 	}
-	for _, x := range o.extra {
-		if c, ok := x.(report.Closer); ok {
-			if cerr := c.Close(ctx); cerr != nil && err == nil {
-				err = cerr
-			}
-		}
+	if f.sink.Pending() > 0 {
+		return f.sink.Retry()
+	}
+	return nil
+}
+
+func (f *reportFile) Close(context.Context) error { return flushSink(f.sink) }
+
+// kept is nil for a delivery the sink kept in memory to write later: not
+// lost yet. Other errors are.
+func kept(err error) error {
+	if errors.Is(err, report.ErrPending) {
+		return nil
 	}
 	return err
 }
+
+// flushSink writes what a sink still holds, and says how much it could not.
+func flushSink(s *report.FileSink) error {
+	if s.Pending() == 0 || s.Retry() == nil {
+		return nil
+	}
+	return fmt.Errorf("%d report(s) could not be written", s.Pending())
+}
+
+// statusPage is the -w HTML page, rewritten every period. A page that
+// could not be written is logged by HTMLFile and replaced the next period:
+// nothing is lost.
+type statusPage struct {
+	path string
+	page *report.HTMLFile
+}
+
+func (s *statusPage) Name() string { return "status page " + s.path }
+
+func (s *statusPage) Period(p *report.Period) error {
+	s.page.Write(p) //nolint:errcheck // logged by the page writer, rewritten next period
+	return nil
+}
+
+func (s *statusPage) Report(report.Report) error { return nil }
+
+// mailOutput queues every report for the mail command.
+type mailOutput struct {
+	q    *mail.Queue
+	logf report.Logf
+}
+
+func (m *mailOutput) Name() string                    { return "mail" }
+func (m *mailOutput) Period(*report.Period) error     { return nil }
+func (m *mailOutput) Close(ctx context.Context) error { return m.q.Close(ctx) }
+
+func (m *mailOutput) Report(r report.Report) error {
+	if err := m.q.Deliver(r); err != nil {
+		m.logf("%s: %v", report.Subject(r), err)
+		return err
+	}
+	return nil
+}
+
+var (
+	_ report.Output   = (*console)(nil)
+	_ report.Closer   = (*console)(nil)
+	_ report.Output   = (*reportFile)(nil)
+	_ report.Reopener = (*reportFile)(nil)
+	_ report.Closer   = (*reportFile)(nil)
+	_ report.Output   = (*statusPage)(nil)
+	_ report.Output   = (*mailOutput)(nil)
+	_ report.Closer   = (*mailOutput)(nil)
+)
 
 // checkOutputs checks, before anything starts, that the report file (-o)
 // and the status page (-w) can be written there; an error names the flag,

@@ -1,4 +1,4 @@
-package watchdog
+package pcapfile
 
 import (
 	"bufio"
@@ -22,21 +22,21 @@ const MaxRecord = 256 << 10
 // between any two of them fits in an int64.
 const MaxTime int64 = maxSec * 1e9
 
-// Sentinel errors of FileReader, found with errors.Is on a *FileError or on
-// the error from OpenFile and NewFileReader.
+// Sentinel errors of Reader, found with errors.Is on a *Error or on
+// the error from Open and NewReader.
 var (
 	// ErrTruncated means the file ends inside its header, a record or a
 	// block.
-	ErrTruncated = errors.New("truncated capture")
+	ErrTruncated = errors.New("pcapfile: truncated capture")
 	// ErrCorrupt means a record or block has impossible lengths (beyond
 	// MaxRecord or the block limits, shorter than its own header, a block
 	// trailer that does not repeat its length) or refers to an interface
 	// that does not exist.
-	ErrCorrupt = errors.New("corrupt capture")
+	ErrCorrupt = errors.New("pcapfile: corrupt capture")
 	// ErrFormat means the file is not a capture this reader understands: a
 	// bad magic number, a gzip-compressed file, an unsupported version, or
 	// reserved link-type bits.
-	ErrFormat = errors.New("unsupported capture format")
+	ErrFormat = errors.New("pcapfile: unsupported capture format")
 )
 
 const (
@@ -67,7 +67,7 @@ const (
 )
 
 // Record is one captured frame as read from a file. A Record is reused:
-// FileReader.Next overwrites every field.
+// Reader.Next overwrites every field.
 type Record struct {
 	// Data holds the captured bytes. It points into the reader's buffer and
 	// is valid only until the next call to Next.
@@ -84,11 +84,11 @@ type Record struct {
 	Malformed bool
 }
 
-// FileError is an error found while reading a capture file. It says which
+// Error is an error found while reading a capture file. It says which
 // file, the byte offset of the record or block where the problem is, and the
 // record being read.
-type FileError struct {
-	// File is the file's name as given to OpenFile or NewFileReader.
+type Error struct {
+	// File is the file's name as given to Open or NewReader.
 	File string
 	// Offset is the byte offset of the record, block or header in error.
 	Offset int64
@@ -104,7 +104,7 @@ type FileError struct {
 // Error returns the error as `capture.pcap: record 1234 at byte 567890:
 // truncated record (need 1514 bytes, have 100)`, leaving out the record
 // when it is 0 and the offset when both are 0.
-func (e *FileError) Error() string {
+func (e *Error) Error() string {
 	switch {
 	case e.Record > 0:
 		return fmt.Sprintf("%s: record %d at byte %d: %v", e.File, e.Record, e.Offset, e.Err)
@@ -116,7 +116,7 @@ func (e *FileError) Error() string {
 }
 
 // Unwrap returns e.Err.
-func (e *FileError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // kindError is a message that unwraps to one of the sentinel errors.
 type kindError struct {
@@ -131,7 +131,7 @@ func errorf(kind error, format string, args ...any) error {
 	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
 }
 
-// FileReader reads the records of a pcap or pcapng file through a large
+// Reader reads the records of a pcap or pcapng file through a large
 // buffer, returning each record's data in place, without copying or
 // allocating. It never trusts a length from the file: every record is
 // bounded by MaxRecord and every pcapng block by a fixed limit, so a hostile
@@ -144,16 +144,16 @@ func errorf(kind error, format string, args ...any) error {
 // no timestamp: its record takes the time of the record before it (0 for the
 // first). Statistics, name resolution and unknown blocks are skipped.
 //
-// A FileReader is not safe for concurrent use.
-type FileReader struct {
+// A Reader is not safe for concurrent use.
+type Reader struct {
 	name    string
 	br      *bufio.Reader
 	closer  io.Closer
-	err     error // sticky: io.EOF, *FileError or the closed error
+	err     error // sticky: io.EOF, *Error or the closed error
 	off     int64 // bytes consumed
 	records uint64
 	skipped uint64
-	link    int
+	link    LinkType
 	snaplen int
 	be      bool // big-endian file or section
 	ng      bool
@@ -166,21 +166,21 @@ type FileReader struct {
 
 // ngIface is one pcapng interface description.
 type ngIface struct {
-	link   int
+	link   LinkType
 	snap   uint32
 	res    tsRes
 	offset int64 // if_tsoffset, seconds
 }
 
-// OpenFile opens the pcap or pcapng file at path and reads its header. Its
+// Open opens the pcap or pcapng file at path and reads its header. Its
 // errors name the file: `capture.pcap: not a pcap or pcapng file (magic
 // 0x12345678)`. Gzip-compressed files are not read (ErrFormat).
-func OpenFile(path string) (*FileReader, error) {
+func Open(path string) (*Reader, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := newFileReader(fh, path, fileBufSize)
+	f, err := newReader(fh, path, fileBufSize)
 	if err != nil {
 		_ = fh.Close()
 		return nil, err
@@ -189,11 +189,11 @@ func OpenFile(path string) (*FileReader, error) {
 	return f, nil
 }
 
-// NewFileReader reads a pcap or pcapng capture from r, naming it name in
+// NewReader reads a pcap or pcapng capture from r, naming it name in
 // errors, and reads its header. Close does not close r. An in-memory r
 // (*bytes.Reader, *bytes.Buffer, *strings.Reader) gets a buffer no larger
 // than its content.
-func NewFileReader(r io.Reader, name string) (*FileReader, error) {
+func NewReader(r io.Reader, name string) (*Reader, error) {
 	size := fileBufSize
 	var n int
 	switch v := r.(type) {
@@ -209,11 +209,11 @@ func NewFileReader(r io.Reader, name string) (*FileReader, error) {
 	if n < size {
 		size = max(n, minBufSize)
 	}
-	return newFileReader(r, name, size)
+	return newReader(r, name, size)
 }
 
-func newFileReader(r io.Reader, name string, size int) (*FileReader, error) {
-	f := &FileReader{name: name, br: bufio.NewReaderSize(r, size), link: -1, header: true}
+func newReader(r io.Reader, name string, size int) (*Reader, error) {
+	f := &Reader{name: name, br: bufio.NewReaderSize(r, size), link: NoLinkType, header: true}
 	if err := f.readHeader(); err != nil {
 		return nil, err
 	}
@@ -225,29 +225,29 @@ func newFileReader(r io.Reader, name string, size int) (*FileReader, error) {
 // pcap header's link type (the FCS bits above them are ignored), or the
 // link type of the first interface of a pcapng file; -1 for a pcapng file
 // without any interface description (it holds no packets).
-func (f *FileReader) LinkType() int { return f.link }
+func (f *Reader) LinkType() LinkType { return f.link }
 
 // Snaplen returns the snap length of the pcap header, or of the first
 // pcapng interface (0 there means no limit). Records longer than it are
 // still returned, up to MaxRecord.
-func (f *FileReader) Snaplen() int { return f.snaplen }
+func (f *Reader) Snaplen() int { return f.snaplen }
 
 // Records returns the number of records returned so far.
-func (f *FileReader) Records() uint64 { return f.records }
+func (f *Reader) Records() uint64 { return f.records }
 
 // Skipped returns the number of pcapng packets skipped so far because their
 // interface's link type differs from LinkType.
-func (f *FileReader) Skipped() uint64 { return f.skipped }
+func (f *Reader) Skipped() uint64 { return f.skipped }
 
-// Close closes the file opened by OpenFile (not the reader given to
-// NewFileReader) and releases the buffer. Next then fails. Close is
+// Close closes the file opened by Open (not the reader given to
+// NewReader) and releases the buffer. Next then fails. Close is
 // idempotent.
-func (f *FileReader) Close() error {
+func (f *Reader) Close() error {
 	if f.br == nil {
 		return nil
 	}
 	f.br = nil
-	f.err = &FileError{File: f.name, Offset: f.off, Record: f.records + 1, Err: os.ErrClosed}
+	f.err = &Error{File: f.name, Offset: f.off, Record: f.records + 1, Err: os.ErrClosed}
 	if f.closer != nil {
 		return f.closer.Close()
 	}
@@ -255,10 +255,10 @@ func (f *FileReader) Close() error {
 }
 
 // Next reads the next record into rec. rec.Data is valid until the next
-// call. Next returns io.EOF at a clean end of the file and a *FileError for
+// call. Next returns io.EOF at a clean end of the file and a *Error for
 // anything else; after an error, every later call returns the same error.
 // In steady state Next does not allocate.
-func (f *FileReader) Next(rec *Record) error {
+func (f *Reader) Next(rec *Record) error {
 	if f.err != nil {
 		rec.Data = nil
 		return f.err
@@ -276,13 +276,13 @@ func (f *FileReader) Next(rec *Record) error {
 	return err
 }
 
-// fail makes a *FileError for the record or block at off.
-func (f *FileReader) fail(off int64, err error) error {
+// fail makes a *Error for the record or block at off.
+func (f *Reader) fail(off int64, err error) error {
 	rec := f.records + 1
 	if f.header {
 		rec = 0
 	}
-	return &FileError{File: f.name, Offset: off, Record: rec, Err: err}
+	return &Error{File: f.name, Offset: off, Record: rec, Err: err}
 }
 
 // short explains a read that got have bytes of the need it wanted.
@@ -294,34 +294,34 @@ func short(err error, what string, need, have int) error {
 }
 
 // discard drops n buffered or upcoming bytes.
-func (f *FileReader) discard(n int) (int, error) {
+func (f *Reader) discard(n int) (int, error) {
 	d, err := f.br.Discard(n)
 	f.off += int64(d)
 	return d, err
 }
 
-func (f *FileReader) u16(b []byte) uint16 {
+func (f *Reader) u16(b []byte) uint16 {
 	if f.be {
 		return binary.BigEndian.Uint16(b)
 	}
 	return binary.LittleEndian.Uint16(b)
 }
 
-func (f *FileReader) u32(b []byte) uint32 {
+func (f *Reader) u32(b []byte) uint32 {
 	if f.be {
 		return binary.BigEndian.Uint32(b)
 	}
 	return binary.LittleEndian.Uint32(b)
 }
 
-func (f *FileReader) u64(b []byte) uint64 {
+func (f *Reader) u64(b []byte) uint64 {
 	if f.be {
 		return binary.BigEndian.Uint64(b)
 	}
 	return binary.LittleEndian.Uint64(b)
 }
 
-func (f *FileReader) readHeader() error {
+func (f *Reader) readHeader() error {
 	m, err := f.br.Peek(4)
 	if len(m) < 4 {
 		if len(m) == 0 && err == io.EOF {
@@ -355,13 +355,13 @@ func (f *FileReader) readHeader() error {
 	if lt&reservedLink != 0 {
 		return f.fail(0, errorf(ErrFormat, "pcap: reserved link-type bits set (0x%08x)", lt&reservedLink))
 	}
-	f.link = int(lt & linkTypeMask)
+	f.link = LinkType(lt & linkTypeMask)
 	f.snaplen = int(f.u32(h[16:]))
 	_, _ = f.discard(pcapHeaderLen) // buffered: cannot fail
 	return nil
 }
 
-func (f *FileReader) nextPcap(rec *Record) error {
+func (f *Reader) nextPcap(rec *Record) error {
 	start := f.off
 	h, err := f.br.Peek(pcapRecordLen)
 	if len(h) < pcapRecordLen {
@@ -404,7 +404,7 @@ func (f *FileReader) nextPcap(rec *Record) error {
 
 // readNgHeader reads the first section header and the blocks up to the
 // first interface description, which gives the file its link type.
-func (f *FileReader) readNgHeader() error {
+func (f *Reader) readNgHeader() error {
 	f.ng = true
 	var rec Record
 	for f.link < 0 {
@@ -419,7 +419,7 @@ func (f *FileReader) readNgHeader() error {
 	return nil
 }
 
-func (f *FileReader) nextNg(rec *Record) error {
+func (f *Reader) nextNg(rec *Record) error {
 	for {
 		ok, err := f.block(rec)
 		if err != nil {
@@ -434,7 +434,7 @@ func (f *FileReader) nextNg(rec *Record) error {
 
 // block reads one pcapng block; it reports whether the block filled rec
 // with a packet to return.
-func (f *FileReader) block(rec *Record) (bool, error) {
+func (f *Reader) block(rec *Record) (bool, error) {
 	start := f.off
 	h, err := f.br.Peek(8)
 	if len(h) < 8 {
@@ -465,7 +465,7 @@ func (f *FileReader) block(rec *Record) (bool, error) {
 
 // checkLen checks a block's total length against the format's rules and
 // the limits for its type.
-func (f *FileReader) checkLen(start int64, blen, least, most uint32) error {
+func (f *Reader) checkLen(start int64, blen, least, most uint32) error {
 	switch {
 	case blen < 12:
 		return f.fail(start, errorf(ErrCorrupt, "pcapng: block length %d is less than 12", blen))
@@ -479,13 +479,13 @@ func (f *FileReader) checkLen(start int64, blen, least, most uint32) error {
 	return nil
 }
 
-func (f *FileReader) mismatch(start int64, blen, trailer uint32) error {
+func (f *Reader) mismatch(start int64, blen, trailer uint32) error {
 	return f.fail(start, errorf(ErrCorrupt, "pcapng: block length mismatch at offset %d (header %d, trailer %d)", start, blen, trailer))
 }
 
 // whole returns the block at start, blen bytes long, checked and buffered
 // but not consumed.
-func (f *FileReader) whole(start int64, blen uint32) ([]byte, error) {
+func (f *Reader) whole(start int64, blen uint32) ([]byte, error) {
 	n := int(blen)
 	b, err := f.br.Peek(n)
 	if len(b) < n {
@@ -500,7 +500,7 @@ func (f *FileReader) whole(start int64, blen uint32) ([]byte, error) {
 // skip consumes the block at start, blen bytes long, of which done bytes
 // were already read and consumed, checking its trailer. It reads the
 // block through the buffer, without allocating its size.
-func (f *FileReader) skip(start int64, blen uint32, done int) error {
+func (f *Reader) skip(start int64, blen uint32, done int) error {
 	n := int(blen) - 4 - done
 	if d, err := f.discard(n); d < n {
 		return f.fail(start, short(err, "block", int(blen), done+d))
@@ -518,7 +518,7 @@ func (f *FileReader) skip(start int64, blen uint32, done int) error {
 
 // section reads a section header block: a new byte order, a new set of
 // interfaces.
-func (f *FileReader) section(start int64) error {
+func (f *Reader) section(start int64) error {
 	h, err := f.br.Peek(16)
 	if len(h) < 16 {
 		return f.fail(start, short(err, "section header", 16, len(h)))
@@ -550,7 +550,7 @@ func (f *FileReader) section(start int64) error {
 }
 
 // iface reads an interface description block.
-func (f *FileReader) iface(start int64, blen uint32) error {
+func (f *Reader) iface(start int64, blen uint32) error {
 	if err := f.checkLen(start, blen, 20, maxPacketBlock); err != nil {
 		return err
 	}
@@ -561,7 +561,7 @@ func (f *FileReader) iface(start int64, blen uint32) error {
 	if len(f.ifaces) >= maxInterfaces {
 		return f.fail(start, errorf(ErrCorrupt, "pcapng: more than %d interfaces in a section", maxInterfaces))
 	}
-	ifc := ngIface{link: int(f.u16(b[8:])), snap: f.u32(b[12:]), res: decimalRes(6)}
+	ifc := ngIface{link: LinkType(f.u16(b[8:])), snap: f.u32(b[12:]), res: decimalRes(6)}
 	opts := b[16 : len(b)-4]
 	for len(opts) >= 4 {
 		code, olen := f.u16(opts), int(f.u16(opts[2:]))
@@ -591,7 +591,7 @@ func (f *FileReader) iface(start int64, blen uint32) error {
 // packet reads an Enhanced Packet Block or an obsolete Packet Block. Both
 // have the interface, the timestamp, the captured and the original length
 // at the same offsets; the Packet Block's interface ID is 16 bits.
-func (f *FileReader) packet(rec *Record, start int64, typ, blen uint32) (bool, error) {
+func (f *Reader) packet(rec *Record, start int64, typ, blen uint32) (bool, error) {
 	if err := f.checkLen(start, blen, 32, maxPacketBlock); err != nil {
 		return false, err
 	}
@@ -634,7 +634,7 @@ func (f *FileReader) packet(rec *Record, start int64, typ, blen uint32) (bool, e
 // simplePacket reads a Simple Packet Block: interface 0, no timestamp (the
 // previous record's time is used), captured length the least of the
 // original length, the interface's snap length and the block's room.
-func (f *FileReader) simplePacket(rec *Record, start int64, blen uint32) (bool, error) {
+func (f *Reader) simplePacket(rec *Record, start int64, blen uint32) (bool, error) {
 	if err := f.checkLen(start, blen, 16, maxPacketBlock); err != nil {
 		return false, err
 	}

@@ -1,4 +1,4 @@
-package watchdog_test
+package pcapfile_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
-	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
 )
 
 // frFuzzSeeds are small captures of every shape the reader knows, valid
@@ -45,14 +45,14 @@ func frFuzzSeeds() [][]byte {
 
 // FuzzFileReader reads arbitrary bytes as a capture. The reader must not
 // panic, must consume input on every record, must fail only with a
-// *FileError carrying a sentinel, and what it returns must be within its
+// *Error carrying a sentinel, and what it returns must be within its
 // bounds and survive a round trip through pcapgo's pcapng writer.
 func FuzzFileReader(f *testing.F) {
 	for _, s := range frFuzzSeeds() {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := watchdog.NewFileReader(bytes.NewReader(data), "fuzz")
+		r, err := pcapfile.NewReader(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			frFuzzCheckErr(t, err, 0, len(data))
 			if r != nil {
@@ -61,7 +61,7 @@ func FuzzFileReader(f *testing.F) {
 			return
 		}
 		var (
-			rec  watchdog.Record
+			rec  pcapfile.Record
 			got  []frRec
 			last error
 		)
@@ -73,7 +73,7 @@ func FuzzFileReader(f *testing.F) {
 			if last != nil {
 				break
 			}
-			if len(rec.Data) > watchdog.MaxRecord || rec.Time < 0 || rec.Time > watchdog.MaxTime {
+			if len(rec.Data) > pcapfile.MaxRecord || rec.Time < 0 || rec.Time > pcapfile.MaxTime {
 				t.Fatalf("record out of bounds: %d bytes, time %d", len(rec.Data), rec.Time)
 			}
 			if rec.Malformed && int(rec.Len) != len(rec.Data) || !rec.Malformed && int(rec.Len) < len(rec.Data) {
@@ -98,11 +98,11 @@ func FuzzFileReader(f *testing.F) {
 
 func frFuzzCheckErr(t *testing.T, err error, record uint64, size int) {
 	t.Helper()
-	var fe *watchdog.FileError
+	var fe *pcapfile.Error
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v (%T), want a *FileError", err, err)
+		t.Fatalf("error %v (%T), want a *Error", err, err)
 	}
-	if !errors.Is(err, watchdog.ErrTruncated) && !errors.Is(err, watchdog.ErrCorrupt) && !errors.Is(err, watchdog.ErrFormat) {
+	if !errors.Is(err, pcapfile.ErrTruncated) && !errors.Is(err, pcapfile.ErrCorrupt) && !errors.Is(err, pcapfile.ErrFormat) {
 		t.Fatalf("error %v carries no sentinel", err)
 	}
 	if fe.Record != record || fe.Offset < 0 || fe.Offset > int64(size) {
@@ -112,7 +112,7 @@ func frFuzzCheckErr(t *testing.T, err error, record uint64, size int) {
 
 // frFuzzRoundTrip writes the records with pcapgo's pcapng writer and reads
 // them back.
-func frFuzzRoundTrip(t *testing.T, link int, recs []frRec) {
+func frFuzzRoundTrip(t *testing.T, link pcapfile.LinkType, recs []frRec) {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := pcapgo.NewNgWriter(&buf, layers.LinkType(link))
@@ -128,7 +128,7 @@ func frFuzzRoundTrip(t *testing.T, link int, recs []frRec) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	back, err := watchdog.NewFileReader(&buf, "round trip")
+	back, err := pcapfile.NewReader(&buf, "round trip")
 	if err != nil {
 		t.Fatal(err)
 	}

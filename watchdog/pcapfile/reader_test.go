@@ -1,4 +1,4 @@
-package watchdog_test
+package pcapfile_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
-	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
 )
 
 // frRec is a Record with its data copied, for comparing.
@@ -33,10 +33,10 @@ func (r frRec) String() string {
 }
 
 // frReadAll reads f to its end or first error.
-func frReadAll(f *watchdog.FileReader) ([]frRec, error) {
+func frReadAll(f *pcapfile.Reader) ([]frRec, error) {
 	var (
 		out []frRec
-		r   watchdog.Record
+		r   pcapfile.Record
 	)
 	for {
 		if err := f.Next(&r); err != nil {
@@ -229,11 +229,11 @@ func frOracle(data []byte) ([]frRec, error) {
 	}
 }
 
-func frOpen(t *testing.T, data []byte) *watchdog.FileReader {
+func frOpen(t *testing.T, data []byte) *pcapfile.Reader {
 	t.Helper()
-	f, err := watchdog.NewFileReader(bytes.NewReader(data), "t.pcap")
+	f, err := pcapfile.NewReader(bytes.NewReader(data), "t.pcap")
 	if err != nil {
-		t.Fatalf("NewFileReader: %v", err)
+		t.Fatalf("NewReader: %v", err)
 	}
 	return f
 }
@@ -375,7 +375,7 @@ func TestFileReaderValid(t *testing.T) {
 				t.Fatalf("pcapgo: %v", err)
 			}
 			frDiff(t, oracle, got)
-			if err := f.Next(&watchdog.Record{}); err != io.EOF {
+			if err := f.Next(&pcapfile.Record{}); err != io.EOF {
 				t.Errorf("Next after the end: %v, want io.EOF", err)
 			}
 		})
@@ -386,20 +386,20 @@ func TestFileReaderValid(t *testing.T) {
 type frCase struct {
 	name    string
 	data    []byte
-	openErr string // the whole error from NewFileReader, if it fails
+	openErr string // the whole error from NewReader, if it fails
 	want    []frRec
 	kind    error  // sentinel in the final error; io.EOF for a clean end
 	msg     string // the whole final error, if not io.EOF
 	record  uint64
 	offset  int64
-	link    int
+	link    pcapfile.LinkType
 }
 
 func frCheck(t *testing.T, tt frCase) {
 	t.Helper()
-	f, err := watchdog.NewFileReader(bytes.NewReader(tt.data), "t.pcap")
+	f, err := pcapfile.NewReader(bytes.NewReader(tt.data), "t.pcap")
 	if tt.openErr != "" {
-		var fe *watchdog.FileError
+		var fe *pcapfile.Error
 		if !errors.As(err, &fe) || !errors.Is(err, tt.kind) || err.Error() != tt.openErr {
 			t.Fatalf("open error %v (%T), want %q (%v)", err, err, tt.openErr, tt.kind)
 		}
@@ -422,14 +422,14 @@ func frCheck(t *testing.T, tt frCase) {
 		}
 		return
 	}
-	var fe *watchdog.FileError
+	var fe *pcapfile.Error
 	if !errors.As(err, &fe) || !errors.Is(err, tt.kind) {
-		t.Fatalf("error %v (%T), want a *FileError with %v", err, err, tt.kind)
+		t.Fatalf("error %v (%T), want a *Error with %v", err, err, tt.kind)
 	}
 	if err.Error() != tt.msg || fe.Record != tt.record || fe.Offset != tt.offset || fe.File != "t.pcap" {
 		t.Errorf("error %q record %d offset %d file %q, want %q record %d offset %d", err, fe.Record, fe.Offset, fe.File, tt.msg, tt.record, tt.offset)
 	}
-	if again := f.Next(&watchdog.Record{}); again != err {
+	if again := f.Next(&pcapfile.Record{}); again != err {
 		t.Errorf("Next after an error returned %v, want the same error", again)
 	}
 }
@@ -441,45 +441,45 @@ func TestFileReaderPcapErrors(t *testing.T) {
 	const third = 24 + 2*(16+60) // offset of a third record
 	tests := []frCase{
 		{name: "header only", data: frStdPcap().buf, kind: io.EOF, link: 1},
-		{name: "empty", data: nil, kind: watchdog.ErrTruncated, openErr: "t.pcap: empty file"},
-		{name: "shorter than the magic", data: []byte{0xd4, 0xc3}, kind: watchdog.ErrTruncated,
+		{name: "empty", data: nil, kind: pcapfile.ErrTruncated, openErr: "t.pcap: empty file"},
+		{name: "shorter than the magic", data: []byte{0xd4, 0xc3}, kind: pcapfile.ErrTruncated,
 			openErr: "t.pcap: truncated file header (need 4 bytes, have 2)"},
-		{name: "shorter than the header", data: frStdPcap().buf[:10], kind: watchdog.ErrTruncated,
+		{name: "shorter than the header", data: frStdPcap().buf[:10], kind: pcapfile.ErrTruncated,
 			openErr: "t.pcap: truncated file header (need 24 bytes, have 10)"},
-		{name: "bad magic", data: []byte{0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0}, kind: watchdog.ErrFormat,
+		{name: "bad magic", data: []byte{0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0}, kind: pcapfile.ErrFormat,
 			openErr: "t.pcap: not a pcap or pcapng file (magic 0x12345678)"},
 		// Compressed captures are not read: the message says why.
-		{name: "gzip", data: []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}, kind: watchdog.ErrFormat,
+		{name: "gzip", data: []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}, kind: pcapfile.ErrFormat,
 			openErr: "t.pcap: gzip-compressed file; decompress it first"},
-		{name: "version 1.4", data: newFrPcap(binary.LittleEndian, 0xA1B2C3D4, 1, 4, 65535, 1).buf, kind: watchdog.ErrFormat,
+		{name: "version 1.4", data: newFrPcap(binary.LittleEndian, 0xA1B2C3D4, 1, 4, 65535, 1).buf, kind: pcapfile.ErrFormat,
 			openErr: "t.pcap: pcap: unsupported version 1.4"},
-		{name: "version 2.3 big-endian", data: newFrPcap(binary.BigEndian, 0xA1B2C3D4, 2, 3, 65535, 1).buf, kind: watchdog.ErrFormat,
+		{name: "version 2.3 big-endian", data: newFrPcap(binary.BigEndian, 0xA1B2C3D4, 2, 3, 65535, 1).buf, kind: pcapfile.ErrFormat,
 			openErr: "t.pcap: pcap: unsupported version 2.3"},
 		{name: "reserved link-type bits", data: newFrPcap(binary.LittleEndian, 0xA1B2C3D4, 2, 4, 65535, 0x00300000).buf,
-			kind: watchdog.ErrFormat, openErr: "t.pcap: pcap: reserved link-type bits set (0x00300000)"},
+			kind: pcapfile.ErrFormat, openErr: "t.pcap: pcap: reserved link-type bits set (0x00300000)"},
 		{name: "FCS link-type bits ignored", data: newFrPcap(binary.LittleEndian, 0xA1B2C3D4, 2, 4, 65535, 0x14000001).rec(1, 0, 60, 60, d60).buf,
 			want: []frRec{r60}, kind: io.EOF, link: 1},
 		{name: "record header cut", data: append(two().buf, make([]byte, 10)...), want: []frRec{r60, r60},
-			kind: watchdog.ErrTruncated, record: 3, offset: third,
+			kind: pcapfile.ErrTruncated, record: 3, offset: third,
 			link: 1,
 			msg:  fmt.Sprintf("t.pcap: record 3 at byte %d: truncated record header (need 16 bytes, have 10)", third)},
 		{name: "record data cut", data: two().rec(2, 0, 100, 100, d100[:40]).buf, want: []frRec{r60, r60},
-			kind: watchdog.ErrTruncated, record: 3, offset: third,
+			kind: pcapfile.ErrTruncated, record: 3, offset: third,
 			link: 1,
 			msg:  fmt.Sprintf("t.pcap: record 3 at byte %d: truncated record (need 100 bytes, have 40)", third)},
 		{name: "record header only", data: two().rec(2, 0, 100, 100, nil).buf, want: []frRec{r60, r60},
-			kind: watchdog.ErrTruncated, record: 3, offset: third,
+			kind: pcapfile.ErrTruncated, record: 3, offset: third,
 			link: 1,
 			msg:  fmt.Sprintf("t.pcap: record 3 at byte %d: truncated record (need 100 bytes, have 0)", third)},
-		{name: "caplen beyond MaxRecord", data: two().rec(2, 0, watchdog.MaxRecord+1, 2000000, make([]byte, 1000)).buf,
-			want: []frRec{r60, r60}, kind: watchdog.ErrCorrupt, record: 3, offset: third,
+		{name: "caplen beyond MaxRecord", data: two().rec(2, 0, pcapfile.MaxRecord+1, 2000000, make([]byte, 1000)).buf,
+			want: []frRec{r60, r60}, kind: pcapfile.ErrCorrupt, record: 3, offset: third,
 			link: 1,
 			msg:  fmt.Sprintf("t.pcap: record 3 at byte %d: captured length 262145 exceeds the 262144-byte limit", third)},
 		{name: "caplen 2 GiB with snaplen 0xffffffff", data: newFrPcap(binary.LittleEndian, 0xA1B2C3D4, 2, 4, 0xffffffff, 1).rec(2, 0, 1<<31, 1<<31, nil).buf,
-			kind: watchdog.ErrCorrupt, record: 1, offset: 24, link: 1,
+			kind: pcapfile.ErrCorrupt, record: 1, offset: 24, link: 1,
 			msg: "t.pcap: record 1 at byte 24: captured length 2147483648 exceeds the 262144-byte limit"},
-		{name: "caplen at MaxRecord beyond snaplen", data: frStdPcap().rec(3, 0, watchdog.MaxRecord, watchdog.MaxRecord, frFrame(watchdog.MaxRecord, 3)).buf,
-			want: []frRec{{3e9, watchdog.MaxRecord, string(frFrame(watchdog.MaxRecord, 3)), false}}, kind: io.EOF, link: 1},
+		{name: "caplen at MaxRecord beyond snaplen", data: frStdPcap().rec(3, 0, pcapfile.MaxRecord, pcapfile.MaxRecord, frFrame(pcapfile.MaxRecord, 3)).buf,
+			want: []frRec{{3e9, pcapfile.MaxRecord, string(frFrame(pcapfile.MaxRecord, 3)), false}}, kind: io.EOF, link: 1},
 		{name: "caplen beyond len", data: frStdPcap().rec(1, 5, 100, 60, d100).rec(1, 0, 60, 60, d60).buf,
 			want: []frRec{{1e9 + 5000, 100, string(d100), true}, r60}, kind: io.EOF, link: 1},
 		{name: "empty record", data: frStdPcap().rec(1, 0, 0, 0, nil).buf,
@@ -514,67 +514,67 @@ func TestFileReaderPcapngBlocks(t *testing.T) {
 		{name: "caplen beyond len", data: frStdNg().epb(0, 1e6, 61, 60, d61).epb(0, 1e6, 60, 60, d60).buf,
 			want: []frRec{{1e9, 61, string(d61), true}, r60}, kind: io.EOF, link: 1},
 		{name: "oversized packet block", data: base().raw(6, 3<<30, 3<<30, make([]byte, 64)).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length 3221225472 exceeds the 327680-byte limit", after)},
 		{name: "oversized unknown block", data: base().raw(0x0BAD, 3<<30, 3<<30, make([]byte, 64)).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length 3221225472 exceeds the 16777216-byte limit", after)},
 		{name: "trailer mismatch", data: base().raw(6, 92, 96, frNgEPBBody(0, 1e6, 60, 60, d60)).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length mismatch at offset %d (header 92, trailer 96)", after, after)},
 		{name: "skipped block trailer mismatch", data: base().raw(0x0BAD, 16, 20, []byte{1, 2, 3, 4}).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length mismatch at offset %d (header 16, trailer 20)", after, after)},
 		{name: "block length below 12", data: base().raw(0x0BAD, 8, 8, nil).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length 8 is less than 12", after)},
 		{name: "block length 0", data: base().raw(6, 0, 0, nil).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length 0 is less than 12", after)},
 		{name: "block length not a multiple of 4", data: base().raw(0x0BAD, 17, 17, []byte{1, 2, 3, 4, 5}).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length 17 is not a multiple of 4", after)},
 		{name: "packet block shorter than its header", data: base().raw(6, 24, 24, make([]byte, 12)).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: block length 24 is too short for its type (at least 32)", after)},
 		{name: "caplen beyond the block", data: base().epb(0, 1e6, 64, 64, d60).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: captured length 64 exceeds its 92-byte block", after)},
 		{name: "caplen beyond MaxRecord", data: base().epb(0, 1e6, 1<<31, 64, d60).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: captured length 2147483648 exceeds the 262144-byte limit", after)},
 		{name: "block cut", data: base().epb(0, 1e6, 60, 60, d60).buf[:after+50],
-			want: []frRec{r60}, kind: watchdog.ErrTruncated, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrTruncated, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: truncated block (need 92 bytes, have 50)", after)},
 		{name: "block header cut", data: base().buf[:after+6],
-			want: []frRec{r60}, kind: watchdog.ErrTruncated, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrTruncated, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: truncated block header (need 8 bytes, have 6)", after)},
 		{name: "skipped block cut", data: base().block(0x0BAD, make([]byte, 100)).buf[:after+50],
-			want: []frRec{r60}, kind: watchdog.ErrTruncated, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrTruncated, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: truncated block (need 112 bytes, have 50)", after)},
 		{name: "skipped block trailer cut", data: base().block(0x0BAD, make([]byte, 100)).buf[:after+110],
-			want: []frRec{r60}, kind: watchdog.ErrTruncated, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrTruncated, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: truncated block (need 112 bytes, have 110)", after)},
 		{name: "interface 5 of 1", data: base().epb(5, 1e6, 60, 60, d60).buf,
-			want: []frRec{r60}, kind: watchdog.ErrCorrupt, record: 2, offset: after, link: 1,
+			want: []frRec{r60}, kind: pcapfile.ErrCorrupt, record: 2, offset: after, link: 1,
 			msg: fmt.Sprintf("t.pcap: record 2 at byte %d: pcapng: packet for interface 5, but the section has 1", after)},
 		{name: "packet before any interface", data: (&frNg{o: le}).shb(1, 0).epb(0, 1e6, 60, 60, d60).buf,
-			kind: watchdog.ErrCorrupt, offset: 28,
+			kind: pcapfile.ErrCorrupt, offset: 28,
 			openErr: "t.pcap: at byte 28: pcapng: packet for interface 0, but the section has 0"},
 		{name: "simple packet before any interface", data: (&frNg{o: le}).shb(1, 0).spb(60, d60).buf,
-			kind: watchdog.ErrCorrupt, offset: 28,
+			kind: pcapfile.ErrCorrupt, offset: 28,
 			openErr: "t.pcap: at byte 28: pcapng: simple packet block, but the section has no interface"},
 		{name: "major version 0", data: (&frNg{o: le}).shb(0, 1).idb(1, 0).buf,
-			kind: watchdog.ErrFormat, openErr: "t.pcap: pcapng: unsupported major version 0"},
+			kind: pcapfile.ErrFormat, openErr: "t.pcap: pcapng: unsupported major version 0"},
 		{name: "bad byte-order magic", data: (&frNg{o: le}).block(0x0A0D0D0A, make([]byte, 16)).buf,
-			kind: watchdog.ErrFormat, openErr: "t.pcap: pcapng: bad byte-order magic 0x00000000"},
+			kind: pcapfile.ErrFormat, openErr: "t.pcap: pcapng: bad byte-order magic 0x00000000"},
 		{name: "section header too short", data: (&frNg{o: le}).block(0x0A0D0D0A, le.AppendUint32(make([]byte, 0, 8), 0x1A2B3C4D)).buf,
-			kind: watchdog.ErrCorrupt, openErr: "t.pcap: pcapng: block length 16 is too short for its type (at least 28)"},
+			kind: pcapfile.ErrCorrupt, openErr: "t.pcap: pcapng: block length 16 is too short for its type (at least 28)"},
 		{name: "section header trailer mismatch", data: (&frNg{o: le}).raw(0x0A0D0D0A, 28, 1,
 			append(le.AppendUint32(nil, 0x1A2B3C4D), 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)).buf,
-			kind: watchdog.ErrCorrupt, openErr: "t.pcap: pcapng: block length mismatch at offset 0 (header 28, trailer 1)"},
+			kind: pcapfile.ErrCorrupt, openErr: "t.pcap: pcapng: block length mismatch at offset 0 (header 28, trailer 1)"},
 		{name: "interface option past its block", data: (&frNg{o: le}).shb(1, 0).block(1, []byte{1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 40, 0}).buf,
-			kind: watchdog.ErrCorrupt, offset: 28,
+			kind: pcapfile.ErrCorrupt, offset: 28,
 			openErr: "t.pcap: at byte 28: pcapng: interface option 9 (40 bytes) runs past the end of its block"},
 	}
 	// A second section with major version 2 after a valid one: the records
@@ -583,7 +583,7 @@ func TestFileReaderPcapngBlocks(t *testing.T) {
 	off := int64(len(v2.buf))
 	v2.shb(2, 0).idb(1, 0).epb(0, 1e6, 60, 60, d60)
 	tests = append(tests, frCase{name: "major version 2 in a second section", data: v2.buf,
-		want: []frRec{r60, r60}, kind: watchdog.ErrFormat, record: 3, offset: off, link: 1,
+		want: []frRec{r60, r60}, kind: pcapfile.ErrFormat, record: 3, offset: off, link: 1,
 		msg: fmt.Sprintf("t.pcap: record 3 at byte %d: pcapng: unsupported major version 2", off)})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { frCheck(t, tt) })
@@ -608,8 +608,8 @@ func TestFileReaderSections(t *testing.T) {
 	got, err := frReadAll(f)
 	want := []frRec{{1e9, 60, string(d), false}, {4e9, 60, string(d), false}, {5e9, 60, string(d), false}}
 	frDiff(t, want, got)
-	var fe *watchdog.FileError
-	if !errors.As(err, &fe) || !errors.Is(err, watchdog.ErrCorrupt) || fe.Offset != off || fe.Record != 4 {
+	var fe *pcapfile.Error
+	if !errors.As(err, &fe) || !errors.Is(err, pcapfile.ErrCorrupt) || fe.Offset != off || fe.Record != 4 {
 		t.Errorf("error %v, want ErrCorrupt for record 4 at %d: interface 1 is gone with the new section", err, off)
 	}
 	// Skipped: interface 1 of section 1 (113), interface 0 of section 2 (101)
@@ -647,15 +647,15 @@ func TestFileReaderTimestamps(t *testing.T) {
 		{"negative offset", [][]byte{n.tsoffset(-1000), n.tsresol(9)}, 1700000000e9 + 7, 1699999000e9 + 7},
 		{"before 1970 clamped", [][]byte{n.tsoffset(-10)}, 5e6, 0},
 		{"offset back into range", [][]byte{n.tsresol(9), n.tsoffset(-200)}, 7258118500e9, 7258118300e9},
-		{"beyond 2200 clamped", nil, 8e15, watchdog.MaxTime},
-		{"2200 exactly", nil, 7258118400e6, watchdog.MaxTime},
-		{"just before 2200", nil, 7258118400e6 - 1, watchdog.MaxTime - 1000},
-		{"max nanoseconds clamped", [][]byte{n.tsresol(9)}, maxU, watchdog.MaxTime},
-		{"max seconds clamped", [][]byte{n.tsresol(0)}, maxU, watchdog.MaxTime},
-		{"huge offset clamped", [][]byte{n.tsoffset(1 << 62)}, 0, watchdog.MaxTime},
+		{"beyond 2200 clamped", nil, 8e15, pcapfile.MaxTime},
+		{"2200 exactly", nil, 7258118400e6, pcapfile.MaxTime},
+		{"just before 2200", nil, 7258118400e6 - 1, pcapfile.MaxTime - 1000},
+		{"max nanoseconds clamped", [][]byte{n.tsresol(9)}, maxU, pcapfile.MaxTime},
+		{"max seconds clamped", [][]byte{n.tsresol(0)}, maxU, pcapfile.MaxTime},
+		{"huge offset clamped", [][]byte{n.tsoffset(1 << 62)}, 0, pcapfile.MaxTime},
 		{"most negative offset", [][]byte{n.tsoffset(-1 << 63), n.tsresol(0)}, 1 << 62, 0},
-		{"most negative offset, max ticks", [][]byte{n.tsoffset(-1 << 63), n.tsresol(0)}, maxU, watchdog.MaxTime},
-		{"most positive offset", [][]byte{n.tsoffset(1<<63 - 1), n.tsresol(0)}, maxU, watchdog.MaxTime},
+		{"most negative offset, max ticks", [][]byte{n.tsoffset(-1 << 63), n.tsresol(0)}, maxU, pcapfile.MaxTime},
+		{"most positive offset", [][]byte{n.tsoffset(1<<63 - 1), n.tsresol(0)}, maxU, pcapfile.MaxTime},
 	}
 	n.shb(1, 0)
 	var want []frRec
@@ -679,8 +679,8 @@ func TestFileReaderTimestamps(t *testing.T) {
 			t.Errorf("%s: time %d, want %d", tt.name, got[i].Time, tt.want)
 		}
 	}
-	if want := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(); watchdog.MaxTime != want {
-		t.Errorf("MaxTime %d, want %d", watchdog.MaxTime, want)
+	if want := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(); pcapfile.MaxTime != want {
+		t.Errorf("MaxTime %d, want %d", pcapfile.MaxTime, want)
 	}
 	// pcap: the last second of the unsigned 32-bit field, in nanoseconds.
 	p := newFrPcap(binary.BigEndian, 0xA1B23C4D, 2, 4, 0, 1).rec(0xffffffff, 0xffffffff, 0, 0, nil)
@@ -710,12 +710,12 @@ func TestFileReaderAllocs(t *testing.T) {
 			if err := os.WriteFile(path, c.data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			f, err := watchdog.OpenFile(path)
+			f, err := pcapfile.Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			var rec watchdog.Record
+			var rec pcapfile.Record
 			var bad error
 			allocs := testing.AllocsPerRun(records-10, func() {
 				if err := f.Next(&rec); err != nil {
@@ -741,7 +741,7 @@ func frAllocated(fn func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// frOnlyReader hides the type of a reader, so that NewFileReader gives it
+// frOnlyReader hides the type of a reader, so that NewReader gives it
 // the full buffer.
 type frOnlyReader struct{ io.Reader }
 
@@ -754,12 +754,12 @@ func TestFileReaderBounded(t *testing.T) {
 	for _, data := range [][]byte{huge, hugePcap} {
 		var err error
 		alloc := frAllocated(func() {
-			var f *watchdog.FileReader
-			if f, err = watchdog.NewFileReader(bytes.NewReader(data), "huge"); err == nil {
-				err = f.Next(&watchdog.Record{})
+			var f *pcapfile.Reader
+			if f, err = pcapfile.NewReader(bytes.NewReader(data), "huge"); err == nil {
+				err = f.Next(&pcapfile.Record{})
 			}
 		})
-		if !errors.Is(err, watchdog.ErrCorrupt) {
+		if !errors.Is(err, pcapfile.ErrCorrupt) {
 			t.Errorf("error %v, want ErrCorrupt", err)
 		}
 		if alloc > 1<<20 {
@@ -770,11 +770,11 @@ func TestFileReaderBounded(t *testing.T) {
 	big := frStdNg().block(0x0BAD, make([]byte, 10<<20)).epb(0, 1e6, 60, 60, frFrame(60, 1)).buf
 	var (
 		err error
-		rec watchdog.Record
+		rec pcapfile.Record
 	)
 	alloc := frAllocated(func() {
-		var f *watchdog.FileReader
-		if f, err = watchdog.NewFileReader(frOnlyReader{bytes.NewReader(big)}, "big"); err == nil {
+		var f *pcapfile.Reader
+		if f, err = pcapfile.NewReader(frOnlyReader{bytes.NewReader(big)}, "big"); err == nil {
 			err = f.Next(&rec)
 		}
 	})
@@ -793,7 +793,7 @@ func TestOpenFile(t *testing.T) {
 	if err := os.WriteFile(good, frStdPcap().rec(1, 0, 60, 60, d).buf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, err := watchdog.OpenFile(good)
+	f, err := pcapfile.Open(good)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -808,7 +808,7 @@ func TestOpenFile(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if err := f.Next(&watchdog.Record{}); !errors.Is(err, os.ErrClosed) {
+	if err := f.Next(&pcapfile.Record{}); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Next after Close: %v, want os.ErrClosed", err)
 	}
 
@@ -816,24 +816,24 @@ func TestOpenFile(t *testing.T) {
 	if err := os.WriteFile(bad, []byte{0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0}, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = watchdog.OpenFile(bad)
-	if want := bad + ": not a pcap or pcapng file (magic 0x12345678)"; err == nil || err.Error() != want || !errors.Is(err, watchdog.ErrFormat) {
-		t.Errorf("OpenFile(bad): %v, want %q", err, want)
+	_, err = pcapfile.Open(bad)
+	if want := bad + ": not a pcap or pcapng file (magic 0x12345678)"; err == nil || err.Error() != want || !errors.Is(err, pcapfile.ErrFormat) {
+		t.Errorf("Open(bad): %v, want %q", err, want)
 	}
-	if _, err := watchdog.OpenFile(filepath.Join(dir, "missing.pcap")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("OpenFile(missing): %v, want os.ErrNotExist", err)
+	if _, err := pcapfile.Open(filepath.Join(dir, "missing.pcap")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open(missing): %v, want os.ErrNotExist", err)
 	}
 }
 
 func TestFileErrorFormat(t *testing.T) {
 	inner := errors.New("boom")
 	tests := []struct {
-		e    watchdog.FileError
+		e    pcapfile.Error
 		want string
 	}{
-		{watchdog.FileError{File: "c.pcap", Offset: 567890, Record: 1234, Err: inner}, "c.pcap: record 1234 at byte 567890: boom"},
-		{watchdog.FileError{File: "c.pcap", Offset: 28, Err: inner}, "c.pcap: at byte 28: boom"},
-		{watchdog.FileError{File: "c.pcap", Err: inner}, "c.pcap: boom"},
+		{pcapfile.Error{File: "c.pcap", Offset: 567890, Record: 1234, Err: inner}, "c.pcap: record 1234 at byte 567890: boom"},
+		{pcapfile.Error{File: "c.pcap", Offset: 28, Err: inner}, "c.pcap: at byte 28: boom"},
+		{pcapfile.Error{File: "c.pcap", Err: inner}, "c.pcap: boom"},
 	}
 	for _, tt := range tests {
 		if got := tt.e.Error(); got != tt.want {
@@ -886,7 +886,7 @@ func TestFileReaderRealCaptures(t *testing.T) {
 			}
 			start := time.Now()
 			var got []frRec
-			f, err := watchdog.NewFileReader(bytes.NewReader(data), rel)
+			f, err := pcapfile.NewReader(bytes.NewReader(data), rel)
 			if err == nil {
 				got, err = frReadAll(f)
 			}
@@ -894,9 +894,9 @@ func TestFileReaderRealCaptures(t *testing.T) {
 			if uint64(len(got))*8 > uint64(len(data)) {
 				t.Errorf("%d records from %d bytes", len(got), len(data))
 			}
-			var fe *watchdog.FileError
+			var fe *pcapfile.Error
 			if err != io.EOF && !errors.As(err, &fe) {
-				t.Errorf("error %v (%T), want io.EOF or a *FileError", err, err)
+				t.Errorf("error %v (%T), want io.EOF or a *Error", err, err)
 			}
 			oracle, oerr := frOracle(data)
 			known, isKnown := frKnown[rel]

@@ -1,4 +1,4 @@
-package watchdog_test
+package pcapfile_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
-	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
 )
 
 const frBenchRecords = 100_000
@@ -70,12 +70,12 @@ func BenchmarkFileReader(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.data)))
 			var (
-				rec   watchdog.Record
+				rec   pcapfile.Record
 				n     int
 				total uint64
 			)
 			for b.Loop() {
-				f, err := watchdog.NewFileReader(bytes.NewReader(c.data), c.name)
+				f, err := pcapfile.NewReader(bytes.NewReader(c.data), c.name)
 				if err != nil {
 					b.Fatal(err)
 				}

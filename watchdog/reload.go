@@ -1,0 +1,129 @@
+package watchdog
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"ipband/report"
+	"ipband/subnet"
+)
+
+// control holds what other goroutines ask of the engine. The engine looks
+// at it only when its clock moves (Advance) and at period boundaries,
+// never per packet.
+type control struct {
+	next atomic.Pointer[reconfig]             // a config to swap in at the next boundary
+	snap atomic.Pointer[func(*report.Period)] // a snapshot to take at the next clock step
+}
+
+// reconfig is a validated Config and the table built for it.
+type reconfig struct {
+	cfg   Config
+	table *subnet.Table[state]
+}
+
+// Reconfigure checks cfg as New would and, when it is good, has the engine
+// take it at the next period boundary, on the engine's goroutine: the
+// period being measured is closed and decided under the old config, and
+// the new thresholds, periods and limits apply from the next one. Subnets
+// that exist in both configs keep their state (counters, detail logging
+// and its connections, exceeded and accumulated time); subnets the new
+// config no longer tracks are dropped, and their episodes end without a
+// report. A later call before the boundary replaces an earlier one. It is
+// safe to call from any goroutine; a bad cfg is returned as an error
+// wrapping ErrConfig and changes nothing.
+//
+// A changed maskbits in dynamic mode regroups addresses: the old dynamic
+// subnets are then all dropped. Connection tables kept across the swap
+// keep the connection limit they were made with.
+func (e *Engine) Reconfigure(cfg Config) error {
+	n, err := New(cfg, e.out)
+	if err != nil {
+		return err
+	}
+	e.ctl.next.Store(&reconfig{cfg: cfg, table: n.table})
+	return nil
+}
+
+// Snapshot has the engine call f, on its own goroutine, with the table of
+// the open period at its next clock step: every subnet it would show at
+// the end of the period, with the bytes counted so far and the rate over
+// the time elapsed in the period. f gets a Period it may keep; it must not
+// block. In live capture the clock steps at least every read timeout; in
+// replay, at the next record that closes a period. It is safe to call
+// from any goroutine; a later call before the step replaces an earlier
+// one.
+func (e *Engine) Snapshot(f func(*report.Period)) {
+	e.ctl.snap.Store(&f)
+}
+
+// serveSnapshot answers a pending Snapshot at time now, before the clock
+// closes any period.
+func (e *Engine) serveSnapshot(now int64) {
+	f := e.ctl.snap.Swap(nil)
+	if f == nil {
+		return
+	}
+	end := max(now, e.start)
+	if end > e.end {
+		end = e.end
+	}
+	p := &report.Period{Start: toTime(e.start), End: toTime(end), Stats: e.stats}
+	secs := float64(end-e.start) / float64(time.Second)
+	if secs <= 0 {
+		secs = float64(e.avg) / float64(time.Second)
+	}
+	e.slots = e.table.Slots(e.slots[:0])
+	if !e.table.Preloaded() {
+		e.sortSlots()
+	}
+	for _, s := range e.slots {
+		if e.table.Preloaded() || s.State.bytes > 0 || s.State.logging {
+			p.Lines = append(p.Lines, e.line(s, float64(s.State.bytes)/1024/secs))
+		}
+	}
+	(*f)(p)
+}
+
+// serveConfig swaps in a pending config at a period boundary: the open
+// period has just started and counts nothing yet.
+func (e *Engine) serveConfig() {
+	if e.ctl.next.Load() == nil {
+		return
+	}
+	rc := e.ctl.next.Swap(nil)
+	old, nt := e.table, rc.table
+	logging := 0
+	for _, s := range old.Slots(nil) {
+		var ns *slot
+		if nt.Preloaded() {
+			ns = nt.Get(s.Prefix)
+		} else { // a dynamic subnet of the same prefix, made now
+			ns = nt.Lookup(s.Prefix.Addr())
+		}
+		if ns == nil || ns.Prefix != s.Prefix {
+			continue // not tracked any more
+		}
+		ns.State = s.State
+	}
+	for _, s := range nt.Slots(nil) {
+		if s.State.logging {
+			logging++
+		}
+	}
+	e.cfg, e.table, e.logging = rc.cfg, nt, logging
+	e.avg, e.rep, e.lenAdj = int64(rc.cfg.Average), int64(rc.cfg.Report), int64(rc.cfg.LenAdj)
+	e.accumulate = rc.cfg.Accumulate && nt.Preloaded()
+	e.end = e.start + e.avg
+}
+
+// String describes the engine's config for logs: "average 60s, report
+// 300s, 3 preloaded subnets".
+func (c Config) String() string {
+	mode := fmt.Sprintf("dynamic /%d and /%d", c.Subnets.MaskBits, c.Subnets.MaskBits6)
+	if n := len(c.Subnets.Preload); n > 0 {
+		mode = fmt.Sprintf("%d preloaded subnets", n)
+	}
+	return fmt.Sprintf("average %v, report %v, threshold %.2f kBps, %s", c.Average, c.Report, c.Subnets.Threshold, mode)
+}

@@ -1,0 +1,170 @@
+package watchdog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"ipband/watchdog/pcapfile"
+)
+
+// Source is a capture: a file to replay or a live interface. Run feeds
+// every frame to an Engine on the goroutine that calls it; the engine is
+// not touched by any other goroutine while Run runs.
+//
+// The cancel contract is the same for every Source: when ctx is done, Run
+// stops after the frame it is handling and returns nil, so that what the
+// engine produced so far is flushed and the command exits 0. Run returns an
+// error only when the capture itself fails (a damaged file, a read error on
+// the interface). At the end of a file Run returns nil too.
+//
+// Close releases the capture; it may be called more than once, and before
+// or after Run.
+type Source interface {
+	Run(ctx context.Context, e *Engine, opt RunOptions) error
+	LinkType() LinkType
+	Close() error
+	String() string
+}
+
+// errNoDevice is the reason OpenLive gives when libpcap finds no device
+// and says nothing more.
+var errNoDevice = errors.New("libpcap lists no device")
+
+// FileSource replays a pcap or pcapng file, optionally through a BPF
+// filter compiled by libpcap for the file's link type. Time comes from the
+// records.
+type FileSource struct {
+	r      *pcapfile.Reader
+	fh     *os.File
+	path   string
+	filter *BPF
+	once   sync.Once
+}
+
+// OpenFileSource opens the capture file at path and compiles filter (""
+// for none) for its link type, so that a bad file or filter is found
+// before anything runs. path may be a pipe or a FIFO (tcpdump -w - | ipband
+// --read /dev/stdin): Run then stops on its context even while it waits
+// for data.
+func OpenFileSource(path, filter string) (*FileSource, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := pcapfile.NewReader(fh, path)
+	if err != nil {
+		fh.Close() //nolint:errcheck // the header's error is the one to tell
+		return nil, err
+	}
+	s := &FileSource{r: r, fh: fh, path: path}
+	if filter != "" && r.LinkType() != pcapfile.NoLinkType {
+		bpf, err := CompileBPF(filter, r.LinkType(), r.Snaplen())
+		if err != nil {
+			s.Close() //nolint:errcheck // the filter's error is the one to tell
+			return nil, err
+		}
+		s.filter = bpf
+	}
+	return s, nil
+}
+
+// Reader returns the file reader, for its counters.
+func (s *FileSource) Reader() *pcapfile.Reader { return s.r }
+
+// LinkType returns the file's link type.
+func (s *FileSource) LinkType() LinkType { return s.r.LinkType() }
+
+// String describes the source for -d 1: "file x.pcap, link type 1 (EN10MB)".
+func (s *FileSource) String() string {
+	return fmt.Sprintf("file %s, link type %d (%s)", s.path, int(s.LinkType()), s.LinkType().Name())
+}
+
+// Close closes the file.
+func (s *FileSource) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.r.Close() //nolint:errcheck // closes nothing: the file is ours
+		err = s.fh.Close()
+	})
+	return err
+}
+
+// Run replays the file into e (see Replay), with the source's filter.
+func (s *FileSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
+	if s.filter != nil {
+		opt.Filter = s.filter
+	}
+	// A read waiting on a pipe returns when ctx is done; a regular file
+	// never waits, and ignores the deadline.
+	stop := context.AfterFunc(ctx, func() { s.fh.SetReadDeadline(time.Now()) }) //nolint:errcheck // see above
+	defer stop()
+	err := Replay(ctx, s.r, e, opt)
+	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, os.ErrDeadlineExceeded)) {
+		return nil
+	}
+	return err
+}
+
+// LiveSource captures on an interface through libpcap (see Live). An idle
+// link closes its periods from Clock.
+type LiveSource struct {
+	l     *Live
+	iface string
+	clock Clock
+	once  sync.Once
+}
+
+// OpenLiveSource opens and activates the capture o describes, with its
+// kernel filter. A nil clock means the system clock.
+func OpenLiveSource(o LiveOptions, clock Clock) (*LiveSource, error) {
+	l, err := OpenLive(o)
+	if err != nil {
+		return nil, err
+	}
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return &LiveSource{l: l, iface: o.Interface, clock: clock}, nil
+}
+
+// LinkType returns the interface's link type.
+func (s *LiveSource) LinkType() LinkType { return s.l.LinkType() }
+
+// String describes the source for -d 1: "interface lo, link type 1 (EN10MB)".
+func (s *LiveSource) String() string {
+	return fmt.Sprintf("interface %s, link type %d (%s)", s.iface, int(s.LinkType()), s.LinkType().Name())
+}
+
+// Close ends the capture.
+func (s *LiveSource) Close() error {
+	s.once.Do(s.l.Close)
+	return nil
+}
+
+// Run captures into e until ctx is done (see Live.Run).
+func (s *LiveSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
+	// Under steady traffic a read never times out: the loop looks at ctx
+	// at the next frame once told to.
+	defer context.AfterFunc(ctx, s.l.stopSoon)()
+	err := s.l.Run(ctx, e, s.clock, opt)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
+	}
+	return err
+}
+
+// SystemClock is the system's clock, for live capture only: replay takes
+// its time from the records.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+var (
+	_ Source = (*FileSource)(nil)
+	_ Source = (*LiveSource)(nil)
+)
