@@ -140,7 +140,8 @@ var (
 	_ report.Sink   = (*Queue)(nil)
 )
 
-// Open checks o, opens the spool (creating it 0700, checking that it can be
+// Open checks o (with an *SMTP sender, every address needs a domain),
+// opens the spool (creating it 0700, checking that it can be
 // written, and locking it against another ipband), loads the messages an
 // earlier run left there and starts sending. Call Close to stop. Errors
 // name what is wrong: the recipients, the sender address or the spool
@@ -157,6 +158,11 @@ func Open(o Options) (*Queue, error) {
 	}
 	if err := CheckAddress(o.From); err != nil {
 		return nil, fmt.Errorf("mail from: %w", err)
+	}
+	if _, ok := o.Sender.(*SMTP); ok {
+		if err := needDomains(o.From, o.To); err != nil {
+			return nil, err
+		}
 	}
 	o.To, o.Footer = slices.Clone(o.To), slices.Clone(o.Footer)
 	setDefaults(&o)
@@ -184,6 +190,20 @@ func Open(o Options) (*Queue, error) {
 		q.run()
 	}()
 	return q, nil
+}
+
+// needDomains checks that every address has a domain, as an SMTP server
+// needs: only a local MTA qualifies a bare user name such as "root".
+func needDomains(from string, to []string) error {
+	if !strings.Contains(from, "@") {
+		return fmt.Errorf("mail from: %w", &AddressError{Addr: from, Why: "want user@domain for SMTP"})
+	}
+	for _, a := range to {
+		if !strings.Contains(a, "@") {
+			return &AddressError{Addr: a, Why: "want user@domain for SMTP"}
+		}
+	}
+	return nil
 }
 
 // setDefaults fills the zero fields of o.

@@ -215,7 +215,7 @@ func (s *SMTP) dial(ctx context.Context) (*smtp.Client, error) {
 // startTLS greets the server, requires STARTTLS and starts TLS on conn.
 func startTLS(ctx context.Context, conn net.Conn, s *SMTP) (*smtp.Client, error) {
 	deadline, _ := ctx.Deadline()
-	conn.SetDeadline(deadline) //nolint:errcheck // the AfterFunc closes conn anyway
+	conn.SetDeadline(deadline.Add(time.Second)) //nolint:errcheck // the AfterFunc closes conn first
 	c, err := smtp.NewClientStartTLS(conn, s.tlsConfig())
 	if err != nil {
 		return nil, fmt.Errorf("starttls: %w", err)
@@ -224,11 +224,13 @@ func startTLS(ctx context.Context, conn net.Conn, s *SMTP) (*smtp.Client, error)
 	return c, nil
 }
 
-// timeouts sets the client's timeouts to what is left of ctx.
+// timeouts sets the client's timeouts to what is left of ctx and a second
+// more, so that ctx ends first and closes the connection: the error then
+// says that the attempt timed out.
 func (s *SMTP) timeouts(ctx context.Context, c *smtp.Client) {
 	left := defaultSMTPTimeout
 	if deadline, ok := ctx.Deadline(); ok {
-		left = max(time.Until(deadline), time.Millisecond)
+		left = max(time.Until(deadline), 0) + time.Second
 	}
 	c.CommandTimeout, c.SubmissionTimeout = left, left
 }
