@@ -23,7 +23,7 @@ func TestMailHandOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := ipband(t, "-c", td+"/classic.conf", "--read", td+"/classic.pcap", "-o", "OUT",
-		"-M", "noc@example.com,root", "-T", mta+" -t -oi", "-l", foot)
+		"-M", "noc@example.com,root", "-T", mta+" -t -oi", "-l", foot, "--spool-dir", filepath.Join(dir, "spool"))
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}

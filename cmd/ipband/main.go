@@ -10,6 +10,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +19,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"ipband/conf"
 	"ipband/mail"
@@ -186,7 +187,7 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		s := engine.Stats()
 		logf("%s: %d packets: %d IP, %d not IP, %d malformed", c.read.s, s.Packets, s.IP, s.Other, s.Malformed)
 	}
-	if err := out.Close(10 * time.Second); err != nil {
+	if err := out.Close(cfg.MailTimeout); err != nil {
 		logf("%v", err)
 		status = exitFail
 	}
@@ -245,20 +246,123 @@ func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, er
 	return o, nil
 }
 
-// newMail starts the queue that hands reports to the MTA command.
+// newMail checks the mail settings and opens the mail queue: the footer,
+// the sender (the mail command, or the SMTP server's CA and password
+// files), the addresses and the spool. Each error names the flag and the
+// directive at fault.
 func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Queue, error) {
-	cmd, err := mail.NewCommand(cfg.MTA)
-	if err != nil {
-		return nil, fmt.Errorf("mtastring: %w", err)
-	}
 	var footer []byte
+	var err error
 	if cfg.MailFoot != "" {
 		footer, err = os.ReadFile(cfg.MailFoot)
 		if err != nil {
 			return nil, fmt.Errorf("mailfoot: %w", err)
 		}
 	}
-	return mail.NewQueue(cmd, cfg.MailTo, footer, names, logf), nil
+	sender, err := newSender(cfg, logf)
+	if err != nil {
+		return nil, err
+	}
+	q, err := mail.Open(mail.Options{
+		Sender: sender, To: cfg.MailTo, From: cfg.MailFrom, Footer: footer, Names: names,
+		SpoolDir: cfg.SpoolDir, SpoolMax: cfg.SpoolMax,
+		Retry: cfg.MailRetry, RetryMax: cfg.MailRetryMax, Expire: cfg.MailExpire,
+		Logf: logf,
+	})
+	var oe *mail.OpenError
+	if errors.As(err, &oe) {
+		where := map[string]string{
+			"To": "flag -M/--mailto or mailto", "From": "flag --mail-from or mailfrom",
+			"SpoolDir": "flag --spool-dir or spooldir",
+		}[oe.Option]
+		if where != "" {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	return q, err
+}
+
+// newSender returns the SMTP sender when smtp is set, else the mail
+// command, checked: the command can be run, the CA and password files can
+// be read.
+func newSender(cfg *conf.Config, logf report.Logf) (mail.Sender, error) {
+	if cfg.SMTP == "" {
+		cmd, err := mail.NewCommand(cfg.MTA)
+		if err == nil {
+			err = cmd.Check()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("flag -T/--mtastring or mtastring: %w", err)
+		}
+		return cmd, nil
+	}
+	mode, err := mail.ParseTLSMode(cfg.SMTPTLS)
+	if err != nil {
+		return nil, fmt.Errorf("flag --smtp-tls or smtptls: %w", err)
+	}
+	s := &mail.SMTP{Addr: cfg.SMTP, TLS: mode, LocalName: localName()}
+	if cfg.SMTPTLSCA != "" {
+		pool, err := loadCA(cfg.SMTPTLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("flag --smtp-tls-ca or smtptlsca: %w", err)
+		}
+		s.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	switch {
+	case cfg.SMTPUser != "" && cfg.SMTPPassFile == "":
+		return nil, errors.New("flag --smtp-user or smtpuser: no password file: set --smtp-pass-file or smtppassfile")
+	case cfg.SMTPUser == "" && cfg.SMTPPassFile != "":
+		return nil, errors.New("flag --smtp-pass-file or smtppassfile: no user: set --smtp-user or smtpuser")
+	case cfg.SMTPUser != "":
+		pw, err := readPassword(cfg.SMTPPassFile)
+		if err != nil {
+			return nil, fmt.Errorf("flag --smtp-pass-file or smtppassfile: %w", err)
+		}
+		s.User, s.Password = cfg.SMTPUser, pw
+		if mode == mail.NoTLS {
+			logf("warning: smtptls none: the SMTP password for %s goes to %s unencrypted", cfg.SMTPUser, cfg.SMTP)
+		}
+	}
+	return s, nil
+}
+
+// loadCA reads a PEM file of CA certificates.
+func loadCA(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s: no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// readPassword returns the first line of the password file path.
+func readPassword(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return "", fmt.Errorf("%s: empty password", path)
+	}
+	return line, nil
+}
+
+// localName is the host name for EHLO, or "localhost" when the host name
+// is not usable.
+func localName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" || strings.ContainsFunc(h, func(r rune) bool {
+		return !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
+		return "localhost"
+	}
+	return h
 }
 
 // optionSummary lists the settings for -d 1.
