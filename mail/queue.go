@@ -140,24 +140,38 @@ var (
 	_ report.Sink   = (*Queue)(nil)
 )
 
+// OpenError is an error of Open, with the option at fault.
+type OpenError struct {
+	// Option is the Options field at fault: "Sender", "To", "From" or
+	// "SpoolDir".
+	Option string
+	Err    error
+}
+
+// Error returns the message of e.Err.
+func (e *OpenError) Error() string { return e.Err.Error() }
+
+// Unwrap returns e.Err.
+func (e *OpenError) Unwrap() error { return e.Err }
+
 // Open checks o (with an *SMTP sender, every address needs a domain),
 // opens the spool (creating it 0700, checking that it can be
 // written, and locking it against another ipband), loads the messages an
 // earlier run left there and starts sending. Call Close to stop. Errors
-// name what is wrong: the recipients, the sender address or the spool
-// directory.
+// are *OpenError, naming the option at fault: the recipients, the sender
+// address or the spool directory.
 func Open(o Options) (*Queue, error) {
 	if o.Sender == nil {
-		return nil, errors.New("mail: no sender")
+		return nil, &OpenError{"Sender", errors.New("mail: no sender")}
 	}
 	if err := CheckAddresses(o.To); err != nil {
-		return nil, err
+		return nil, &OpenError{"To", err}
 	}
 	if o.From == "" {
 		o.From = DefaultFrom()
 	}
 	if err := CheckAddress(o.From); err != nil {
-		return nil, fmt.Errorf("mail from: %w", err)
+		return nil, &OpenError{"From", err}
 	}
 	if _, ok := o.Sender.(*SMTP); ok {
 		if err := needDomains(o.From, o.To); err != nil {
@@ -168,7 +182,7 @@ func Open(o Options) (*Queue, error) {
 	setDefaults(&o)
 	sp, err := openSpool(o.SpoolDir)
 	if err != nil {
-		return nil, fmt.Errorf("mail: spool %s: %w", o.SpoolDir, err)
+		return nil, &OpenError{"SpoolDir", fmt.Errorf("mail: spool %s: %w", o.SpoolDir, err)}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &Queue{
@@ -182,7 +196,7 @@ func Open(o Options) (*Queue, error) {
 	if err := q.load(); err != nil {
 		sp.close() //nolint:errcheck // the load error is the one to report
 		cancel()
-		return nil, fmt.Errorf("mail: spool %s: %w", o.SpoolDir, err)
+		return nil, &OpenError{"SpoolDir", fmt.Errorf("mail: spool %s: %w", o.SpoolDir, err)}
 	}
 	q.wg.Add(1)
 	go func() {
@@ -196,11 +210,11 @@ func Open(o Options) (*Queue, error) {
 // needs: only a local MTA qualifies a bare user name such as "root".
 func needDomains(from string, to []string) error {
 	if !strings.Contains(from, "@") {
-		return fmt.Errorf("mail from: %w", &AddressError{Addr: from, Why: "want user@domain for SMTP"})
+		return &OpenError{"From", &AddressError{Addr: from, Why: "want user@domain for SMTP"}}
 	}
 	for _, a := range to {
 		if !strings.Contains(a, "@") {
-			return &AddressError{Addr: a, Why: "want user@domain for SMTP"}
+			return &OpenError{"To", &AddressError{Addr: a, Why: "want user@domain for SMTP"}}
 		}
 	}
 	return nil

@@ -259,7 +259,7 @@ func TestOpenChecks(t *testing.T) {
 		{"no recipients", ipmail.Options{Sender: c, SpoolDir: dir}, "no recipients", ipmail.ErrNoRecipients},
 		{"header injection", ipmail.Options{Sender: c, To: []string{"a@b\nBcc: c@example.com"}, SpoolDir: dir}, "bad address", ipmail.ErrBadAddress},
 		{"non-ASCII", ipmail.Options{Sender: c, To: []string{"ü@example.com"}, SpoolDir: dir}, "non-ASCII", ipmail.ErrBadAddress},
-		{"bad from", ipmail.Options{Sender: c, To: []string{"root"}, From: "ipband@@x", SpoolDir: dir}, "mail from", ipmail.ErrBadAddress},
+		{"bad from", ipmail.Options{Sender: c, To: []string{"root"}, From: "ipband@@x", SpoolDir: dir}, "ipband@@x", ipmail.ErrBadAddress},
 		{"local name over SMTP", ipmail.Options{Sender: &ipmail.SMTP{Addr: "127.0.0.1:25"}, To: []string{"root"}, SpoolDir: dir}, `"root": want user@domain for SMTP`, ipmail.ErrBadAddress},
 		{"spool under a file", ipmail.Options{Sender: c, To: []string{"root"}, SpoolDir: filepath.Join(file, "spool")}, file, nil},
 	}

@@ -80,6 +80,23 @@ func NewCommand(mta string) (*Command, error) {
 	return &Command{Args: args}, nil
 }
 
+// Check reports whether the program can be run by ipband: it exists (in
+// PATH when it has no slash), is a file and is executable. The error names
+// the program.
+func (c *Command) Check() error {
+	if len(c.Args) == 0 {
+		return ErrNoCommand
+	}
+	if _, err := exec.LookPath(c.Args[0]); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		return fmt.Errorf("mail: command %s: %w", c.Args[0], err)
+	}
+	return nil
+}
+
 // Send runs the command with msg on its standard input and waits for it.
 // It returns an error wrapping ErrNoRecipients or ErrBadAddress, without
 // running anything, when env has no recipient or a bad one. The command is

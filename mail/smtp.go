@@ -11,6 +11,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"ipband/report"
 )
 
 // TLSMode is how an SMTP sender protects its connection.
@@ -75,6 +77,9 @@ type SMTP struct {
 	User, Password string
 	// LocalName is the name given in EHLO; "" means "localhost".
 	LocalName string
+	// Logf logs the recipients a server refused when it accepted others;
+	// nil discards.
+	Logf report.Logf
 }
 
 var _ Sender = (*SMTP)(nil)
@@ -180,6 +185,9 @@ func (s *SMTP) Send(ctx context.Context, env Envelope, msg []byte) error {
 		return fail("data", err)
 	}
 	c.Quit() //nolint:errcheck // the message was accepted
+	if len(refused) > 0 && s.Logf != nil {
+		s.Logf("mail: smtp %s: sent, but not to the refused %v", s.Addr, errors.Join(refused...))
+	}
 	return nil
 }
 

@@ -245,9 +245,14 @@ func TestSMTPRefusesInsecure(t *testing.T) {
 func TestSMTPRecipients(t *testing.T) {
 	srv := startServer(t, serverConfig{rejectRcpt: map[string]bool{"gone@example.com": true}})
 	s := smtpSender(srv, ipmail.StartTLS)
+	var log logRecorder
+	s.Logf = log.logf
 	err := s.Send(context.Background(), ipmail.Envelope{To: []string{"gone@example.com", "noc@example.com"}}, []byte("\nx\n"))
 	if err != nil {
 		t.Fatalf("Send with one good recipient: %v", err)
+	}
+	if log.count("not to the refused <gone@example.com>: SMTP error 550") != 1 {
+		t.Errorf("refused recipient not logged: %q", log.get())
 	}
 	if m := srv.messages(); len(m) != 1 || !slices.Equal(m[0].To, []string{"noc@example.com"}) {
 		t.Errorf("server got %+v", m)

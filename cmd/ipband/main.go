@@ -300,7 +300,7 @@ func newSender(cfg *conf.Config, logf report.Logf) (mail.Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flag --smtp-tls or smtptls: %w", err)
 	}
-	s := &mail.SMTP{Addr: cfg.SMTP, TLS: mode, LocalName: localName()}
+	s := &mail.SMTP{Addr: cfg.SMTP, TLS: mode, LocalName: localName(), Logf: logf}
 	if cfg.SMTPTLSCA != "" {
 		pool, err := loadCA(cfg.SMTPTLSCA)
 		if err != nil {
