@@ -341,10 +341,18 @@ func (q *Queue) Report(r report.Report) error {
 // spoolCondition logs when writing to the spool starts or stops failing;
 // q.mu is held.
 func (q *Queue) spoolCondition(err error) {
+	key := ""
+	if err != nil {
+		key = err.Error()
+		var pe *os.PathError
+		if errors.As(err, &pe) { // the fault, not the file it hit
+			key = pe.Op + ": " + pe.Err.Error()
+		}
+	}
 	switch {
-	case err != nil && err.Error() != q.spoolFault:
-		q.spoolFault = err.Error()
-		q.logf("mail: spool %s: %v: keeping messages in memory until it works again", q.o.SpoolDir, err)
+	case err != nil && key != q.spoolFault:
+		q.spoolFault = key
+		q.logf("mail: spool %s: %s: keeping messages in memory until it works again", q.o.SpoolDir, key)
 	case err == nil && q.spoolFault != "":
 		q.spoolFault = ""
 		q.logf("mail: spool %s: writable again", q.o.SpoolDir)

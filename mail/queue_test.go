@@ -333,3 +333,43 @@ func TestQueueHeaderInjectionInName(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueSpoolLost: when the spool cannot be written (here it was
+// removed), the fault is logged once, messages wait in memory and are
+// still sent; those never sent are counted as lost by Close.
+func TestQueueSpoolLost(t *testing.T) {
+	srv := startServer(t, serverConfig{noTLS: true})
+	var log logRecorder
+	spool := filepath.Join(t.TempDir(), "spool")
+	q := testQueue(t, &log, ipmail.Options{Sender: &ipmail.SMTP{Addr: srv.Addr, TLS: ipmail.NoTLS}, SpoolDir: spool})
+	if err := os.RemoveAll(spool); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		if err := q.Report(reportFor(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "delivery from memory", func() bool { return q.Counts().Sent == 2 })
+	if n := log.count("keeping messages in memory"); n != 1 {
+		t.Errorf("%d lines about the spool fault, want 1: %q", n, log.get())
+	}
+	if err := q.Close(context.Background()); err != nil {
+		t.Errorf("Close = %v, want nil: all was sent", err)
+	}
+
+	var log2 logRecorder
+	spool2 := filepath.Join(t.TempDir(), "spool")
+	q2 := testQueue(t, &log2, ipmail.Options{Sender: &ipmail.SMTP{Addr: freeAddr(t), TLS: ipmail.NoTLS}, SpoolDir: spool2, Retry: time.Hour})
+	if err := os.RemoveAll(spool2); err != nil {
+		t.Fatal(err)
+	}
+	if err := q2.Report(sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := q2.Close(ctx); err == nil || !strings.Contains(err.Error(), "1 message not sent and not spooled") {
+		t.Errorf("Close = %v, want the message counted as lost", err)
+	}
+}
