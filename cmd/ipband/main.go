@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"ipband/conf"
@@ -64,7 +65,12 @@ func main() {
 // when ctx is done.
 func run(ctx context.Context, args []string, env environment) int {
 	stdout, stderr := env.stdout, env.stderr
-	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "ipband: "+format+"\n", a...) }
+	var logMu sync.Mutex // the mail queue logs from its own goroutine
+	logf := func(format string, a ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		fmt.Fprintf(stderr, "ipband: "+format+"\n", a...)
+	}
 	var c cli
 	fs := newFlags(&c, stderr)
 	if err := fs.Parse(args); err != nil {
