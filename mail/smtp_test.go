@@ -87,7 +87,7 @@ func testQueue(t *testing.T, log *logRecorder, o ipmail.Options) *ipmail.Queue {
 // spoolFiles returns the names of the messages in dir (not in failed/).
 func spoolFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	m, err := filepath.Glob(filepath.Join(dir, "[0-9]*.eml")) // not .tmp- files being written
 	if err != nil {
 		t.Fatal(err)
 	}

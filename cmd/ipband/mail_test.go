@@ -255,7 +255,7 @@ func TestMailSMTP(t *testing.T) {
 			t.Errorf("message %d body:\n%s\nwant:\n%s", i, body, want)
 		}
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "spool", "*.eml")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, "spool", "[0-9]*.eml")); len(left) != 0 {
 		t.Errorf("spool holds %q after delivery", left)
 	}
 }
@@ -285,8 +285,8 @@ func TestMailKilledAndRestarted(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no message reached the server; stderr:\n%s", stderr.String())
 	}
-	spooled := func() []string {
-		m, _ := filepath.Glob(filepath.Join(spool, "*.eml"))
+	spooled := func() []string { // complete messages, not one being written
+		m, _ := filepath.Glob(filepath.Join(spool, "[0-9]*.eml"))
 		return m
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -378,8 +378,8 @@ func TestMailCommandOutcomes(t *testing.T) {
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.log) {
 				t.Errorf("exit %d, want %d, with %q in:\n%s", r.code, tt.code, tt.log, r.stderr)
 			}
-			left, _ := filepath.Glob(filepath.Join(spool, "*.eml"))
-			failed, _ := filepath.Glob(filepath.Join(spool, "failed", "*.eml"))
+			left, _ := filepath.Glob(filepath.Join(spool, "[0-9]*.eml"))
+			failed, _ := filepath.Glob(filepath.Join(spool, "failed", "[0-9]*.eml"))
 			if len(left) != tt.left || len(failed) != tt.failed {
 				t.Errorf("%d left in the spool, %d failed; want %d, %d", len(left), len(failed), tt.left, tt.failed)
 			}
