@@ -371,6 +371,15 @@ func localName() string {
 	return h
 }
 
+// mailVia says how mail goes for -d 1: the mail command, or the SMTP
+// server when one is set.
+func mailVia(cfg *conf.Config) string {
+	if cfg.SMTP == "" {
+		return cfg.MTA
+	}
+	return fmt.Sprintf("none: SMTP to %s, smtptls %s, spool %s", cfg.SMTP, cfg.SMTPTLS, cfg.SpoolDir)
+}
+
 // optionSummary lists the settings for -d 1.
 func optionSummary(c *cli, cfg *conf.Config, src source) []report.Option {
 	yn := map[bool]string{true: "yes", false: "no"}
@@ -401,7 +410,7 @@ func optionSummary(c *cli, cfg *conf.Config, src source) []report.Option {
 		{Name: "HTML status page", Value: cfg.HTMLFile},
 		{Name: "Report mail to", Value: strings.Join(cfg.MailTo, ", ")},
 		{Name: "Report mail footer file", Value: cfg.MailFoot},
-		{Name: "Mail command", Value: cfg.MTA},
+		{Name: "Mail command", Value: mailVia(cfg)},
 		{Name: "Report top connections", Value: fmt.Sprint(cfg.Top)},
 		{Name: "Accumulate exceeded time", Value: yn[cfg.Accumulate]},
 		{Name: "Table limits", Value: fmt.Sprintf("%d subnets, %d connections per subnet", cfg.MaxSubnets, cfg.MaxConns)},
