@@ -107,16 +107,19 @@ func (e *SMTPError) Unwrap() error { return e.Err }
 
 // Temporary reports whether trying again later may succeed. Only a 5xx
 // reply to the message itself (MAIL FROM, RCPT TO or DATA) is permanent; a
-// failure to connect, a network or TLS error, a timeout, any 4xx reply and
-// a failed AUTH are temporary, as an MTA treats them: they say nothing bad
-// about the message.
+// failure to connect, a network or TLS error, a timeout, any 4xx reply, a
+// failed AUTH and 530 (authentication required) are temporary: they say
+// nothing bad about the message, and the last two are a setting to fix.
 func (e *SMTPError) Temporary() bool {
 	switch e.Step {
 	case "mail from", "rcpt to", "data":
-		return e.Code < 500
+		return e.Code < 500 || e.Code == codeAuthRequired
 	}
 	return true
 }
+
+// codeAuthRequired is the reply of a server that wants AUTH first.
+const codeAuthRequired = 530
 
 // Send submits msg to env.To from env.From: MAIL FROM, one RCPT TO per
 // recipient, DATA, and QUIT. It returns nil once the server answered 250 to

@@ -271,20 +271,20 @@ func TestSMTPReplyClasses(t *testing.T) {
 		cfg  serverConfig
 		code int
 		temp bool
+		user string // the sender authenticates as user/p when not ""
 	}{
-		{"421 at MAIL", serverConfig{mailReplies: []error{&smtp.SMTPError{Code: 421, Message: "closing"}}}, 421, true},
-		{"451 at end of DATA", serverConfig{dataReplies: []error{&smtp.SMTPError{Code: 451, Message: "try later"}}}, 451, true},
-		{"552 at end of DATA", serverConfig{dataReplies: []error{&smtp.SMTPError{Code: 552, Message: "too big"}}}, 552, false},
-		{"535 at AUTH", serverConfig{users: map[string]string{"u": "other"}}, 535, true},
+		{"421 at MAIL", serverConfig{mailReplies: []error{&smtp.SMTPError{Code: 421, Message: "closing"}}}, 421, true, ""},
+		{"451 at end of DATA", serverConfig{dataReplies: []error{&smtp.SMTPError{Code: 451, Message: "try later"}}}, 451, true, ""},
+		{"552 at end of DATA", serverConfig{dataReplies: []error{&smtp.SMTPError{Code: 552, Message: "too big"}}}, 552, false, ""},
+		{"535 at AUTH", serverConfig{users: map[string]string{"u": "other"}}, 535, true, "u"},
+		{"530 at MAIL", serverConfig{mailReplies: []error{&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}}}, 530, true, ""},
+		{"550 at MAIL", serverConfig{mailReplies: []error{&smtp.SMTPError{Code: 550, Message: "sender refused"}}}, 550, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startServer(t, tt.cfg)
 			s := smtpSender(srv, ipmail.StartTLS)
-			s.User, s.Password = "u", "p"
-			if tt.cfg.users == nil {
-				s.User = ""
-			}
+			s.User, s.Password = tt.user, "p"
 			err := s.Send(context.Background(), ipmail.Envelope{To: []string{"b@example.com"}}, []byte("\nx\n"))
 			var se *ipmail.SMTPError
 			if !errors.As(err, &se) || se.Code != tt.code || se.Temporary() != tt.temp {
