@@ -161,28 +161,9 @@ func (e *OpenError) Unwrap() error { return e.Err }
 // are *OpenError, naming the option at fault: the recipients, the sender
 // address or the spool directory.
 func Open(o Options) (*Queue, error) {
-	if o.Sender == nil {
-		return nil, &OpenError{"Sender", errors.New("mail: no sender")}
-	}
-	if err := CheckAddresses(o.To); err != nil {
-		return nil, &OpenError{"To", err}
-	}
-	if o.From == "" {
-		o.From = DefaultFrom()
-	}
-	if err := CheckAddress(o.From); err != nil {
-		return nil, &OpenError{"From", err}
-	}
-	if _, ok := o.Sender.(*SMTP); ok {
-		if err := needDomains(o.From, o.To); err != nil {
-			return nil, err
-		}
-	}
-	o.To, o.Footer = slices.Clone(o.To), slices.Clone(o.Footer)
-	setDefaults(&o)
-	sp, err := openSpool(o.SpoolDir)
+	o, sp, err := prepare(o)
 	if err != nil {
-		return nil, &OpenError{"SpoolDir", fmt.Errorf("mail: spool %s: %w", o.SpoolDir, err)}
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &Queue{
@@ -204,6 +185,46 @@ func Open(o Options) (*Queue, error) {
 		q.run()
 	}()
 	return q, nil
+}
+
+// Check makes the checks of Open without starting a queue: the addresses,
+// and the spool (created when missing, written to, and free of another
+// ipband's lock, which Check takes and releases). A daemon calls it before
+// it detaches, so that a bad setting stops it with the error in sight.
+func Check(o Options) error {
+	_, sp, err := prepare(o)
+	if err != nil {
+		return err
+	}
+	return sp.close()
+}
+
+// prepare checks o, fills its defaults and opens the spool.
+func prepare(o Options) (Options, *spool, error) {
+	if o.Sender == nil {
+		return o, nil, &OpenError{"Sender", errors.New("mail: no sender")}
+	}
+	if err := CheckAddresses(o.To); err != nil {
+		return o, nil, &OpenError{"To", err}
+	}
+	if o.From == "" {
+		o.From = DefaultFrom()
+	}
+	if err := CheckAddress(o.From); err != nil {
+		return o, nil, &OpenError{"From", err}
+	}
+	if _, ok := o.Sender.(*SMTP); ok {
+		if err := needDomains(o.From, o.To); err != nil {
+			return o, nil, err
+		}
+	}
+	o.To, o.Footer = slices.Clone(o.To), slices.Clone(o.Footer)
+	setDefaults(&o)
+	sp, err := openSpool(o.SpoolDir)
+	if err != nil {
+		return o, nil, &OpenError{"SpoolDir", fmt.Errorf("mail: spool %s: %w", o.SpoolDir, err)}
+	}
+	return o, sp, nil
 }
 
 // needDomains checks that every address has a domain, as an SMTP server

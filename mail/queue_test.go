@@ -290,6 +290,29 @@ func TestOpenLocksSpool(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("spool mode %v, %v; want 0700", fi.Mode(), err)
 	}
+	if err := ipmail.Check(ipmail.Options{Sender: &ipmail.Command{Args: []string{"/bin/true"}}, To: []string{"root"}, SpoolDir: spool}); err == nil || !strings.Contains(err.Error(), "in use by another ipband") {
+		t.Errorf("Check on a spool in use = %v", err)
+	}
+}
+
+// TestCheck makes Open's checks without starting a queue, and leaves the
+// spool free for the queue that follows.
+func TestCheck(t *testing.T) {
+	spool := filepath.Join(t.TempDir(), "spool")
+	o := ipmail.Options{Sender: &ipmail.Command{Args: []string{"/bin/true"}}, To: []string{"root"}, SpoolDir: spool}
+	if err := ipmail.Check(o); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(spool, ipmail.FailedDir)); err != nil {
+		t.Errorf("Check did not create the spool: %v", err)
+	}
+	bad := o
+	bad.To = []string{"ü@example.com"}
+	if err := ipmail.Check(bad); !errors.Is(err, ipmail.ErrBadAddress) {
+		t.Errorf("Check with a bad address = %v", err)
+	}
+	var log logRecorder
+	testQueue(t, &log, o)
 }
 
 // TestQueueHeaderInjectionInName: a subnet name crafted to add headers
