@@ -441,3 +441,22 @@ func TestMailStartupChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestMailCheckedBeforeFork: with -F a bad mail setting stops ipband
+// before it detaches, while its error can still be seen.
+func TestMailCheckedBeforeFork(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-T", filepath.Join(dir, "no-sendmail")}, "flag -T/--mtastring or mtastring"},
+		{[]string{"-T", "/bin/cat", "--spool-dir", filepath.Join(td, "classic.pcap", "spool")}, "flag --spool-dir or spooldir"},
+		{[]string{"--smtp", "127.0.0.1:1", "--smtp-user", "u", "--smtp-pass-file", filepath.Join(dir, "none")}, "flag --smtp-pass-file"},
+	} {
+		r := ipband(t, append([]string{"-C", "-F", "-i", "lo", "-o", "OUT", "-M", "noc@example.com"}, tc.args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "background") {
+			t.Errorf("%q: exit %d, stderr %q; want 2 naming %s before detaching", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

@@ -101,6 +101,10 @@ func run(ctx context.Context, args []string, env environment) int {
 		return exitUsage
 	}
 	if cfg.Fork && c.read.s == "" && os.Getenv(daemonEnv) == "" {
+		if err := checkMail(cfg, logf); err != nil {
+			logf("%v", err) // before detaching, where the admin sees it
+			return exitUsage
+		}
 		return daemonize(logf)
 	}
 	return watch(ctx, &c, cfg, env, logf)
@@ -269,12 +273,44 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 	if err != nil {
 		return nil, err
 	}
-	q, err := mail.Open(mail.Options{
+	q, err := mail.Open(mailOptions(cfg, sender, footer, names, logf))
+	if err != nil {
+		return nil, mailError(err)
+	}
+	return q, nil
+}
+
+// checkMail makes newMail's checks without opening the queue (the child of
+// -F opens it).
+func checkMail(cfg *conf.Config, logf report.Logf) error {
+	if len(cfg.MailTo) == 0 {
+		return nil
+	}
+	if cfg.MailFoot != "" {
+		if _, err := os.ReadFile(cfg.MailFoot); err != nil {
+			return fmt.Errorf("mailfoot: %w", err)
+		}
+	}
+	sender, err := newSender(cfg, func(string, ...any) {})
+	if err != nil {
+		return err
+	}
+	return mailError(mail.Check(mailOptions(cfg, sender, nil, nil, logf)))
+}
+
+// mailOptions are the mail queue's options from cfg.
+func mailOptions(cfg *conf.Config, sender mail.Sender, footer []byte, names *report.Names, logf report.Logf) mail.Options {
+	return mail.Options{
 		Sender: sender, To: cfg.MailTo, From: cfg.MailFrom, Footer: footer, Names: names,
 		SpoolDir: cfg.SpoolDir, SpoolMax: cfg.SpoolMax,
 		Retry: cfg.MailRetry, RetryMax: cfg.MailRetryMax, Expire: cfg.MailExpire,
 		Logf: logf,
-	})
+	}
+}
+
+// mailError names the flag and directive at fault in an error of
+// mail.Open or mail.Check.
+func mailError(err error) error {
 	var oe *mail.OpenError
 	if errors.As(err, &oe) {
 		where := map[string]string{
@@ -282,10 +318,10 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 			"SpoolDir": "flag --spool-dir or spooldir",
 		}[oe.Option]
 		if where != "" {
-			return nil, fmt.Errorf("%s: %w", where, err)
+			return fmt.Errorf("%s: %w", where, err)
 		}
 	}
-	return q, err
+	return err
 }
 
 // newSender returns the SMTP sender when smtp is set, else the mail
