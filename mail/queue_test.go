@@ -128,8 +128,8 @@ func TestQueueRestartResendsSpool(t *testing.T) {
 		t.Fatalf("Close = %v, want nil: the messages are safely spooled", err)
 	}
 	ids := spoolIDs(t, spool)
-	if len(ids) != 2 {
-		t.Fatalf("spool holds %d messages, want 2", len(ids))
+	if len(ids) != 2 || ids[0] == ids[1] {
+		t.Fatalf("spool holds Message-IDs %q, want 2 distinct", ids)
 	}
 	want := `2 messages left in the spool ` + spool + `, to be sent at the next start: "Bandwidth report for 10.10.123.0 <net-1>", "Bandwidth report for 10.10.123.0 <net-2>"`
 	if log.count(want) != 1 {
