@@ -211,7 +211,11 @@ func TestQueueCloseStalledServer(t *testing.T) {
 	if err := q.Report(sampleReport()); err != nil {
 		t.Fatal(err)
 	}
-	<-srv.stalled
+	select {
+	case <-srv.stalled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the message never reached DATA")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if err := q.Close(ctx); err != nil {

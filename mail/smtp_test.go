@@ -309,14 +309,18 @@ func TestSMTPDown(t *testing.T) {
 func TestSMTPStallTimesOut(t *testing.T) {
 	srv := startServer(t, serverConfig{stall: true})
 	s := smtpSender(srv, ipmail.StartTLS)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := s.Send(ctx, ipmail.Envelope{To: []string{"b@example.com"}}, bytes.Repeat([]byte("0123456789abcdef\n"), 1<<14))
 	var se *ipmail.SMTPError
 	if !errors.As(err, &se) || !se.Temporary() || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Send = %v, want a temporary failure wrapping the deadline", err)
 	}
-	<-srv.stalled
+	select {
+	case <-srv.stalled:
+	default:
+		t.Fatal("Send ended before the server stalled in DATA")
+	}
 	if m := srv.messages(); len(m) != 0 {
 		t.Errorf("server got %d messages", len(m))
 	}
