@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"ipband/mail"
 	"ipband/subnet"
 )
 
@@ -49,6 +50,20 @@ type Config struct {
 	PidFile       string        // pidfile, --pidfile: process id file, locked while running; "" is none
 	LogFormat     string        // logformat, --log-format: "text" or "json"
 
+	// Mail delivery: SMTP submission or the MTA command, and the spool.
+	SMTP         string        // smtp, --smtp: submission server host:port; "" runs the MTA command
+	SMTPTLS      string        // smtptls, --smtp-tls: starttls, tls or none
+	SMTPUser     string        // smtpuser, --smtp-user: AUTH user; "" for no AUTH
+	SMTPPassFile string        // smtppassfile, --smtp-pass-file: file holding the AUTH password
+	SMTPTLSCA    string        // smtptlsca, --smtp-tls-ca: PEM file of a private CA; "" for the system's
+	MailFrom     string        // mailfrom, --mail-from: sender address; "" means ipband@ + host name
+	SpoolDir     string        // spooldir, --spool-dir: messages not yet sent
+	SpoolMax     int64         // spoolmax, --spool-max: cap on the spool in bytes, >= 1
+	MailTimeout  time.Duration // mailtimeout, --mail-timeout: how long to try at exit, >= 0
+	MailRetry    time.Duration // mailretry, --mail-retry: first wait after a temporary failure, > 0
+	MailRetryMax time.Duration // mailretrymax, --mail-retry-max: longest wait between tries, > 0
+	MailExpire   time.Duration // mailexpire, --mail-expire: how long a message is retried, > 0
+
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
 	Source string
@@ -83,6 +98,13 @@ const (
 
 	DefaultNotifyTimeout = 10 * time.Second
 	DefaultLogFormat     = "text"
+	DefaultSMTPTLS       = "starttls"
+	DefaultSpoolDir      = mail.DefaultSpoolDir
+	DefaultSpoolMax      = mail.DefaultSpoolMax
+	DefaultMailTimeout   = 30 * time.Second
+	DefaultMailRetry     = mail.DefaultRetry
+	DefaultMailRetryMax  = mail.DefaultRetryMax
+	DefaultMailExpire    = mail.DefaultExpire
 )
 
 // Default returns the configuration used when no file is read.
@@ -102,5 +124,12 @@ func Default() *Config {
 
 		NotifyTimeout: DefaultNotifyTimeout,
 		LogFormat:     DefaultLogFormat,
+		SMTPTLS:       DefaultSMTPTLS,
+		SpoolDir:      DefaultSpoolDir,
+		SpoolMax:      DefaultSpoolMax,
+		MailTimeout:   DefaultMailTimeout,
+		MailRetry:     DefaultMailRetry,
+		MailRetryMax:  DefaultMailRetryMax,
+		MailExpire:    DefaultMailExpire,
 	}
 }

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"ipband/mail"
 	"ipband/subnet"
 )
 
@@ -21,8 +22,6 @@ const (
 	// MaxPeriod bounds average and report, so that period arithmetic on
 	// packet time cannot overflow.
 	MaxPeriod = 365 * 24 * time.Hour
-	// maxMailAddr is the longest mail address accepted (RFC 5321 path).
-	maxMailAddr = 254
 )
 
 // field is one directive's value in one Config. set reads a value as
@@ -79,6 +78,18 @@ var directives = [...]directive{
 	{"user", func(c *Config) field { return word(&c.User) }},
 	{"pidfile", func(c *Config) field { return text(&c.PidFile) }},
 	{"logformat", func(c *Config) field { return oneOf(&c.LogFormat, "text", "json") }},
+	{"smtp", func(c *Config) field { return hostPort(&c.SMTP) }},
+	{"smtptls", func(c *Config) field { return oneOf(&c.SMTPTLS, "starttls", "tls", "none") }},
+	{"smtpuser", func(c *Config) field { return word(&c.SMTPUser) }},
+	{"smtppassfile", func(c *Config) field { return text(&c.SMTPPassFile) }},
+	{"smtptlsca", func(c *Config) field { return text(&c.SMTPTLSCA) }},
+	{"mailfrom", func(c *Config) field { return mailAddr(&c.MailFrom) }},
+	{"spooldir", func(c *Config) field { return text(&c.SpoolDir) }},
+	{"spoolmax", func(c *Config) field { return size(&c.SpoolMax) }},
+	{"mailtimeout", func(c *Config) field { return duration(&c.MailTimeout, 0) }},
+	{"mailretry", func(c *Config) field { return duration(&c.MailRetry, time.Millisecond) }},
+	{"mailretrymax", func(c *Config) field { return duration(&c.MailRetryMax, time.Millisecond) }},
+	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
 }
 
 // Directives returns the name of every directive, in lower case.
@@ -419,42 +430,12 @@ func (c *Config) checkMailTo() error {
 	return nil
 }
 
-// checkMailAddr accepts a plausible bare mail address: `user` (a local
-// recipient for the MTA) or `user@domain`, with no white space, control or
-// quoting characters, so that it can go into a header or a command line
-// as it is.
+// checkMailAddr checks a with mail.CheckAddress, the one rule for mail
+// addresses, so that an address accepted here can be sent to.
 func checkMailAddr(a string) error {
-	bad := func(why string) error {
-		return fmt.Errorf("%q: %w: %s", a, ErrInvalidValue, why)
-	}
-	switch {
-	case a == "":
-		return bad("empty mail address")
-	case len(a) > maxMailAddr:
-		return bad("mail address too long")
-	case !utf8.ValidString(a):
-		return bad("mail address is not UTF-8")
-	case a[0] == '-':
-		return bad("mail address may not start with '-'")
-	}
-	for _, r := range a {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return bad("mail address may not contain white space or control characters")
-		}
-		if strings.ContainsRune(`,<>"()[];:\`, r) {
-			return bad(fmt.Sprintf("mail address may not contain %q", r))
-		}
-	}
-	user, domain, at := strings.Cut(a, "@")
-	switch {
-	case !at:
-		return nil
-	case user == "" || domain == "":
-		return bad("want user@domain")
-	case strings.Contains(domain, "@"):
-		return bad("more than one '@'")
-	case domain[0] == '.' || domain[len(domain)-1] == '.' || strings.Contains(domain, ".."):
-		return bad("empty label in mail domain")
+	var ae *mail.AddressError
+	if err := mail.CheckAddress(a); errors.As(err, &ae) {
+		return fmt.Errorf("%q: %w: %s", a, ErrInvalidValue, ae.Why)
 	}
 	return nil
 }
@@ -475,15 +456,92 @@ func listenAddr(p *string) setter {
 	}
 }
 
-// oneOf sets *p to one of the words in set, given in any case.
-func oneOf(p *string, set ...string) setter {
+// mailAddr sets *p to one mail address.
+func mailAddr(p *string) setter {
 	return func(v string, _ int) error {
-		for _, w := range set {
-			if strings.EqualFold(v, w) {
-				*p = w
-				return nil
-			}
+		if err := checkMailAddr(v); err != nil {
+			return err
 		}
-		return fmt.Errorf("%q: %w: want %s", v, ErrInvalidValue, strings.Join(set, " or "))
+		*p = v
+		return nil
+	}
+}
+
+// hostPort sets *p to HOST:PORT with a numeric port, 1 to 65535.
+func hostPort(p *string) setter {
+	return func(v string, _ int) error {
+		host, port, err := net.SplitHostPort(v)
+		if err != nil || host == "" || strings.ContainsFunc(host, unicode.IsSpace) {
+			return fmt.Errorf("%q: %w: want HOST:PORT", v, ErrInvalidValue)
+		}
+		if _, err := parseInt(port, 1, 65535); err != nil {
+			return fmt.Errorf("%q: %w: want a port number 1 to 65535", v, ErrInvalidValue)
+		}
+		*p = v
+		return nil
+	}
+}
+
+// oneOf sets *p to one of the words (in any case, stored in lower case).
+func oneOf(p *string, words ...string) setter {
+	return func(v string, _ int) error {
+		if w := strings.ToLower(v); slices.Contains(words, w) {
+			*p = w
+			return nil
+		}
+		return fmt.Errorf("%q: %w: want %s", v, ErrInvalidValue, strings.Join(words, ", "))
+	}
+}
+
+// duration sets *p to a whole number of seconds ("30") or a duration with a
+// unit ("500ms", "90s", "1h", "5d"), at least lo and at most MaxPeriod.
+func duration(p *time.Duration, lo time.Duration) setter {
+	return func(v string, _ int) error {
+		d, err := parseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q: %w: want seconds or a duration such as 90s, 1h, 5d", v, ErrInvalidValue)
+		}
+		if d < lo || d > MaxPeriod {
+			return fmt.Errorf("%q: %w: want %v to %v", v, ErrOutOfRange, lo, MaxPeriod)
+		}
+		*p = d
+		return nil
+	}
+}
+
+// parseDuration parses seconds, a time.ParseDuration value, or whole days.
+func parseDuration(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 || n > int64(MaxPeriod/time.Second) {
+			return 0, strconv.ErrRange
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > int64(MaxPeriod/(24*time.Hour)) {
+			return 0, strconv.ErrSyntax
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
+// size sets *p to a byte count, 1 or more: a number, optionally followed
+// by K, M or G (KiB, MiB, GiB: powers of 1024; "KB" and the like too).
+func size(p *int64) setter {
+	return func(v string, _ int) error {
+		num := strings.TrimRight(v, "KkMmGgIiBb ")
+		unit := strings.ToUpper(strings.TrimSpace(v[len(num):]))
+		shift, ok := map[string]uint{"": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20, "G": 30, "GB": 30, "GIB": 30}[unit]
+		n, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil {
+			return fmt.Errorf("%q: %w: want a size such as 64M", v, ErrInvalidValue)
+		}
+		if n < 1 || n > math.MaxInt64>>shift {
+			return fmt.Errorf("%q: %w: want 1 byte or more", v, ErrOutOfRange)
+		}
+		*p = n << shift
+		return nil
 	}
 }

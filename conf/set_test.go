@@ -19,6 +19,8 @@ var directives = []string{
 	"accumulate", "mailto", "mailfoot", "mtastring", "maskbits", "localrange",
 	"subnet", "maskbits6", "maxsubnets", "maxconns",
 	"jsonfile", "statsfile", "metrics", "notify", "notifytimeout",
+	"smtp", "smtptls", "smtpuser", "smtppassfile", "smtptlsca", "mailfrom",
+	"spooldir", "spoolmax", "mailtimeout", "mailretry", "mailretrymax", "mailexpire",
 }
 
 type setCase struct {
@@ -61,6 +63,19 @@ func setCases() []setCase {
 		metrics  = func(c *conf.Config) any { return c.Metrics }
 		notify   = func(c *conf.Config) any { return c.Notify }
 		ntimeout = func(c *conf.Config) any { return c.NotifyTimeout }
+
+		smtpAddr  = func(c *conf.Config) any { return c.SMTP }
+		smtpTLS   = func(c *conf.Config) any { return c.SMTPTLS }
+		smtpUser  = func(c *conf.Config) any { return c.SMTPUser }
+		passFile  = func(c *conf.Config) any { return c.SMTPPassFile }
+		tlsCA     = func(c *conf.Config) any { return c.SMTPTLSCA }
+		mailFrom  = func(c *conf.Config) any { return c.MailFrom }
+		spoolDir  = func(c *conf.Config) any { return c.SpoolDir }
+		spoolMax  = func(c *conf.Config) any { return c.SpoolMax }
+		mailTime  = func(c *conf.Config) any { return c.MailTimeout }
+		mailRetry = func(c *conf.Config) any { return c.MailRetry }
+		retryMax  = func(c *conf.Config) any { return c.MailRetryMax }
+		expire    = func(c *conf.Config) any { return c.MailExpire }
 	)
 	a := netip.MustParseAddr
 	return []setCase{
@@ -158,6 +173,8 @@ func setCases() []setCase {
 		{"mailto", "-oQ/tmp", mailto, nil, conf.ErrInvalidValue},
 		{"mailto", "a\"b@example.com", mailto, nil, conf.ErrInvalidValue},
 		{"mailto", strings.Repeat("a", 250) + "@b.cd", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "ü@example.com", mailto, nil, conf.ErrInvalidValue},
+		{"mailto", "noc@exämple.com", mailto, nil, conf.ErrInvalidValue},
 
 		{"mailfoot", "/etc/ipband.foot", mailfoot, "/etc/ipband.foot", nil},
 		{"mailfoot", "foot\x1b[0m", mailfoot, nil, conf.ErrInvalidValue},
@@ -243,6 +260,58 @@ func setCases() []setCase {
 		{"notifytimeout", "30", ntimeout, 30 * time.Second, nil},
 		{"notifytimeout", "0", ntimeout, nil, conf.ErrOutOfRange},
 		{"notifytimeout", "2.5", ntimeout, nil, conf.ErrInvalidValue},
+		{"smtp", "mail.example.com:587", smtpAddr, "mail.example.com:587", nil},
+		{"smtp", "[2001:db8::25]:465", smtpAddr, "[2001:db8::25]:465", nil},
+		{"smtp", "mail.example.com", smtpAddr, nil, conf.ErrInvalidValue},
+		{"smtp", "mail.example.com:submission", smtpAddr, nil, conf.ErrInvalidValue},
+		{"smtp", "mail.example.com:0", smtpAddr, nil, conf.ErrInvalidValue},
+		{"smtp", ":25", smtpAddr, nil, conf.ErrInvalidValue},
+
+		{"smtptls", "STARTTLS", smtpTLS, "starttls", nil},
+		{"smtptls", "tls", smtpTLS, "tls", nil},
+		{"smtptls", "none", smtpTLS, "none", nil},
+		{"smtptls", "ssl", smtpTLS, nil, conf.ErrInvalidValue},
+
+		{"smtpuser", "ipband@example.com", smtpUser, "ipband@example.com", nil},
+		{"smtpuser", "two words", smtpUser, nil, conf.ErrInvalidValue},
+
+		{"smtppassfile", "/etc/ipband/smtp.pass", passFile, "/etc/ipband/smtp.pass", nil},
+		{"smtppassfile", "pass\x00", passFile, nil, conf.ErrInvalidValue},
+
+		{"smtptlsca", "/etc/ipband/ca.pem", tlsCA, "/etc/ipband/ca.pem", nil},
+		{"smtptlsca", "ca\x1b.pem", tlsCA, nil, conf.ErrInvalidValue},
+
+		{"mailfrom", "ipband@gw.example.com", mailFrom, "ipband@gw.example.com", nil},
+		{"mailfrom", "ipband", mailFrom, "ipband", nil},
+		{"mailfrom", "Ipband <ipband@gw.example.com>", mailFrom, nil, conf.ErrInvalidValue},
+		{"mailfrom", "ü@example.com", mailFrom, nil, conf.ErrInvalidValue},
+
+		{"spooldir", "/var/tmp/ipband spool", spoolDir, "/var/tmp/ipband spool", nil},
+		{"spooldir", "", spoolDir, nil, conf.ErrMissingValue},
+
+		{"spoolmax", "1048576", spoolMax, int64(1 << 20), nil},
+		{"spoolmax", "64M", spoolMax, int64(64 << 20), nil},
+		{"spoolmax", "512 KiB", spoolMax, int64(512 << 10), nil},
+		{"spoolmax", "2GB", spoolMax, int64(2 << 30), nil},
+		{"spoolmax", "0", spoolMax, nil, conf.ErrOutOfRange},
+		{"spoolmax", "64X", spoolMax, nil, conf.ErrInvalidValue},
+		{"spoolmax", "lots", spoolMax, nil, conf.ErrInvalidValue},
+
+		{"mailtimeout", "30", mailTime, 30 * time.Second, nil},
+		{"mailtimeout", "0", mailTime, time.Duration(0), nil},
+		{"mailtimeout", "1m30s", mailTime, 90 * time.Second, nil},
+		{"mailtimeout", "-1", mailTime, nil, conf.ErrInvalidValue},
+		{"mailtimeout", "soon", mailTime, nil, conf.ErrInvalidValue},
+
+		{"mailretry", "500ms", mailRetry, 500 * time.Millisecond, nil},
+		{"mailretry", "0", mailRetry, nil, conf.ErrOutOfRange},
+
+		{"mailretrymax", "1h", retryMax, time.Hour, nil},
+		{"mailretrymax", "1x", retryMax, nil, conf.ErrInvalidValue},
+
+		{"mailexpire", "5d", expire, 5 * 24 * time.Hour, nil},
+		{"mailexpire", "36h", expire, 36 * time.Hour, nil},
+		{"mailexpire", "400d", expire, nil, conf.ErrInvalidValue},
 	}
 }
 

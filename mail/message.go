@@ -2,28 +2,18 @@ package mail
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"mime"
 	"mime/quotedprintable"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"ipband/report"
 )
 
-// ErrBadAddress is returned, wrapped with the offending address, for a
-// recipient address that could not be put in a header safely.
-var ErrBadAddress = errors.New("mail: bad address")
-
-// ErrNoRecipients is returned when a message has no recipient.
-var ErrNoRecipients = errors.New("mail: no recipients")
-
 const (
-	// maxAddressLen is the longest address accepted: the RFC 5321 limit on a
-	// forward path less its angle brackets.
-	maxAddressLen = 254
 	// maxSubjectRunes bounds the subject; longer subjects are cut.
 	maxSubjectRunes = 200
 	// foldAt is the header line length after which Bytes folds (RFC 5322
@@ -32,15 +22,15 @@ const (
 	// maxBodyLine is the longest body line, without its line ending, sent
 	// as 7bit or 8bit; longer lines make the body quoted-printable.
 	maxBodyLine = 998
-	// addressSpecials are the RFC 5322 specials, less "@" and ".", that an
-	// address may not contain: they would make it a display name, a
-	// comment, a group, a quoted string or a list.
-	addressSpecials = `()<>[]:;,\"`
 )
 
 // Message is one mail message ready to send. The zero Message has no
 // recipient and is rejected by Validate.
 type Message struct {
+	// From is the sender: a bare address that CheckAddress accepts, used
+	// for the From header and the SMTP envelope. "" leaves From out (the
+	// MTA then adds its own).
+	From string
 	// To are the recipients: bare addresses such as "noc@example.com", or a
 	// local user name such as "root", without display names or angle
 	// brackets. CheckAddress states what is accepted.
@@ -49,6 +39,14 @@ type Message struct {
 	// characters (line breaks included) with spaces and encodes non-ASCII
 	// text.
 	Subject string
+	// Date is when the message was written; the zero Date leaves the Date
+	// header out.
+	Date time.Time
+	// ID is the Message-ID without its angle brackets, such as
+	// "20261201T091649.3f2a@example.com"; "" leaves it out. It must be
+	// printable ASCII without white space or angle brackets, else it is
+	// left out too.
+	ID string
 	// Body is the message text. Bytes turns CRLF and lone CR line endings
 	// into LF.
 	Body []byte
@@ -78,79 +76,6 @@ func Compose(r report.Report, to []string, footer []byte, names *report.Names) (
 	return Message{To: slices.Clone(to), Subject: report.Subject(r), Body: body.Bytes()}, nil
 }
 
-// CheckAddress reports whether a can be used as a recipient address. An
-// address is accepted when it is 1 to 254 bytes of printable ASCII with no
-// whitespace and none of the RFC 5322 specials ( ) < > [ ] : ; , \ " (so no
-// display names, comments, quoted local parts, domain literals or lists);
-// "@" and "." are not checked further, so that a local user name such as
-// "root" is accepted and the MTA judges the rest. The error wraps
-// ErrBadAddress and quotes the address.
-func CheckAddress(a string) error {
-	if a == "" {
-		return fmt.Errorf("%w: empty address", ErrBadAddress)
-	}
-	if len(a) > maxAddressLen {
-		return fmt.Errorf("%w %.40q...: longer than %d bytes", ErrBadAddress, a, maxAddressLen)
-	}
-	for i := 0; i < len(a); i++ {
-		if why := addressByte(a[i]); why != "" {
-			return fmt.Errorf("%w %q: %s at byte %d", ErrBadAddress, a, why, i)
-		}
-	}
-	return nil
-}
-
-// addressByte says why c may not appear in an address, or "" when it may.
-func addressByte(c byte) string {
-	switch {
-	case c == ' ' || c == '\t':
-		return "whitespace"
-	case c < 0x20 || c == 0x7f:
-		return "control character"
-	case c >= 0x80:
-		return "non-ASCII byte"
-	case strings.IndexByte(addressSpecials, c) >= 0:
-		return fmt.Sprintf("%q", c)
-	}
-	return ""
-}
-
-// CheckAddresses checks every address in to with CheckAddress, and returns
-// an error wrapping ErrNoRecipients when to is empty.
-func CheckAddresses(to []string) error {
-	if len(to) == 0 {
-		return ErrNoRecipients
-	}
-	for _, a := range to {
-		if err := CheckAddress(a); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// SplitAddresses parses the classic comma-separated recipient list (-M,
-// mailto): "noc@example.com, root". Spaces around each address are dropped
-// and empty items are skipped; every address is checked with CheckAddress,
-// and a list with no address is an error wrapping ErrNoRecipients.
-func SplitAddresses(s string) ([]string, error) {
-	var to []string
-	for a := range strings.SplitSeq(s, ",") {
-		a = strings.Trim(a, " \t")
-		if a == "" {
-			continue
-		}
-		if err := CheckAddress(a); err != nil {
-			return nil, err
-		}
-		to = append(to, a)
-	}
-	if len(to) == 0 {
-		return nil, ErrNoRecipients
-	}
-	return to, nil
-}
-
 // Validate reports whether m can be sent: it has at least one recipient and
 // every recipient passes CheckAddress.
 func (m Message) Validate() error {
@@ -158,23 +83,27 @@ func (m Message) Validate() error {
 }
 
 // Bytes renders m as an RFC 5322 message with LF line endings, the form that
-// "sendmail -t -oi" reads: the To, Subject, MIME-Version and Content-Type
-// headers (and Content-Transfer-Encoding when the body is not 7-bit), a
-// blank line and the body.
+// "sendmail -t -oi" reads (an SMTP client turns them into CRLF): the From,
+// To, Subject, Date, Message-ID, Auto-Submitted: auto-generated,
+// MIME-Version and Content-Type (text/plain; charset=utf-8) headers, with
+// Content-Transfer-Encoding when the body is not 7-bit, a blank line and the
+// body.
 //
-// No header value can end a header line early: recipients that fail
-// CheckAddress are left out (To is omitted when none is left; Validate
+// No header value can end a header line early: From and recipients that
+// fail CheckAddress are left out (To is omitted when none is left; Validate
 // reports them), the subject's control characters become spaces, and a
-// subject with non-ASCII text, or with "=?" that a reader would take for an
-// encoded word, is sent as RFC 2047 encoded words. The subject is cut at 200
-// characters and long headers are folded.
+// subject with non-ASCII text is sent as RFC 2047 encoded words
+// (mime.QEncoding). The subject is cut at 200 characters and long headers
+// are folded.
 //
-// The body is labelled charset=utf-8 when it has a byte of 0x80 or above,
-// else us-ascii; it goes as 8bit when it has such bytes, and as
-// quoted-printable when it holds a NUL byte or a line longer than 998 bytes.
-// A non-empty body always ends with a line break.
+// The body goes as 8bit when it has a byte of 0x80 or above, and as
+// quoted-printable when it holds a NUL byte or a line longer than 998
+// bytes. A non-empty body always ends with a line break.
 func (m Message) Bytes() []byte {
 	var b bytes.Buffer
+	if m.From != "" && CheckAddress(m.From) == nil {
+		b.WriteString("From: " + m.From + "\n")
+	}
 	var to []string
 	for _, a := range m.To {
 		if CheckAddress(a) == nil {
@@ -187,15 +116,37 @@ func (m Message) Bytes() []byte {
 		writeHeader(&b, "To:", to)
 	}
 	writeHeader(&b, "Subject:", subjectWords(m.Subject))
-	body, charset, encoding := encodeBody(m.Body)
+	if !m.Date.IsZero() {
+		b.WriteString("Date: " + m.Date.Format(time.RFC1123Z) + "\n")
+	}
+	if validID(m.ID) {
+		b.WriteString("Message-ID: <" + m.ID + ">\n")
+	}
+	b.WriteString("Auto-Submitted: auto-generated\n")
+	body, encoding := encodeBody(m.Body)
 	b.WriteString("MIME-Version: 1.0\n")
-	b.WriteString("Content-Type: text/plain; charset=" + charset + "\n")
+	b.WriteString("Content-Type: text/plain; charset=utf-8\n")
 	if encoding != "" {
 		b.WriteString("Content-Transfer-Encoding: " + encoding + "\n")
 	}
 	b.WriteByte('\n')
 	b.Write(body)
 	return b.Bytes()
+}
+
+// validID reports whether id can go between the angle brackets of a
+// Message-ID: 1 to 200 bytes of printable ASCII with an '@' and no white
+// space, angle brackets or quotes.
+func validID(id string) bool {
+	if id == "" || len(id) > 200 || !strings.Contains(id, "@") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`<>"\`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // writeHeader writes name and the words separated by single spaces, folding
@@ -219,14 +170,30 @@ func writeHeader(b *bytes.Buffer, name string, words []string) {
 	b.WriteByte('\n')
 }
 
-// subjectWords returns the header words for subject s: the sanitised text
-// split at its spaces when it is printable ASCII, else encoded words.
+// subjectWords returns the header words for subject s, sanitised and split
+// at its spaces. When it has non-ASCII text, the span from the first to the
+// last word that is not printable ASCII (or that holds "=?", which a reader
+// would take for an encoded word) is replaced by its mime.QEncoding encoded
+// words; the words around it stay as they are, so "Bandwidth report for"
+// is still readable in the raw message.
 func subjectWords(s string) []string {
-	s = sanitizeSubject(s)
-	if isPlainText(s) {
-		return strings.Split(s, " ")
+	words := strings.Split(sanitizeSubject(s), " ")
+	first, last, ascii := -1, -1, true
+	for i, w := range words {
+		plain := isPlainText(w)
+		ascii = ascii && plain
+		if !plain || strings.Contains(w, "=?") {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
 	}
-	return encodeWords(s)
+	if ascii {
+		return words
+	}
+	enc := strings.Split(mime.QEncoding.Encode("utf-8", strings.Join(words[first:last+1], " ")), " ")
+	return slices.Concat(words[:first], enc, words[last+1:])
 }
 
 // sanitizeSubject makes s valid UTF-8, replaces every control character
@@ -249,75 +216,35 @@ func sanitizeSubject(s string) string {
 }
 
 // isPlainText reports whether s can go in a header as it is: printable
-// ASCII that does not look like the start of an encoded word.
+// ASCII.
 func isPlainText(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return false
 		}
 	}
-	return !strings.Contains(s, "=?")
-}
-
-// encodeWords encodes s (valid UTF-8) as RFC 2047 "Q" encoded words of at
-// most 66 bytes each, so that even the first, after "Subject: ", keeps its
-// line within the 76 characters RFC 2047 allows; a character is never split
-// between words.
-func encodeWords(s string) []string {
-	const prefix, suffix = "=?utf-8?q?", "?="
-	const room = 66 - len(prefix) - len(suffix)
-	var words []string
-	var w []byte
-	var buf [utf8.UTFMax]byte
-	for _, r := range s {
-		var enc []byte
-		switch {
-		case r == ' ':
-			enc = []byte{'_'}
-		case r < utf8.RuneSelf && isQSafe(byte(r)):
-			enc = []byte{byte(r)}
-		default:
-			for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
-				enc = fmt.Appendf(enc, "=%02X", c)
-			}
-		}
-		if len(w)+len(enc) > room {
-			words = append(words, prefix+string(w)+suffix)
-			w = w[:0]
-		}
-		w = append(w, enc...)
-	}
-	return append(words, prefix+string(w)+suffix)
-}
-
-// isQSafe reports whether c may stand for itself in a Q encoded word in
-// any header position (RFC 2047 section 5, rule 3).
-func isQSafe(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("!*+-/", c) >= 0
+	return true
 }
 
 // encodeBody normalises the line endings of body to LF, ends it with a line
-// break, and chooses its charset and transfer encoding ("" for 7bit).
-func encodeBody(body []byte) (out []byte, charset, encoding string) {
+// break, and chooses its transfer encoding ("" for 7bit).
+func encodeBody(body []byte) (out []byte, encoding string) {
 	out = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
 	out = bytes.ReplaceAll(out, []byte("\r"), []byte("\n"))
 	if len(out) > 0 && out[len(out)-1] != '\n' {
 		out = append(out, '\n')
 	}
-	charset = "us-ascii"
-	eight := slices.ContainsFunc(out, func(c byte) bool { return c >= 0x80 })
-	if eight {
-		charset, encoding = "utf-8", "8bit"
+	if slices.ContainsFunc(out, func(c byte) bool { return c >= 0x80 }) {
+		encoding = "8bit"
 	}
 	if !needsQuoting(out) {
-		return out, charset, encoding
+		return out, encoding
 	}
 	var qp bytes.Buffer
 	w := quotedprintable.NewWriter(&qp)
 	w.Write(out) // writes to a bytes.Buffer do not fail
 	w.Close()
-	return bytes.ReplaceAll(qp.Bytes(), []byte("\r\n"), []byte("\n")), charset, "quoted-printable"
+	return bytes.ReplaceAll(qp.Bytes(), []byte("\r\n"), []byte("\n")), "quoted-printable"
 }
 
 // needsQuoting reports whether body (LF line endings) has a NUL byte or a

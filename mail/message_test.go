@@ -153,9 +153,11 @@ func TestSplitAddresses(t *testing.T) {
 	}{
 		{"noc@example.com", []string{"noc@example.com"}, nil},
 		{"noc@example.com, root ,\tops@example.org", []string{"noc@example.com", "root", "ops@example.org"}, nil},
-		{"a@example.com,,b@example.com,", []string{"a@example.com", "b@example.com"}, nil},
+		{"a@example.com,,b@example.com", nil, mail.ErrBadAddress},
+		{"a@example.com,", nil, mail.ErrBadAddress},
 		{"", nil, mail.ErrNoRecipients},
-		{" , ", nil, mail.ErrNoRecipients},
+		{" \t ", nil, mail.ErrNoRecipients},
+		{" , ", nil, mail.ErrBadAddress},
 		{"a@example.com, b c@example.com", nil, mail.ErrBadAddress},
 		{"a@example.com\nBcc: x@example.com", nil, mail.ErrBadAddress},
 	}
@@ -181,8 +183,9 @@ func TestMessageBytes(t *testing.T) {
 		},
 		want: "To: noc@example.com, root\n" +
 			"Subject: Bandwidth report for 10.10.123.0 <halifax>\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"\n" +
 			"line one\nline two\n",
 	}, {
@@ -194,6 +197,7 @@ func TestMessageBytes(t *testing.T) {
 		},
 		want: "To: root\n" +
 			"Subject: s\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
 			"Content-Type: text/plain; charset=utf-8\n" +
 			"Content-Transfer-Encoding: 8bit\n" +
@@ -207,8 +211,9 @@ func TestMessageBytes(t *testing.T) {
 		},
 		want: "To: root\n" +
 			"Subject: report  Bcc: evil@example.com\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"\n",
 	}, {
 		name: "non-ASCII subject",
@@ -218,18 +223,20 @@ func TestMessageBytes(t *testing.T) {
 			Body:    []byte("x\n"),
 		},
 		want: "To: root\n" +
-			"Subject: =?utf-8?q?Bandwidth_report_for_10=2E1=2E2=2E0_=3CZ=C3=BCrich=3E?=\n" +
+			"Subject: Bandwidth report for 10.1.2.0 =?utf-8?q?<Z=C3=BCrich>?=\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"\n" +
 			"x\n",
 	}, {
-		name: "encoded-word lookalike",
+		name: "encoded-word lookalike stays text",
 		m:    mail.Message{To: []string{"root"}, Subject: "=?x?"},
 		want: "To: root\n" +
-			"Subject: =?utf-8?q?=3D=3Fx=3F?=\n" +
+			"Subject: =?x?\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"\n",
 	}, {
 		name: "bad recipients left out",
@@ -239,15 +246,17 @@ func TestMessageBytes(t *testing.T) {
 		},
 		want: "To: root\n" +
 			"Subject: s\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"\n",
 	}, {
 		name: "no recipients",
 		m:    mail.Message{Subject: "s"},
 		want: "Subject: s\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"\n",
 	}, {
 		name: "long recipient list folds",
@@ -261,8 +270,9 @@ func TestMessageBytes(t *testing.T) {
 		want: "To: first.recipient@example.com, second.recipient@example.com,\n" +
 			" third.recipient@example.com\n" +
 			"Subject: s\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"\n",
 	}, {
 		name: "NUL and long line quoted-printable",
@@ -273,8 +283,9 @@ func TestMessageBytes(t *testing.T) {
 		},
 		want: "To: root\n" +
 			"Subject: s\n" +
+			"Auto-Submitted: auto-generated\n" +
 			"MIME-Version: 1.0\n" +
-			"Content-Type: text/plain; charset=us-ascii\n" +
+			"Content-Type: text/plain; charset=utf-8\n" +
 			"Content-Transfer-Encoding: quoted-printable\n" +
 			"\n" +
 			"a=00b\n",

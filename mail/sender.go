@@ -1,10 +1,11 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -25,20 +26,43 @@ const (
 	stderrLineLimit = 200
 )
 
-// Sender delivers one message. Send returns when the message has been
-// handed over, or with an error saying why not; it stops when ctx ends.
-// Command is the sendmail sender; an SMTP sender will be another.
+// Envelope is who a message is from and to, as the SMTP envelope carries
+// it (MAIL FROM, RCPT TO).
+type Envelope struct {
+	From string   // the sender; "" for the null sender
+	To   []string // the recipients, at least one
+}
+
+// Sender delivers one rendered message (Message.Bytes, LF line endings).
+// Send returns nil only once the message has been accepted (250 to the end
+// of DATA, or the command exited 0), or an error saying why not; it stops
+// when ctx ends. An error whose Temporary method reports false is
+// permanent: retrying cannot help. Any other error is temporary. Command
+// and SMTP are the two Senders; a Queue drives either.
 type Sender interface {
-	Send(ctx context.Context, m Message) error
+	Send(ctx context.Context, env Envelope, msg []byte) error
 }
 
 // Command is a Sender that runs a sendmail-compatible MTA and writes the
 // message to its standard input. The command is run directly, never through
-// a shell. The zero Command has no program and fails to send.
+// a shell. It reads the recipients from the message's headers ("-t"): the
+// Envelope is only checked. The zero Command has no program and fails to
+// send.
 type Command struct {
 	// Args is the program and its arguments. A program without a slash is
 	// looked up in PATH.
 	Args []string
+	// Credential, when not nil, runs the command as that user and group
+	// (Unix only; ipband must be able to switch to them, as root can):
+	// ipband may keep its capture privileges while the MTA runs
+	// unprivileged. nil runs it as ipband's own user.
+	Credential *Credential
+}
+
+// Credential is a user and groups to run the mail command as.
+type Credential struct {
+	UID, GID uint32
+	Groups   []uint32 // supplementary groups; nil for none
 }
 
 var _ Sender = (*Command)(nil)
@@ -56,35 +80,87 @@ func NewCommand(mta string) (*Command, error) {
 	return &Command{Args: args}, nil
 }
 
-// Send runs the command with m.Bytes() on its standard input and waits for
-// it. It returns an error wrapping the m.Validate error, without running
-// anything, when m cannot be sent. The command is killed when ctx ends (on
-// Unix with the processes it started, as one process group). Any other
-// failure — the program is missing or cannot run, exits with a non-zero
-// status or is killed — is a *CommandError naming the program, how it ended
-// and the first line of its standard error. Its standard output is
-// discarded.
-func (c *Command) Send(ctx context.Context, m Message) error {
+// Check reports whether the program can be run by ipband: it exists (in
+// PATH when it has no slash), is a file and is executable. The error names
+// the program.
+func (c *Command) Check() error {
 	if len(c.Args) == 0 {
 		return ErrNoCommand
 	}
-	if err := m.Validate(); err != nil {
+	if _, err := exec.LookPath(c.Args[0]); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		return fmt.Errorf("mail: command %s: %w", c.Args[0], err)
+	}
+	return nil
+}
+
+// Send runs the command with msg on its standard input and waits for it.
+// It returns an error wrapping ErrNoRecipients or ErrBadAddress, without
+// running anything, when env has no recipient or a bad one. The command is
+// killed when ctx ends (on Unix with the processes it started, as one
+// process group). Any other failure is a *CommandError naming the program,
+// how it ended and the first line of its standard error: the program is
+// missing or cannot run, exits with a non-zero status, is killed, or exits
+// 0 without reading the whole message (a short write: the message may have
+// been cut, so the attempt failed). Its standard output is discarded.
+func (c *Command) Send(ctx context.Context, env Envelope, msg []byte) error {
+	if len(c.Args) == 0 {
+		return ErrNoCommand
+	}
+	if err := CheckAddresses(env.To); err != nil {
 		return err
 	}
+	// The read end stays open here too, so that what the command left
+	// unread can be counted once it has exited; writes then never fail
+	// with EPIPE, which os/exec would hide after a successful exit.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return &CommandError{Path: c.Args[0], ExitCode: -1, Err: err}
+	}
+	defer r.Close()
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
-	cmd.Stdin = bytes.NewReader(m.Bytes())
+	cmd.Stdin = r
 	var stderr headBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = waitDelay
-	killGroup(cmd)
-	err := cmd.Run()
-	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
-		// ErrWaitDelay comes only after a successful exit: the message
-		// was accepted and a child the MTA left behind holds a pipe.
-		return nil
+	setProcAttr(cmd, c.Credential)
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return newCommandError(ctx, c.Args[0], err, nil)
 	}
-	return newCommandError(ctx, c.Args[0], err, stderr.b)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		w.Write(msg) //nolint:errcheck // what the command did not read is counted below
+		w.Close()
+	}()
+	err = cmd.Wait()
+	// The command has exited: whatever is still in the pipe it never read.
+	// Reading it also frees the writer if the pipe was full.
+	unread, _ := io.Copy(io.Discard, r)
+	<-written
+	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+		return newCommandError(ctx, c.Args[0], err, stderr.b)
+	}
+	// ErrWaitDelay comes only after a successful exit: a child the MTA
+	// left behind holds a pipe.
+	if unread > 0 {
+		return &CommandError{Path: c.Args[0], ExitCode: 0, Stderr: firstLine(stderr.b),
+			Err: fmt.Errorf("%w: exited 0 having read %d of %d bytes", ErrShortWrite, int64(len(msg))-unread, len(msg))}
+	}
+	return nil
 }
+
+// ErrShortWrite is wrapped by the CommandError of a mail command that
+// exited without reading the whole message.
+var ErrShortWrite = errors.New("short write")
+
+// exTempFail is the sysexits.h status (EX_TEMPFAIL) of an MTA that asks to
+// be tried again later.
+const exTempFail = 75
 
 // CommandError is a failed run of an MTA command.
 type CommandError struct {
@@ -125,6 +201,13 @@ func (e *CommandError) Error() string {
 
 // Unwrap returns e.Err.
 func (e *CommandError) Unwrap() error { return e.Err }
+
+// Temporary reports whether trying again later may succeed: the command
+// exited 75 (EX_TEMPFAIL), was killed, could not be started, or did not
+// read the whole message. Any other exit status is permanent.
+func (e *CommandError) Temporary() bool {
+	return e.ExitCode == -1 || e.ExitCode == exTempFail || errors.Is(e.Err, ErrShortWrite)
+}
 
 // firstLine returns the first non-blank line of b, trimmed, valid UTF-8, with
 // control characters replaced by spaces and cut at stderrLineLimit bytes.

@@ -4,6 +4,6 @@ package mail
 
 import "os/exec"
 
-// killGroup leaves cmd as it is: where there are no process groups the
-// context kills the command alone.
-func killGroup(cmd *exec.Cmd) {}
+// setProcAttr leaves cmd as it is: where there are no process groups the
+// context kills the command alone, and Credential is not supported.
+func setProcAttr(cmd *exec.Cmd, cred *Credential) {}

@@ -48,6 +48,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// sendMessage sends m through s with the envelope of its headers.
+func sendMessage(s mail.Sender, ctx context.Context, m mail.Message) error {
+	return s.Send(ctx, mail.Envelope{From: m.From, To: m.To}, m.Bytes())
+}
+
 // asCommandError returns the *mail.CommandError in err's chain.
 func asCommandError(err error) (*mail.CommandError, bool) {
 	var ce *mail.CommandError
@@ -109,7 +114,7 @@ func TestCommandSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Send(context.Background(), m); err != nil {
+	if err := sendMessage(c, context.Background(), m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	if got := readFile(t, filepath.Join(dir, "args")); got != "-t\n-oi\n" {
@@ -117,8 +122,9 @@ func TestCommandSend(t *testing.T) {
 	}
 	want := "To: noc@example.com, root\n" +
 		"Subject: Bandwidth report for 10.10.123.0 <halifax>\n" +
+		"Auto-Submitted: auto-generated\n" +
 		"MIME-Version: 1.0\n" +
-		"Content-Type: text/plain; charset=us-ascii\n" +
+		"Content-Type: text/plain; charset=utf-8\n" +
 		"\n" +
 		reportText(t, sampleReport()) + "-- \nNOC\n"
 	if got := readFile(t, filepath.Join(dir, "out")); got != want {
@@ -134,7 +140,7 @@ func TestCommandNoShell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Send(context.Background(), mail.Message{To: []string{"root"}}); err != nil {
+	if err := sendMessage(c, context.Background(), mail.Message{To: []string{"root"}}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	if exists(pwned) {
@@ -162,7 +168,7 @@ func TestCommandFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path, _ := fakeMTA(t, tt.script)
 			c := &mail.Command{Args: []string{path, "-t"}}
-			err := c.Send(context.Background(), mail.Message{To: []string{"root"}, Subject: "s"})
+			err := sendMessage(c, context.Background(), mail.Message{To: []string{"root"}, Subject: "s"})
 			ce, ok := asCommandError(err)
 			if !ok {
 				t.Fatalf("Send error = %v (%T), want a *CommandError", err, err)
@@ -201,7 +207,7 @@ func TestCommandMissing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &mail.Command{Args: []string{tt.program, "-t", "-oi"}}
-			err := c.Send(context.Background(), mail.Message{To: []string{"root"}})
+			err := sendMessage(c, context.Background(), mail.Message{To: []string{"root"}})
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Send error = %v, want %v", err, tt.want)
 			}
@@ -224,14 +230,14 @@ func TestCommandRefusesBadMessage(t *testing.T) {
 		{mail.Message{To: []string{"root", "a@b\nBcc: c@d"}}, mail.ErrBadAddress},
 	}
 	for _, tt := range tests {
-		if err := c.Send(context.Background(), tt.m); !errors.Is(err, tt.want) {
+		if err := sendMessage(c, context.Background(), tt.m); !errors.Is(err, tt.want) {
 			t.Errorf("Send(%q) = %v, want %v", tt.m.To, err, tt.want)
 		}
 	}
 	if exists(filepath.Join(dir, "ran")) {
 		t.Error("the MTA ran for a message that cannot be sent")
 	}
-	if err := (&mail.Command{}).Send(context.Background(), mail.Message{To: []string{"root"}}); !errors.Is(err, mail.ErrNoCommand) {
+	if err := sendMessage(&mail.Command{}, context.Background(), mail.Message{To: []string{"root"}}); !errors.Is(err, mail.ErrNoCommand) {
 		t.Errorf("zero Command: Send = %v, want ErrNoCommand", err)
 	}
 }
@@ -242,7 +248,7 @@ func TestCommandContextKillsMTA(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- c.Send(ctx, mail.Message{To: []string{"root"}}) }()
+	go func() { errc <- sendMessage(c, ctx, mail.Message{To: []string{"root"}}) }()
 	childFile := filepath.Join(dir, "child")
 	waitFor(t, "the MTA to start", func() bool { return exists(childFile) })
 	cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -16,4 +17,21 @@ func buildIpband(t *testing.T) string {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// commandDir returns a new directory for a test's stand-in mail command
+// and what it writes. Run as root, ipband starts mail commands as the user
+// nobody, never as root (see mailCredential): the directory is open to
+// every user, under a parent that every user can traverse.
+func commandDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ipband-command-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -41,7 +41,7 @@ func daemonize(ctx context.Context, args []string, c *cli, cfg *conf.Config, env
 		logf("%v", err)
 		return exitUsage
 	}
-	p, err := prepare(c, cfg, env, log)
+	p, err := prepare(c, cfg, env, log, true)
 	if err != nil {
 		logf("%v", err)
 		return exitUsage

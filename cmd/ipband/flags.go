@@ -52,6 +52,18 @@ var options = []option{
 	{"", "user", "user", "", "USER", "after opening the capture, run as USER and its group with no capabilities (needs root; default: stay as started)"},
 	{"", "pidfile", "pidfile", "", "FILE", "write the process id to FILE, locked while ipband runs and removed at exit"},
 	{"", "log-format", "logformat", "", "FORMAT", "log lines as text (with timestamps; syslog under -F) or json (default text)"},
+	{"", "smtp", "smtp", "", "HOST:PORT", "submit mail to this SMTP server instead of running the mail command (-T)"},
+	{"", "smtp-tls", "smtptls", "", "MODE", "starttls (STARTTLS required), tls (implicit TLS, port 465) or none (default starttls)"},
+	{"", "smtp-user", "smtpuser", "", "USER", "authenticate to the SMTP server as USER, with AUTH PLAIN or LOGIN"},
+	{"", "smtp-pass-file", "smtppassfile", "", "FILE", "read the SMTP password from the first line of FILE"},
+	{"", "smtp-tls-ca", "smtptlsca", "", "FILE", "PEM file of the CA that signs the SMTP server's certificate (default the system's CAs)"},
+	{"", "mail-from", "mailfrom", "", "ADDR", "sender address of mailed reports (default ipband@ and the host name)"},
+	{"", "spool-dir", "spooldir", "", "DIR", fmt.Sprintf("directory of the mail not yet sent, created 0700 (default %s)", conf.DefaultSpoolDir)},
+	{"", "spool-max", "spoolmax", "", "SIZE", "cap on the mail spool, e.g. 64M; when full the oldest message is dropped (default 64M)"},
+	{"", "mail-timeout", "mailtimeout", "", "DURATION", "how long to keep sending mail at exit; the rest stays spooled (default 30s)"},
+	{"", "mail-retry", "mailretry", "", "DURATION", "wait after a temporary mail failure, doubling after each (default 30s)"},
+	{"", "mail-retry-max", "mailretrymax", "", "DURATION", "longest wait between two mail attempts (default 1h)"},
+	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
 }
 
 // cli holds the flags that are not directives.

@@ -24,7 +24,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"ipband/conf"
-	"ipband/mail"
 	"ipband/report"
 	"ipband/report/metrics"
 	"ipband/subnet"
@@ -175,7 +174,7 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		log.Error(fmt.Sprintf(format, a...))
 		d.say(fmt.Sprintf(format, a...))
 	}
-	p, err := prepare(c, cfg, env, log)
+	p, err := prepare(c, cfg, env, log, false)
 	if err != nil {
 		logf("%v", err)
 		return exitUsage
@@ -199,6 +198,7 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		Tasks:   p.tasks,
 		Log:     log,
 		Signals: env.signals,
+		Flush:   cfg.MailTimeout,
 		Reload: func() (watchdog.Config, error) {
 			next, err := configure(c, fs)
 			if err == nil {
@@ -268,9 +268,9 @@ func (p *prepared) abort() {
 // prepare opens and checks everything that can fail at start: the outputs
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
-func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger) (*prepared, error) {
+func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
 	p := &prepared{}
-	outs, tasks, err := newOutputs(cfg, env, log)
+	outs, tasks, err := newOutputs(cfg, env, log, dry)
 	if err != nil {
 		return nil, err
 	}
@@ -389,8 +389,10 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 }
 
 // newOutputs builds the outputs the config asks for, in the order they
-// get each period and report. Adding an output is one line here.
-func newOutputs(cfg *conf.Config, env environment, log *slog.Logger) ([]report.Output, []service.Task, error) {
+// get each period and report. Adding an output is one line here. dry
+// checks the mail settings without opening the mail queue, for the parent
+// of -F, which must not send the spool its child will send.
+func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, dry bool) ([]report.Output, []service.Task, error) {
 	stdout := env.stdout
 	names := report.SystemNames(env.services, env.protocols)
 	var outs []report.Output
@@ -414,37 +416,31 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger) ([]report.O
 	if cfg.HTMLFile != "" {
 		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: report.NewHTMLFile(cfg.HTMLFile, cfg.HTMLTitle, service.Logf(log, "status-page"))})
 	}
-	if len(cfg.MailTo) > 0 {
-		logf := service.Logf(log, "mail")
-		q, err := newMail(cfg, names, logf)
-		if err != nil {
+	var mailCounts func() metrics.MailCounts
+	switch {
+	case len(cfg.MailTo) == 0:
+	case dry:
+		if err := checkMail(cfg); err != nil {
 			return nil, nil, err
 		}
-		outs = append(outs, &mailOutput{q: q, logf: logf})
+	default:
+		q, err := newMail(cfg, names, service.Logf(log, "mail"))
+		if err != nil {
+			closeOutputs(outs)
+			return nil, nil, err
+		}
+		outs = append(outs, q)
+		mailCounts = func() metrics.MailCounts {
+			c := q.Counts()
+			return metrics.MailCounts{Waiting: c.Waiting, Sent: c.Sent, Failed: c.Failed, Dropped: c.Dropped}
+		}
 	}
-	var mailCounts func() metrics.MailCounts // the mail queue's counters, once mail.Queue has Counts()
 	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)
 	if err != nil {
 		closeOutputs(outs)
 		return nil, nil, err
 	}
 	return append(outs, machine...), tasks, nil
-}
-
-// newMail starts the queue that hands reports to the MTA command.
-func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Queue, error) {
-	cmd, err := mail.NewCommand(cfg.MTA)
-	if err != nil {
-		return nil, fmt.Errorf("mtastring: %w", err)
-	}
-	var footer []byte
-	if cfg.MailFoot != "" {
-		footer, err = os.ReadFile(cfg.MailFoot)
-		if err != nil {
-			return nil, fmt.Errorf("mailfoot: %w", err)
-		}
-	}
-	return mail.NewQueue(cmd, cfg.MailTo, footer, names, logf), nil
 }
 
 // optionSummary lists the settings for -d 1.
@@ -477,7 +473,7 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "HTML status page", Value: cfg.HTMLFile},
 		{Name: "Report mail to", Value: strings.Join(cfg.MailTo, ", ")},
 		{Name: "Report mail footer file", Value: cfg.MailFoot},
-		{Name: "Mail command", Value: cfg.MTA},
+		{Name: "Mail command", Value: mailVia(cfg)},
 		{Name: "Report top connections", Value: fmt.Sprint(cfg.Top)},
 		{Name: "Accumulate exceeded time", Value: yn[cfg.Accumulate]},
 		{Name: "Table limits", Value: fmt.Sprintf("%d subnets, %d connections per subnet", cfg.MaxSubnets, cfg.MaxConns)},

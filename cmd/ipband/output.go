@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"ipband/conf"
-	"ipband/mail"
 	"ipband/report"
 )
 
@@ -121,24 +120,6 @@ func (s *statusPage) Period(p *report.Period) error {
 
 func (s *statusPage) Report(report.Report) error { return nil }
 
-// mailOutput queues every report for the mail command.
-type mailOutput struct {
-	q    *mail.Queue
-	logf report.Logf
-}
-
-func (m *mailOutput) Name() string                    { return "mail" }
-func (m *mailOutput) Period(*report.Period) error     { return nil }
-func (m *mailOutput) Close(ctx context.Context) error { return m.q.Close(ctx) }
-
-func (m *mailOutput) Report(r report.Report) error {
-	if err := m.q.Deliver(r); err != nil {
-		m.logf("%s: %v", report.Subject(r), err)
-		return err
-	}
-	return nil
-}
-
 var (
 	_ report.Output   = (*console)(nil)
 	_ report.Closer   = (*console)(nil)
@@ -146,8 +127,6 @@ var (
 	_ report.Reopener = (*reportFile)(nil)
 	_ report.Closer   = (*reportFile)(nil)
 	_ report.Output   = (*statusPage)(nil)
-	_ report.Output   = (*mailOutput)(nil)
-	_ report.Closer   = (*mailOutput)(nil)
 )
 
 // checkOutputs checks, before anything starts, that the report file (-o)

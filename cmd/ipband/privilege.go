@@ -6,7 +6,8 @@ import (
 	"os"
 	"os/user"
 	"strconv"
-	"syscall"
+
+	"ipband/mail"
 )
 
 // identity is a user ipband runs as, or starts commands as.
@@ -70,21 +71,19 @@ func dropTarget(name string) (identity, bool, error) {
 	return id, true, nil
 }
 
-// mailCredential returns the credential a mail (or notify) command is
-// started with: nil, the command running as ipband's own user, when ipband
-// is not root, which is always the case after a drop to user/--user; when
-// ipband still runs as root, the credential of the user nobody with no
-// supplementary groups, so that a command never runs as root. It reads the
-// process's state when called: call it after dropPrivileges, where the
-// command sender is built. It fails when ipband runs as root and there is
-// no user nobody.
-func mailCredential() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
+// mailCredential returns the credential a mail command is started with:
+// nil, the command running as ipband's own user, when ipband is not root
+// or will drop to user (the drop comes before any command runs); when
+// ipband stays root, the credential of the user nobody with no
+// supplementary groups, so that a command never runs as root. It fails
+// when ipband stays root and there is no user nobody.
+func mailCredential(user string) (*mail.Credential, error) {
+	if os.Geteuid() != 0 || user != "" {
 		return nil, nil
 	}
 	id, err := lookupIdentity(mailUser)
 	if err != nil {
 		return nil, fmt.Errorf("mail command: ipband runs as root with no user/--user, and mail commands never run as root: %w", err)
 	}
-	return &syscall.Credential{Uid: uint32(id.uid), Gid: uint32(id.gid), Groups: []uint32{}}, nil
+	return &mail.Credential{UID: uint32(id.uid), GID: uint32(id.gid), Groups: []uint32{}}, nil
 }

@@ -190,9 +190,12 @@ func TestUserUnknown(t *testing.T) {
 // (with no drop) they get nobody's credential with no supplementary
 // groups; as any other user they run as ipband does.
 func TestMailCredential(t *testing.T) {
-	cred, err := mailCredential()
+	cred, err := mailCredential("")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dropping, err := mailCredential("nobody"); dropping != nil || err != nil {
+		t.Errorf("with a user to drop to: credential %+v (%v), want none", dropping, err)
 	}
 	if os.Geteuid() != 0 {
 		if cred != nil {
@@ -201,7 +204,7 @@ func TestMailCredential(t *testing.T) {
 		return
 	}
 	uid, gid := nobody(t)
-	if cred == nil || cred.Uid != uint32(uid) || cred.Gid != uint32(gid) || cred.Groups == nil || len(cred.Groups) != 0 || cred.NoSetGroups {
+	if cred == nil || cred.UID != uint32(uid) || cred.GID != uint32(gid) || cred.Groups == nil || len(cred.Groups) != 0 {
 		t.Errorf("root: credential %+v, want nobody's %d:%d with an empty group list", cred, uid, gid)
 	}
 }

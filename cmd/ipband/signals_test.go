@@ -339,8 +339,8 @@ func TestLiveStopFlushesMail(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture on lo needs root (CAP_NET_RAW)")
 	}
-	dir := t.TempDir()
-	out, mta := filepath.Join(dir, "out.txt"), filepath.Join(dir, "sendmail")
+	dir := commandDir(t)
+	out, mta := filepath.Join(t.TempDir(), "out.txt"), filepath.Join(dir, "sendmail")
 	// One message a second at most: reports queue up behind it.
 	script := "#!/bin/sh\nsleep 1\ncat > $(mktemp " + dir + "/msg.XXXXXX)\n"
 	if err := os.WriteFile(mta, []byte(script), 0o755); err != nil {
@@ -353,7 +353,7 @@ func TestLiveStopFlushesMail(t *testing.T) {
 	defer rx.Close()
 	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
 	d := startIpband(t, "-C", "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "1", "-b", "1",
-		"-o", out, "-M", "noc@example.com", "-T", mta)
+		"-o", out, "-M", "noc@example.com", "-T", mta, "--spool-dir", filepath.Join(dir, "spool"))
 	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
