@@ -101,6 +101,10 @@ type Line struct {
 	// Logging is true when the subnet is in detail logging after this
 	// period's decision (it crossed now or is still over).
 	Logging bool
+	// Since is when the subnet's detail-logging episode began (the end of
+	// the period in which it crossed its threshold, as Report.Start); the
+	// zero Time when it is not logging.
+	Since time.Time
 }
 
 // Stats are the counters the engine keeps per period and in total.

@@ -315,6 +315,7 @@ func (e *Engine) line(s *slot, kbps float64) report.Line {
 		KBps:      kbps,
 		Threshold: s.Threshold,
 		Logging:   s.State.logging,
+		Since:     s.State.episodeStart(),
 	}
 }
 

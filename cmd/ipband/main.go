@@ -233,7 +233,7 @@ func newOutput(cfg *conf.Config, env environment, logf report.Logf) (*output, er
 		o.file = report.NewFileSink(cfg.OutFile, names, logf)
 	}
 	if cfg.HTMLFile != "" {
-		o.html = report.NewHTMLFile(cfg.HTMLFile, cfg.HTMLTitle, logf)
+		o.html = report.NewStatusPage(cfg.HTMLFile, cfg.HTMLTitle, pageOptions(cfg, names, stdout), logf)
 	}
 	if len(cfg.MailTo) > 0 {
 		q, err := newMail(cfg, names, logf)

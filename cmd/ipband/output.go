@@ -45,6 +45,9 @@ func (o *output) Period(p *report.Period) {
 // by the sinks, which keep what they could not deliver.
 func (o *output) Report(r report.Report) {
 	o.file.Deliver(r) //nolint:errcheck // logged and kept by the sink
+	if o.html != nil {
+		o.html.Report(r) //nolint:errcheck // logged by the page writer
+	}
 	if o.mail != nil {
 		if err := o.mail.Deliver(r); err != nil {
 			o.logf("mail %s: %v", report.Subject(r), err)

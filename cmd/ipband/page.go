@@ -1,0 +1,19 @@
+package main
+
+import (
+	"io"
+	"net/netip"
+
+	"ipband/conf"
+	"ipband/report"
+)
+
+// pageOptions configures the -w status page: reports named as in the
+// report file, history kept for every preloaded subnet, "-w -" on stdout.
+func pageOptions(cfg *conf.Config, names *report.Names, stdout io.Writer) report.PageOptions {
+	var pinned []netip.Prefix
+	for _, p := range cfg.Preloaded() {
+		pinned = append(pinned, p.Prefix)
+	}
+	return report.PageOptions{Names: names, Pinned: pinned, Stdout: stdout}
+}
