@@ -99,7 +99,9 @@ func TestStatusPage(t *testing.T) {
 
 	// Rows sorted by load: 30/22, then 6/10, then 1/100.
 	var order []string
-	for _, tr := range find(doc.root, func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" && child(n, "td") != nil && len(children(n)) == 7 }) {
+	for _, tr := range find(doc.root, func(n *html.Node) bool {
+		return n.Data == "tr" && n.Parent.Data == "tbody" && child(n, "td") != nil && len(children(n)) == 7
+	}) {
 		order = append(order, nodeText(children(tr)[0]))
 	}
 	if want := []string{"10.10.81.0/24", "10.10.2.0/24", "2001:db8::/64"}; strings.Join(order, " ") != strings.Join(want, " ") {
