@@ -15,7 +15,7 @@ FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata install clean
+.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata install clean screenshot
 
 all: build
 
@@ -75,6 +75,17 @@ fuzz:
 # golden outputs are then checked with `go test ./cmd/ipband -update`.
 testdata: build
 	sh contrib/testdata.sh $(PCAPGEN)
+
+# screenshot renders the -w status page of testdata/classic.pcap with
+# headless Chromium into docs/status-page.png, installing chromium with apt
+# when it is missing (make test does not need it).
+screenshot: build
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing chromium with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	sh contrib/screenshot.sh $(IPBAND) docs/status-page.png
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc

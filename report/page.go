@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed" // the page templates
 	"fmt"
 	"html/template"
@@ -207,9 +208,11 @@ type pageView struct {
 	End, EndISO string
 	Repeat      string
 	Hot         []*rowView
-	Rows        []*rowView
+	Rows        []*rowView // by load now
+	Graphs      []*rowView // the graphed rows, by peak load in the last hour
 	Counters    []counterView
 	ReportsHref string
+	Latest      *linkView // the newest report, or nil
 }
 
 // rowView is one subnet of the page.
@@ -223,13 +226,15 @@ type rowView struct {
 	Reports              []linkView
 	Graphed              bool
 	Hour, Day            graph
-	load                 float64
+	load                 float64 // share of the threshold this period
+	peak                 float64 // highest share in the last hour
 }
 
 // linkView is a link to a report, or its time when there is no reports
 // page.
 type linkView struct {
-	Href, Text string
+	Href, Text   string
+	Subnet, Name string // of the report, for the newest one
 }
 
 type counterView struct {
@@ -268,25 +273,27 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 			", until " + endOfRepeat(p).Format(pageTimeLayout)
 	}
 	latest := st.latestReports(reports)
+	if n := len(st.reports); n > 0 {
+		r := &st.reports[n-1]
+		l := latest[r.Subnet][0]
+		l.Subnet, l.Name = r.Subnet.String(), r.Name
+		v.Latest = &l
+	}
 	end := endOfRepeat(p)
 	for _, l := range p.Lines {
 		r := st.row(l, end, latest[l.Subnet])
 		v.Rows = append(v.Rows, r)
 	}
-	slices.SortStableFunc(v.Rows, func(a, b *rowView) int {
-		switch {
-		case a.load > b.load:
-			return -1
-		case a.load < b.load:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(v.Rows, func(a, b *rowView) int { return cmp.Compare(b.load, a.load) })
 	for _, r := range v.Rows {
 		if r.Logging {
 			v.Hot = append(v.Hot, r)
 		}
+		if r.Graphed {
+			v.Graphs = append(v.Graphs, r)
+		}
 	}
+	slices.SortStableFunc(v.Graphs, func(a, b *rowView) int { return cmp.Compare(b.peak, a.peak) })
 	s := p.Stats
 	for _, c := range [...]struct {
 		name string
@@ -329,7 +336,13 @@ func (st *pageState) row(l Line, end time.Time, reports []linkView) *rowView {
 	if st.hist.subs[l.Subnet] != nil {
 		now := st.hist.Now()
 		r.Graphed = true
-		r.Hour = newGraph("last hour", st.hist.Points(l.Subnet, HourWindow), HourWindow, now)
+		hour := st.hist.Points(l.Subnet, HourWindow)
+		for _, p := range hour {
+			if p.Threshold > 0 {
+				r.peak = max(r.peak, p.KBps/p.Threshold)
+			}
+		}
+		r.Hour = newGraph("last hour", hour, HourWindow, now)
 		r.Day = newGraph("last day", st.hist.Points(l.Subnet, DayWindow), DayWindow, now)
 	}
 	return r

@@ -100,7 +100,7 @@ func TestStatusPage(t *testing.T) {
 	// Rows sorted by load: 30/22, then 6/10, then 1/100.
 	var order []string
 	for _, tr := range find(doc.root, func(n *html.Node) bool {
-		return n.Data == "tr" && n.Parent.Data == "tbody" && child(n, "td") != nil && len(children(n)) == 7
+		return n.Data == "tr" && n.Parent.Data == "tbody" && !hasClass(n.Parent.Parent, "counters")
 	}) {
 		order = append(order, nodeText(children(tr)[0]))
 	}
@@ -114,8 +114,12 @@ func TestStatusPage(t *testing.T) {
 
 	// Counters, each by name.
 	var counters []string
-	for _, tr := range find(doc.root, func(n *html.Node) bool { return n.Data == "tr" && hasClass(n.Parent.Parent, "counters") }) {
-		counters = append(counters, nodeText(children(tr)[0])+" "+nodeText(children(tr)[1]))
+	rows := find(doc.root, func(n *html.Node) bool { return n.Data == "tr" && hasClass(n.Parent.Parent, "counters") })
+	if len(rows) != 2 {
+		t.Fatalf("counters: %d rows, want names and values", len(rows))
+	}
+	for i, th := range children(rows[0]) {
+		counters = append(counters, nodeText(th)+" "+nodeText(children(rows[1])[i]))
 	}
 	if got, want := strings.Join(counters, ", "), "Packets 1119, IP packets 990, Not IP 10, Malformed 1, Evicted subnets 2, Evicted connections 3, Kernel drops 4"; got != want {
 		t.Errorf("counters %q, want %q", got, want)
@@ -191,8 +195,8 @@ func TestStatusPageGraph(t *testing.T) {
 	if len(rate) != 60 || len(thr) != 60 {
 		t.Fatalf("%d rate and %d threshold points, want 60", len(rate), len(thr))
 	}
-	// y axis: top = niceCeil(30*1.1) = 50 kBps over 116 units from y=128.
-	y := func(kbps float64) float64 { return 128 - kbps/50*116 }
+	// y axis: top = niceCeil(30*1.1) = 50 kBps over 124 units from y=136.
+	y := func(kbps float64) float64 { return 136 - kbps/50*124 }
 	for i, p := range thr {
 		if !near(p[1], y(22)) {
 			t.Fatalf("threshold point %d at y %v, want %v", i, p[1], y(22))
@@ -209,7 +213,7 @@ func TestStatusPageGraph(t *testing.T) {
 	}
 	shade := find(svg, func(n *html.Node) bool { return n.Data == "rect" && attr(n, "fill") == "#f6c8c8" })[0]
 	x, w := atof(t, attr(shade, "x")), atof(t, attr(shade, "width"))
-	if wantX, wantW := 48+544*40.0/60, 544*20.0/60; !near(x, wantX) || !near(w, wantW) {
+	if wantX, wantW := 40+434*40.0/60, 434*20.0/60; !near(x, wantX) || !near(w, wantW) {
 		t.Errorf("shade x %v width %v, want %v %v (the last 20 of 60 minutes)", x, w, wantX, wantW)
 	}
 }

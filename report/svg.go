@@ -9,12 +9,12 @@ import (
 // The geometry of a history graph, in SVG user units: the plot area is
 // [graphLeft, graphRight] x [graphTop, graphBottom].
 const (
-	graphWidth  = 600
-	graphHeight = 150
-	graphLeft   = 48
-	graphRight  = 592
+	graphWidth  = 480
+	graphHeight = 160
+	graphLeft   = 40
+	graphRight  = 474
 	graphTop    = 12
-	graphBottom = 128
+	graphBottom = 136
 )
 
 // graph is what the page template draws as one inline SVG: every value is
