@@ -114,11 +114,14 @@ func (h *History) Add(p *Period) {
 			if s = h.keep(l.Subnet, p, victim); s == nil {
 				continue
 			}
-			minScore, victim = h.weakest()
+			victim = netip.Prefix{} // the table changed: find the weakest again
 		}
 		s.name, s.threshold, s.logging, s.seen = l.Name, l.Threshold, l.Logging, h.stamp
 		s.score = s.score - s.score/16 + l.Bytes
 		s.add(start, end, float64(l.Bytes)*float64(periods), l.Threshold, l.Logging)
+		if !victim.IsValid() {
+			minScore, victim = h.weakest()
+		}
 	}
 	for _, s := range h.subs {
 		if s.seen != h.stamp { // not in this summary: no traffic
@@ -223,7 +226,8 @@ func (r *ring) add(start, end int64, bytes, thr float64, logging bool) {
 	}
 	rate := bytes / float64(total)
 	if reach := end - r.res*int64(len(r.b)-1); start < reach {
-		start = reach - reach%r.res
+		start = reach - mod(reach, r.res)
+		bytes = rate * float64(end-start)
 	}
 	for t := start; t < end; {
 		k := floorDiv(t, r.res)
@@ -232,7 +236,12 @@ func (r *ring) add(start, end int64, bytes, thr float64, logging bool) {
 		if b.k != k+1 {
 			*b = bucket{k: k + 1}
 		}
-		b.bytes += rate * float64(next-t)
+		part := bytes // the last piece takes what is left, exactly
+		if next < end {
+			part = rate * float64(next-t)
+		}
+		bytes -= part
+		b.bytes += part
 		b.span += next - t
 		b.thr = thr
 		b.logging = b.logging || logging
@@ -240,10 +249,10 @@ func (r *ring) add(start, end int64, bytes, thr float64, logging bool) {
 	}
 }
 
-// points returns the filled buckets that overlap [from, to), in order.
+// points returns the filled buckets that start in [from, to), in order.
 func (r *ring) points(from, to int64) []Point {
 	var out []Point
-	for k := floorDiv(from, r.res); k*r.res < to; k++ {
+	for k := -floorDiv(-from, r.res); k*r.res < to; k++ { // from the first step in the window
 		b := &r.b[int(mod(k, int64(len(r.b))))]
 		if b.k != k+1 || b.span <= 0 {
 			continue

@@ -262,3 +262,6 @@ func TestCheckTags(t *testing.T) {
 		t.Errorf("checkTags(%q): %v", good, err)
 	}
 }
+
+// nodeT is a parsed HTML node.
+type nodeT = html.Node

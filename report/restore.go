@@ -60,7 +60,7 @@ func RestoreHistory(h *History, path string) (int, error) {
 	periods, bad, first := readStats(r, skipFirst)
 	n := 0
 	if len(periods) > 0 {
-		cut := periods[len(periods)-1].End.Add(-DayWindow)
+		cut := endOfRepeat(periods[len(periods)-1]).Add(-DayWindow)
 		for _, p := range periods {
 			if endOfRepeat(p).After(cut) {
 				h.Add(p)
