@@ -67,7 +67,6 @@ type pageState struct {
 	hist    *History
 	reports []Report // newest last, at most opt.Reports
 	last    *Period  // the latest period, rendered again when a report comes
-	rcond   condition
 }
 
 var _ Output = (*HTMLFile)(nil)
@@ -81,7 +80,7 @@ var _ Output = (*HTMLFile)(nil)
 // could be read.
 func NewStatusPage(path, title string, opt PageOptions, logf Logf) *HTMLFile {
 	h := NewHTMLFile(path, title, logf)
-	h.st = newPageState(opt, logf, h.ReportsPath())
+	h.st = newPageState(opt)
 	if opt.StatsFile != "" && opt.StatsFile != "-" {
 		n, err := RestoreHistory(h.st.hist, opt.StatsFile)
 		if err != nil && logf != nil {
@@ -92,18 +91,14 @@ func NewStatusPage(path, title string, opt PageOptions, logf Logf) *HTMLFile {
 	return h
 }
 
-func newPageState(opt PageOptions, logf Logf, reportsPath string) *pageState {
+func newPageState(opt PageOptions) *pageState {
 	if opt.Reports <= 0 {
 		opt.Reports = DefaultPageReports
 	}
 	if opt.Stdout == nil {
 		opt.Stdout = os.Stdout
 	}
-	return &pageState{
-		opt:   opt,
-		hist:  NewHistory(opt.HistorySubnets, opt.Pinned),
-		rcond: condition{logf: logf, name: reportsPath},
-	}
+	return &pageState{opt: opt, hist: NewHistory(opt.HistorySubnets, opt.Pinned)}
 }
 
 // Name names the page in logs: "status page FILE".
@@ -130,10 +125,9 @@ func (h *HTMLFile) Report(r Report) error {
 		return err
 	}
 	if err := replaceFile(h.ReportsPath(), buf.Bytes()); err != nil {
-		st.rcond.fail("write", err, "")
+		h.cond.fail("write", err, "") // one fault for both pages: they share a directory
 		return fmt.Errorf("reports page: %w", err)
 	}
-	st.rcond.recover("")
 	if st.last == nil {
 		return nil
 	}
@@ -155,7 +149,7 @@ func (h *HTMLFile) ReportsPath() string {
 // from NewHTMLFile. h.mu must be held.
 func (h *HTMLFile) state() *pageState {
 	if h.st == nil {
-		h.st = newPageState(PageOptions{}, h.cond.logf, h.ReportsPath())
+		h.st = newPageState(PageOptions{})
 	}
 	return h.st
 }
