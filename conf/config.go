@@ -40,6 +40,8 @@ type Config struct {
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
 
+	EvidenceDir string // evidencedir: a pcap per logging episode in this directory; "" is off
+
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
 	Source string

@@ -43,6 +43,12 @@ type Report struct {
 	// Dropped is the number of frames the kernel or the interface dropped
 	// during the episode.
 	Dropped uint64
+	// Evidence is the capture file holding the episode's frames
+	// (evidencedir), or "".
+	Evidence string
+	// EvidenceDropped counts the episode's frames left out of Evidence so
+	// far: the buffer to the file was full, or a size cap was reached.
+	EvidenceDropped uint64
 }
 
 // Accumulated is the time a preloaded subnet has spent over its threshold

@@ -62,6 +62,7 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 	if r.Accum != nil {
 		dst = appendAccum(dst, r.Accum)
 	}
+	dst = appendEvidence(dst, r)
 
 	width := addrWidth(r.Rows)
 	rule := ruleWidth + 2*(width-classicWidth)

@@ -84,6 +84,9 @@ type Engine struct {
 	keys   []slotKey    // scratch of sortSlots
 	v4     []uint64     // scratch of sortSlots
 	sorted []*slot      // scratch of sortSlots, swapped with slots
+
+	ev        Evidence // frames of logging subnets, or nil (evidence.go)
+	frameData []byte   // the frame of the packet being counted (PacketFrame)
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -168,6 +171,7 @@ func (e *Engine) add(s *slot, p *Packet, n uint64) {
 	s.State.bytes += n
 	if d := s.State.detail; d != nil {
 		d.add(p, n)
+		e.frame(s, p)
 	}
 }
 
@@ -335,9 +339,11 @@ func (e *Engine) closePeriod() {
 			st.logging, st.since, st.episode = true, e.end, e.end
 			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns)
 			e.logging++
+			e.evidenceStart(s)
 		case over && e.end-st.since >= e.rep:
 			reports = append(reports, e.report(s))
 		case !over && st.logging:
+			e.evidenceEnd(s)
 			st.logging, st.detail, st.exceeded = false, nil, 0
 			e.logging--
 		}
@@ -379,6 +385,7 @@ func (e *Engine) report(s *slot) report.Report {
 		Hidden:    st.detail.hidden,
 		Start:     toTime(st.episode),
 	}
+	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
 	if e.accumulate {
 		r.Accum = &report.Accumulated{
 			Since:   toTime(e.t0),

@@ -73,7 +73,7 @@ func Replay(ctx context.Context, f *FileReader, e *Engine, opt RunOptions) error
 		if opt.Trace != nil {
 			tr.trace(opt.Trace, &p)
 		}
-		e.Packet(&p)
+		e.PacketFrame(&p, rec.Data)
 	}
 }
 

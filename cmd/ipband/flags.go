@@ -44,6 +44,7 @@ var options = []option{
 	{"T", "mtastring", "mtastring", "", "CMD", "mail command reading a message on stdin (default \"/usr/sbin/sendmail -t -oi\")"},
 	{"", "max-subnets", "maxsubnets", "", "N", fmt.Sprintf("most dynamic subnets tracked at once (default %d)", conf.DefaultMaxSubnets)},
 	{"", "max-conns", "maxconns", "", "N", fmt.Sprintf("most connections kept per subnet in detail logging (default %d)", conf.DefaultMaxConns)},
+	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcap file in DIR, named in its reports"},
 }
 
 // cli holds the flags that are not directives.

@@ -170,6 +170,16 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		logf("%v", err)
 		return exitUsage
 	}
+	ev, err := openEvidence(cfg, src, logf)
+	if err != nil {
+		logf("evidencedir %s: %v", cfg.EvidenceDir, err)
+		out.Close(0) //nolint:errcheck // nothing was delivered yet
+		return exitUsage
+	}
+	if ev != nil {
+		engine.SetEvidence(ev)
+		defer ev.Close()
+	}
 	if cfg.Debug >= 1 {
 		report.WriteOptions(stdout, version, optionSummary(c, cfg, src)) //nolint:errcheck // best effort on a terminal
 	}
