@@ -285,16 +285,6 @@ func (d *Dir) Close() error {
 	return nil
 }
 
-// Sync waits until the writer has written and flushed everything queued
-// so far.
-func (d *Dir) Sync() {
-	head := d.r.head.Load()
-	for d.r.tail.Load() < head {
-		time.Sleep(d.opt.Poll / 4)
-	}
-	time.Sleep(d.opt.Poll) // the flush follows the drain
-}
-
 // run is the writer goroutine.
 func (d *Dir) run() {
 	defer d.wg.Done()

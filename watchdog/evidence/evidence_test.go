@@ -280,3 +280,40 @@ func TestOpenChecks(t *testing.T) {
 		t.Error("no error for a file")
 	}
 }
+
+// TestEnginePacketNoAlloc pins the hot path with evidence on: a packet of
+// a logging subnet, counted, added to its detail and copied to the
+// evidence queue, allocates nothing.
+func TestEnginePacketNoAlloc(t *testing.T) {
+	sub := netip.MustParsePrefix("10.0.0.0/24")
+	e, err := watchdog.New(watchdog.Config{Average: time.Second, Report: time.Hour, MaxConns: 10,
+		Subnets: subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 1, MaxDynamic: 10,
+			Preload: []subnet.Preload{{Prefix: sub, Threshold: 1}}}}, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := evidence.Open(evidence.Options{Dir: t.TempDir(), LinkType: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	e.SetEvidence(d)
+	frame := make([]byte, 1514)
+	p := &watchdog.Packet{Time: 1e9, Len: 1514, Kind: watchdog.KindIP, Proto: 6,
+		Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: 1, DstPort: 2}
+	e.PacketFrame(p, frame)
+	p.Time = 2e9 + 1 // closes period 0: 10.0.0.0 starts logging
+	e.PacketFrame(p, frame)
+	if n := testing.AllocsPerRun(1000, func() { e.PacketFrame(p, frame) }); n != 0 {
+		t.Errorf("PacketFrame allocates %v times per packet", n)
+	}
+	path, _ := d.Report(sub)
+	d.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < 1000*1530 && d.Dropped() == 0 {
+		t.Errorf("evidence holds %d bytes, want the 1000 frames", fi.Size())
+	}
+}
