@@ -131,6 +131,9 @@ func parseStatsLine(line []byte) (*Period, error) {
 		return nil, fmt.Errorf("end %v not after start %v", s.End, s.Start)
 	}
 	avg := s.End.Sub(s.Start) / time.Duration(s.Periods)
+	if avg <= 0 {
+		return nil, fmt.Errorf("%d periods in %v", s.Periods, s.End.Sub(s.Start))
+	}
 	p := &Period{Start: s.Start, End: s.Start.Add(avg), Repeat: s.Periods - 1}
 	for _, l := range s.Subnets {
 		p.Lines = append(p.Lines, Line{
