@@ -17,6 +17,10 @@ import (
 	"time"
 )
 
+// defaultRefresh is the refresh interval of a page whose period has no
+// length (a zero Period), in seconds.
+const defaultRefresh = 60
+
 // DefaultPageReports is the number of recent reports a status page keeps
 // for its reports page when PageOptions.Reports is 0.
 const DefaultPageReports = 50
