@@ -86,11 +86,9 @@ func NewStatusPage(path, title string, opt PageOptions, logf Logf) *HTMLFile {
 	h := NewHTMLFile(path, title, logf)
 	h.st = newPageState(opt)
 	if opt.StatsFile != "" && opt.StatsFile != "-" {
-		n, err := RestoreHistory(h.st.hist, opt.StatsFile)
-		if err != nil && logf != nil {
+		if _, err := RestoreHistory(h.st.hist, opt.StatsFile); err != nil && logf != nil {
 			logf("%s: %v", path, err)
 		}
-		_ = n
 	}
 	return h
 }
@@ -402,7 +400,7 @@ func (st *pageState) renderReports(w io.Writer, title, page string) error {
 			Start:    r.Start.Format(pageTimeLayout),
 			StartISO: r.Start.Format(time.RFC3339),
 			Exceeded: formatSpan(r.Exceeded),
-			Text:     string(AppendText(nil, *r, st.opt.Names)),
+			Text:     strings.TrimRight(string(AppendText(nil, *r, st.opt.Names)), "\n"),
 		})
 	}
 	var buf bytes.Buffer
