@@ -70,8 +70,8 @@ type Dir struct {
 
 	dropped atomic.Uint64 // frames the full queue left out, in all
 
-	mu       sync.Mutex        // guards names and overflow
-	names    map[uint64]string // episode files, for the writer
+	mu       sync.Mutex          // guards names and overflow
+	names    map[uint64]*episode // the episodes, for the writer
 	overflow []entry           // events that found the queue full
 
 	// Owned by the writer goroutine.
@@ -89,7 +89,8 @@ type Dir struct {
 type episode struct {
 	id       uint64
 	path     string
-	dropped  uint64 // frames the full queue left out
+	dropped  uint64        // frames the full queue left out
+	capped   atomic.Uint64 // frames the writer left out at a size cap
 	reported bool
 	lost     bool // its start found the queue full: nothing is written
 }
@@ -100,7 +101,7 @@ type file struct {
 	f      *os.File
 	w      *bufio.Writer
 	size   int64
-	capped uint64 // frames left out by MaxFile or MaxTotal
+	ep     *episode // capped counts the frames left out by MaxFile or MaxTotal
 	failed bool
 }
 
@@ -135,7 +136,7 @@ func Open(opt Options) (*Dir, error) {
 		opt:   opt,
 		r:     newRing(opt.Entries, opt.Buffer),
 		eps:   make(map[netip.Prefix]*episode),
-		names: make(map[uint64]string),
+		names: make(map[uint64]*episode),
 		files: make(map[uint64]*file),
 		stop:  make(chan struct{}),
 	}
@@ -202,7 +203,7 @@ func (d *Dir) Start(sub netip.Prefix, start int64) {
 	ep := &episode{id: d.next, path: d.Path(sub, start)}
 	d.eps[sub] = ep
 	d.mu.Lock()
-	d.names[ep.id] = ep.path
+	d.names[ep.id] = ep
 	d.mu.Unlock()
 	if !d.r.pushEvent(kindStart, ep.id, start, false) {
 		ep.lost = true
@@ -227,8 +228,10 @@ func (d *Dir) Frame(sub netip.Prefix, t int64, wireLen uint32, data []byte) {
 }
 
 // Report marks sub's episode as reported, so that its file is kept, has
-// the writer flush it, and returns the file and the frames dropped so far.
-// An episode whose file could not be started returns "".
+// the writer flush it, and returns the file and the frames left out of it
+// so far: dropped by the full queue, and those the writer, which may lag
+// by a poll, left out at a size cap. An episode whose file could not be
+// started returns "".
 func (d *Dir) Report(sub netip.Prefix) (string, uint64) {
 	ep := d.eps[sub]
 	if ep == nil || ep.lost {
@@ -236,7 +239,7 @@ func (d *Dir) Report(sub netip.Prefix) (string, uint64) {
 	}
 	ep.reported = true
 	d.event(kindReport, ep, false)
-	return ep.path, ep.dropped
+	return ep.path, ep.dropped + ep.capped.Load()
 }
 
 // End ends sub's episode: the writer closes its file, and deletes it
@@ -328,9 +331,9 @@ func (d *Dir) handle(e *entry, data []byte) {
 	switch e.kind {
 	case kindStart:
 		d.mu.Lock()
-		path := d.names[e.ep]
+		ep := d.names[e.ep]
 		d.mu.Unlock()
-		d.create(e.ep, path)
+		d.create(e.ep, ep)
 	case kindFrame:
 		f := d.files[e.ep]
 		if f == nil || f.failed {
@@ -338,7 +341,7 @@ func (d *Dir) handle(e *entry, data []byte) {
 		}
 		need := int64(recordHeadrLen + len(data))
 		if f.size+need > d.opt.MaxFile || !d.makeRoom(need) {
-			f.capped++
+			f.ep.capped.Add(1)
 			return
 		}
 		if err := writeRecord(f.w, e.t, e.wire, data); err != nil {
@@ -359,8 +362,9 @@ func (d *Dir) handle(e *entry, data []byte) {
 }
 
 // create starts an episode's file.
-func (d *Dir) create(id uint64, path string) {
-	f := &file{path: path}
+func (d *Dir) create(id uint64, ep *episode) {
+	path := ep.path
+	f := &file{path: path, ep: ep}
 	d.files[id] = f
 	hdr := appendFileHeader(nil, d.opt.LinkType, d.opt.Snaplen)
 	if !d.makeRoom(int64(len(hdr))) {
@@ -405,8 +409,8 @@ func (d *Dir) finish(id uint64, reported bool) {
 		return
 	}
 	d.done = append(d.done, doneFile{f.path, f.size})
-	if f.capped > 0 {
-		d.logf("evidence %s: %d frame(s) not saved: size cap reached", f.path, f.capped)
+	if n := f.ep.capped.Load(); n > 0 {
+		d.logf("evidence %s: %d frame(s) not saved: size cap reached", f.path, n)
 	}
 }
 
