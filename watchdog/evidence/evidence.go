@@ -72,7 +72,7 @@ type Dir struct {
 
 	mu       sync.Mutex          // guards names and overflow
 	names    map[uint64]*episode // the episodes, for the writer
-	overflow []entry           // events that found the queue full
+	overflow []entry             // events that found the queue full
 
 	// Owned by the writer goroutine.
 	files map[uint64]*file
