@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -284,4 +285,25 @@ func atof(t *testing.T, s string) float64 {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestPagesTidy runs HTML Tidy, an HTML5 validator, on the pages' goldens
+// (the synthetic run and the replay of testdata/classic.pcap): no error and
+// no warning. It skips when tidy is not installed (apt-get install tidy).
+func TestPagesTidy(t *testing.T) {
+	tidy, err := exec.LookPath("tidy")
+	if err != nil {
+		t.Skip("tidy not installed (apt-get install tidy): pages not validated with it")
+	}
+	for _, path := range []string{
+		"testdata/status-page.html.golden",
+		"testdata/status-reports.html.golden",
+		"../testdata/golden/page-classic.html.golden",
+		"../testdata/golden/page-classic-reports.html.golden",
+	} {
+		out, err := exec.Command(tidy, "-e", "-q", path).CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Errorf("tidy %s: %v\n%s", path, err, out)
+		}
+	}
 }
