@@ -17,7 +17,7 @@ FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata golden install clean
+.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata golden install clean screenshot
 
 all: build
 
@@ -94,6 +94,17 @@ golden:
 
 # install puts the binary, the man pages, the systemd unit, the logrotate
 # file and (unless one is there) the config file under DESTDIR and PREFIX.
+# screenshot renders the -w status page of testdata/classic.pcap with
+# headless Chromium into docs/status-page.png, installing chromium with apt
+# when it is missing (make test does not need it).
+screenshot: build
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing chromium with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	sh contrib/screenshot.sh $(IPBAND) docs/status-page.png
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc
 	install -m 0755 $(IPBAND) $(DESTDIR)$(PREFIX)/sbin/ipband

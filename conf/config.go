@@ -64,6 +64,8 @@ type Config struct {
 	MailRetryMax time.Duration // mailretrymax, --mail-retry-max: longest wait between tries, > 0
 	MailExpire   time.Duration // mailexpire, --mail-expire: how long a message is retried, > 0
 
+	EvidenceDir string // evidencedir: a pcap per logging episode in this directory; "" is off
+
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
 	Source string

@@ -90,6 +90,7 @@ var directives = [...]directive{
 	{"mailretry", func(c *Config) field { return duration(&c.MailRetry, time.Millisecond) }},
 	{"mailretrymax", func(c *Config) field { return duration(&c.MailRetryMax, time.Millisecond) }},
 	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
+	{"evidencedir", func(c *Config) field { return text(&c.EvidenceDir) }},
 }
 
 // Directives returns the name of every directive, in lower case.

@@ -35,6 +35,7 @@ func setCases() []setCase {
 		iface    = func(c *conf.Config) any { return c.Interface }
 		promisc  = func(c *conf.Config) any { return c.Promisc }
 		user     = func(c *conf.Config) any { return c.User }
+		evidence = func(c *conf.Config) any { return c.EvidenceDir }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
@@ -231,6 +232,9 @@ func setCases() []setCase {
 		{"logformat", "json", logfmt, "json", nil},
 		{"logformat", "JSON", logfmt, "json", nil},
 		{"logformat", "xml", logfmt, nil, conf.ErrInvalidValue},
+
+		{"evidencedir", "/var/lib/ipband/evidence", evidence, "/var/lib/ipband/evidence", nil},
+		{"evidencedir", "dir\x07", evidence, nil, conf.ErrInvalidValue},
 
 		{"user", "nobody", user, "nobody", nil},
 		{"user", "no body", user, nil, conf.ErrInvalidValue},

@@ -36,6 +36,13 @@ type jsonReport struct {
 	Hidden         jsonHidden `json:"hidden"`
 	EvictedSubnets uint64     `json:"evicted_subnets"`
 	Dropped        uint64     `json:"dropped"`
+	Evidence       *jsonEvid  `json:"evidence,omitempty"`
+}
+
+// jsonEvid is the evidence capture of the episode (evidencedir).
+type jsonEvid struct {
+	File          string `json:"file"`
+	FramesDropped uint64 `json:"frames_not_saved"`
 }
 
 type jsonAccum struct {
@@ -109,6 +116,9 @@ func toJSON(r Report, names *Names) *jsonReport {
 		Hidden:         jsonHidden{Connections: r.Hidden.Conns, Bytes: r.Hidden.Bytes},
 		EvictedSubnets: r.EvictedSubnets,
 		Dropped:        r.Dropped,
+	}
+	if r.Evidence != "" {
+		j.Evidence = &jsonEvid{File: r.Evidence, FramesDropped: r.EvidenceDropped}
 	}
 	if a := r.Accum; a != nil {
 		pct := 0.0

@@ -35,6 +35,8 @@ func jsonReports() []report.Report {
 	hidden.Hidden = report.Hidden{Conns: 12, Bytes: kbytes(345.68)}
 	hidden.EvictedSubnets = 40
 	hidden.Dropped = 7
+	hidden.Evidence = "/var/lib/ipband/evidence/ipband-10.10.123.0_24-20010806T100600Z.pcap"
+	hidden.EvidenceDropped = 12
 	ipv6 := ipv6Report()
 	ipv6.Start = ipv6.Time.Add(-5 * time.Minute)
 	ipv6.KBps = 100.5
@@ -115,6 +117,10 @@ type decodedReport struct {
 	} `json:"hidden"`
 	EvictedSubnets uint64 `json:"evicted_subnets"`
 	Dropped        uint64 `json:"dropped"`
+	Evidence       *struct {
+		File          string `json:"file"`
+		FramesDropped uint64 `json:"frames_not_saved"`
+	} `json:"evidence"`
 }
 
 // TestAppendJSONRoundTrip reads each JSON report back and checks it says
@@ -174,6 +180,10 @@ func TestAppendJSONRoundTrip(t *testing.T) {
 		if d.Hidden.Connections != r.Hidden.Conns || d.Hidden.Bytes != r.Hidden.Bytes ||
 			d.EvictedSubnets != r.EvictedSubnets || d.Dropped != r.Dropped {
 			t.Errorf("report %d: hidden %+v evicted %d dropped %d", i, d.Hidden, d.EvictedSubnets, d.Dropped)
+		}
+		if (d.Evidence == nil) != (r.Evidence == "") ||
+			d.Evidence != nil && (d.Evidence.File != r.Evidence || d.Evidence.FramesDropped != r.EvidenceDropped) {
+			t.Errorf("report %d: evidence %+v, want %q with %d frames not saved", i, d.Evidence, r.Evidence, r.EvidenceDropped)
 		}
 	}
 }

@@ -50,6 +50,12 @@ type Report struct {
 	// another length is shown with it ("10.10.0.0/16"), one of this length
 	// by its address alone. 0 shows every IPv4 subnet by its address.
 	MaskBits int
+	// Evidence is the capture file holding the episode's frames
+	// (evidencedir), or "".
+	Evidence string
+	// EvidenceDropped counts the episode's frames left out of Evidence so
+	// far: the buffer to the file was full, or a size cap was reached.
+	EvidenceDropped uint64
 }
 
 // Accumulated is the time a preloaded subnet has spent over its threshold
@@ -111,6 +117,10 @@ type Line struct {
 	// Logging is true when the subnet is in detail logging after this
 	// period's decision (it crossed now or is still over).
 	Logging bool
+	// Since is when the subnet's detail-logging episode began (the end of
+	// the period in which it crossed its threshold, as Report.Start); the
+	// zero Time when it is not logging.
+	Since time.Time
 }
 
 // Stats are the counters the engine keeps per period and in total.

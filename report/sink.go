@@ -263,6 +263,7 @@ type HTMLFile struct {
 
 	mu   sync.Mutex // guards cond
 	cond condition
+	st   *pageState // guarded by mu: history and recent reports (page.go)
 }
 
 // NewHTMLFile returns the status page file at path, with the given page
@@ -272,20 +273,7 @@ func NewHTMLFile(path, title string, logf Logf) *HTMLFile {
 }
 
 // Write replaces the page with the page of period p.
-func (h *HTMLFile) Write(p *Period) error {
-	var buf bytes.Buffer
-	if err := WriteHTML(&buf, h.title, p); err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if err := replaceFile(h.path, buf.Bytes()); err != nil {
-		h.cond.fail("write", err, "")
-		return fmt.Errorf("html page: %w", err)
-	}
-	h.cond.recover("")
-	return nil
-}
+func (h *HTMLFile) Write(p *Period) error { return h.period(p) }
 
 // replaceFile writes b to a temporary file beside path and renames it to
 // path, keeping the mode of the file it replaces. A directory at path is

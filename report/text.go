@@ -64,6 +64,7 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 	if r.Accum != nil {
 		dst = appendAccum(dst, r.Accum)
 	}
+	dst = appendEvidence(dst, r)
 
 	c := textColumns(r.Rows, names)
 	rule := ruleWidth + 2*(c.addr-classicWidth) + c.proto - protoWidth + c.kb - kbWidth

@@ -86,7 +86,9 @@ type Engine struct {
 	v4     []uint64     // scratch of sortSlots
 	sorted []*slot      // scratch of sortSlots, swapped with slots
 
-	ctl control // requests from other goroutines (reload.go)
+	ctl       control  // requests from other goroutines (reload.go)
+	ev        Evidence // frames of logging subnets, or nil (evidence.go)
+	frameData []byte   // the frame of the packet being counted (PacketFrame)
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -171,6 +173,7 @@ func (e *Engine) add(s *slot, p *Packet, n uint64) {
 	s.State.bytes += n
 	if d := s.State.detail; d != nil {
 		d.add(p, n)
+		e.frame(s, p)
 	}
 }
 
@@ -322,6 +325,7 @@ func (e *Engine) line(s *slot, kbps float64) report.Line {
 		KBps:      kbps,
 		Threshold: s.Threshold,
 		Logging:   s.State.logging,
+		Since:     s.State.episodeStart(),
 	}
 }
 
@@ -341,9 +345,11 @@ func (e *Engine) closePeriod() {
 			st.logging, st.since, st.episode = true, e.end, e.end
 			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns)
 			e.logging++
+			e.evidenceStart(s)
 		case over && e.end-st.since >= e.rep:
 			reports = append(reports, e.report(s))
 		case !over && st.logging:
+			e.evidenceEnd(s)
 			st.logging, st.detail, st.exceeded = false, nil, 0
 			e.logging--
 		}
@@ -388,6 +394,7 @@ func (e *Engine) report(s *slot) report.Report {
 		MaskBits:  e.cfg.Subnets.MaskBits,
 		KBps:      float64(st.bytes) / 1024 / (float64(e.avg) / float64(time.Second)),
 	}
+	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
 	if e.accumulate {
 		r.Accum = &report.Accumulated{
 			Since:   toTime(e.t0),

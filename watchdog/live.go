@@ -241,7 +241,7 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 		if opt.Trace != nil {
 			tr.trace(opt.Trace, &p)
 		}
-		e.Packet(&p)
+		e.PacketFrame(&p, data)
 	}
 }
 

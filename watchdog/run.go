@@ -79,7 +79,7 @@ func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) 
 		if opt.Trace != nil {
 			tr.trace(opt.Trace, &p)
 		}
-		e.Packet(&p)
+		e.PacketFrame(&p, rec.Data)
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"ipband/report/metrics"
 	"ipband/subnet"
 	"ipband/watchdog"
+	"ipband/watchdog/evidence"
 	"ipband/watchdog/service"
 )
 
@@ -220,10 +221,16 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		logf("%v", err)
 		return exitUsage
 	}
+	if p.evidence != nil {
+		svc.Engine().SetEvidence(p.evidence)
+	}
 	status := exitOK
 	if err := svc.Run(ctx); err != nil && !errors.Is(err, service.ErrLost) {
 		logf("%v", err)
 		status = exitFail
+	}
+	if p.evidence != nil {
+		p.evidence.Close() //nolint:errcheck // each file's faults are logged by the writer
 	}
 	if c.read.s != "" {
 		s := svc.Engine().Stats()
@@ -243,11 +250,15 @@ type prepared struct {
 	outputs  []report.Output
 	networks *subnet.Networks
 	trace    io.Writer
+	evidence *evidence.Dir  // evidencedir, or nil
 	tasks    []service.Task // run beside the capture (a metrics server)
 }
 
 // abort closes what prepare opened, when the run does not start.
 func (p *prepared) abort() {
+	if p.evidence != nil {
+		p.evidence.Close() //nolint:errcheck // nothing was written
+	}
 	if p.src != nil {
 		p.src.Close() //nolint:errcheck // nothing was read
 	}
@@ -309,6 +320,12 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		p.abort()
 		return nil, fmt.Errorf("flag --user or user: %w", err)
 	}
+	ev, err := openEvidence(cfg, src, service.Logf(log, "evidence"))
+	if err != nil {
+		p.abort()
+		return nil, fmt.Errorf("flag --evidence-dir or evidencedir %s: %w", cfg.EvidenceDir, err)
+	}
+	p.evidence = ev
 	namesFile := env.networks
 	if c.networks.s != "" {
 		namesFile = c.networks.s
@@ -414,7 +431,8 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, dry bool) (
 		outs = append([]report.Output{o}, outs...)
 	}
 	if cfg.HTMLFile != "" {
-		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: report.NewHTMLFile(cfg.HTMLFile, cfg.HTMLTitle, service.Logf(log, "status-page"))})
+		page := report.NewStatusPage(cfg.HTMLFile, cfg.HTMLTitle, pageOptions(cfg, names, stdout), service.Logf(log, "status-page"))
+		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: page})
 	}
 	var mailCounts func() metrics.MailCounts
 	switch {

@@ -103,9 +103,9 @@ func flushSink(s *report.FileSink) error {
 	return fmt.Errorf("%d report(s) could not be written", s.Pending())
 }
 
-// statusPage is the -w HTML page, rewritten every period. A page that
-// could not be written is logged by HTMLFile and replaced the next period:
-// nothing is lost.
+// statusPage is the -w HTML page, rewritten every period, and its reports
+// page, rewritten with every report. A page that could not be written is
+// logged by HTMLFile and replaced the next period: nothing is lost.
 type statusPage struct {
 	path string
 	page *report.HTMLFile
@@ -114,11 +114,14 @@ type statusPage struct {
 func (s *statusPage) Name() string { return "status page " + s.path }
 
 func (s *statusPage) Period(p *report.Period) error {
-	s.page.Write(p) //nolint:errcheck // logged by the page writer, rewritten next period
+	s.page.Period(p) //nolint:errcheck // logged by the page writer, rewritten next period
 	return nil
 }
 
-func (s *statusPage) Report(report.Report) error { return nil }
+func (s *statusPage) Report(r report.Report) error {
+	s.page.Report(r) //nolint:errcheck // logged by the page writer; the report file keeps the report
+	return nil
+}
 
 var (
 	_ report.Output   = (*console)(nil)
