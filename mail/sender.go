@@ -123,10 +123,10 @@ func (c *Command) Send(ctx context.Context, env Envelope, msg []byte) error {
 	defer r.Close()
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	cmd.Stdin = r
-	var stderr headBuffer
+	var stderr HeadBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = waitDelay
-	setProcAttr(cmd, c.Credential)
+	Isolate(cmd, c.Credential)
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return newCommandError(ctx, c.Args[0], err, nil)
@@ -143,12 +143,12 @@ func (c *Command) Send(ctx context.Context, env Envelope, msg []byte) error {
 	unread, _ := io.Copy(io.Discard, r)
 	<-written
 	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
-		return newCommandError(ctx, c.Args[0], err, stderr.b)
+		return newCommandError(ctx, c.Args[0], err, stderr.B)
 	}
 	// ErrWaitDelay comes only after a successful exit: a child the MTA
 	// left behind holds a pipe.
 	if unread > 0 {
-		return &CommandError{Path: c.Args[0], ExitCode: 0, Stderr: firstLine(stderr.b),
+		return &CommandError{Path: c.Args[0], ExitCode: 0, Stderr: FirstLine(stderr.B),
 			Err: fmt.Errorf("%w: exited 0 having read %d of %d bytes", ErrShortWrite, int64(len(msg))-unread, len(msg))}
 	}
 	return nil
@@ -180,7 +180,7 @@ type CommandError struct {
 }
 
 func newCommandError(ctx context.Context, path string, err error, stderr []byte) *CommandError {
-	e := &CommandError{Path: path, ExitCode: -1, Stderr: firstLine(stderr), Err: err}
+	e := &CommandError{Path: path, ExitCode: -1, Stderr: FirstLine(stderr), Err: err}
 	if xe := (*exec.ExitError)(nil); errors.As(err, &xe) {
 		e.ExitCode = xe.ExitCode()
 	}
@@ -209,9 +209,10 @@ func (e *CommandError) Temporary() bool {
 	return e.ExitCode == -1 || e.ExitCode == exTempFail || errors.Is(e.Err, ErrShortWrite)
 }
 
-// firstLine returns the first non-blank line of b, trimmed, valid UTF-8, with
-// control characters replaced by spaces and cut at stderrLineLimit bytes.
-func firstLine(b []byte) string {
+// FirstLine returns the first non-blank line of b (a command's standard
+// error, for a log line), trimmed, valid UTF-8, with control characters
+// replaced by spaces and cut at 200 bytes.
+func FirstLine(b []byte) string {
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
 	for line := range strings.Lines(s) {
 		line = strings.TrimSpace(strings.Map(func(r rune) rune {
@@ -231,15 +232,16 @@ func firstLine(b []byte) string {
 	return ""
 }
 
-// headBuffer keeps the first stderrLimit bytes written to it and discards
-// the rest, never failing, so that a chatty command is not blocked.
-type headBuffer struct {
-	b []byte
+// HeadBuffer keeps the first 4 KiB written to it, in B, and discards the
+// rest, never failing, so that a chatty command is not blocked. The zero
+// HeadBuffer is ready to use.
+type HeadBuffer struct {
+	B []byte
 }
 
-func (h *headBuffer) Write(p []byte) (int, error) {
-	if room := stderrLimit - len(h.b); room > 0 {
-		h.b = append(h.b, p[:min(room, len(p))]...)
+func (h *HeadBuffer) Write(p []byte) (int, error) {
+	if room := stderrLimit - len(h.B); room > 0 {
+		h.B = append(h.B, p[:min(room, len(p))]...)
 	}
 	return len(p), nil
 }

@@ -4,6 +4,6 @@ package mail
 
 import "os/exec"
 
-// setProcAttr leaves cmd as it is: where there are no process groups the
+// Isolate leaves cmd as it is: where there are no process groups the
 // context kills the command alone, and Credential is not supported.
-func setProcAttr(cmd *exec.Cmd, cred *Credential) {}
+func Isolate(cmd *exec.Cmd, cred *Credential) {}

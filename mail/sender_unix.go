@@ -9,10 +9,11 @@ import (
 	"syscall"
 )
 
-// setProcAttr runs cmd in a process group of its own, as cred when not
-// nil, and makes its context kill the whole group, so that a shell wrapper
-// or an MTA's helper cannot outlive a cancelled send.
-func setProcAttr(cmd *exec.Cmd, cred *Credential) {
+// Isolate runs cmd in a process group of its own, as cred when not nil,
+// and makes its context kill the whole group, so that a shell wrapper or a
+// helper it starts cannot outlive a cancelled or timed-out run. The mail
+// command and the notify command are both started this way.
+func Isolate(cmd *exec.Cmd, cred *Credential) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if cred != nil {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: cred.UID, Gid: cred.GID, Groups: cred.Groups, NoSetGroups: false}

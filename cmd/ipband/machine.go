@@ -48,7 +48,12 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		if err != nil {
 			return outs, nil, fmt.Errorf("notify (--notify): %w", err)
 		}
-		n, err := notify.New(notify.Options{Args: cmd.Args, Timeout: cfg.NotifyTimeout, Logf: service.Logf(log, "notify"), Names: names})
+		cred, err := mailCredential(cfg.User)
+		if err != nil {
+			return outs, nil, fmt.Errorf("notify (--notify): %w", err)
+		}
+		n, err := notify.New(notify.Options{Args: cmd.Args, Timeout: cfg.NotifyTimeout, Logf: service.Logf(log, "notify"),
+			Names: names, Credential: cred})
 		if err != nil {
 			return outs, nil, fmt.Errorf("notify (--notify): %w", err)
 		}

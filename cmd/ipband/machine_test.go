@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -137,6 +138,7 @@ const notifyRecorder = `#!/bin/sh
 f="$1/$IPBAND_TIME $IPBAND_EVENT $(echo "$IPBAND_SUBNET" | tr / _)"
 cat > "$f.json"
 env | grep '^IPBAND_' | sort > "$f.env"
+id -u > "$f.uid"
 `
 
 // TestNotifyCommand replays the classic capture with a notify script that
@@ -145,15 +147,19 @@ env | grep '^IPBAND_' | sort > "$f.env"
 // a subnet's logging mark, a report event carrying each JSON report. The
 // recorded stdin and environment of every run are compared with a golden.
 func TestNotifyCommand(t *testing.T) {
-	dir := t.TempDir()
+	dir := commandDir(t)
 	hook, events := filepath.Join(dir, "hook.sh"), filepath.Join(dir, "events")
 	if err := os.WriteFile(hook, []byte(notifyRecorder), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(events, 0o755); err != nil {
+	if err := os.Mkdir(events, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	jpath, spath := filepath.Join(dir, "reports.json"), filepath.Join(dir, "stats.json")
+	if err := os.Chmod(events, 0o777); err != nil { // past the umask: the command may run as nobody
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	jpath, spath := filepath.Join(out, "reports.json"), filepath.Join(out, "stats.json")
 	r := ipband(t, "-c", td+"/classic.conf", "--read", td+"/classic.pcap", "-o", "OUT", "--notify", hook+" "+events,
 		"--notify-timeout", "20", "--json-file", jpath, "--stats-file", spath)
 	if r.code != 0 || strings.Contains(r.stderr, "notify") {
@@ -193,6 +199,7 @@ func TestNotifyCommand(t *testing.T) {
 		t.Fatalf("the replay implies only %d events: %v", len(want), want)
 	}
 
+	nobodyUID, _ := nobody(t)
 	files, _ := filepath.Glob(filepath.Join(events, "*.json"))
 	var transcript strings.Builder
 	got := map[string]bool{}
@@ -213,6 +220,10 @@ func TestNotifyCommand(t *testing.T) {
 		}
 		if repLine != "" && string(ev["report"]) != repLine {
 			t.Errorf("%s: the event's report differs from the JSON report:\n%s\n%s", key, ev["report"], repLine)
+		}
+		// Commands never run as root: as root, ipband starts them as nobody.
+		if uid, _ := os.ReadFile(strings.TrimSuffix(f, ".json") + ".uid"); os.Geteuid() == 0 && strings.TrimSpace(string(uid)) != strconv.Itoa(nobodyUID) {
+			t.Errorf("%s: the command ran as uid %q, want nobody's", key, uid)
 		}
 		f := strings.Fields(key)
 		if !strings.Contains(string(env), "IPBAND_EVENT="+f[1]+"\n") || !strings.Contains(string(env), "IPBAND_TIME="+f[0]+"\n") ||

@@ -71,7 +71,8 @@ func dropTarget(name string) (identity, bool, error) {
 	return id, true, nil
 }
 
-// mailCredential returns the credential a mail command is started with:
+// mailCredential returns the credential a mail or notify command is
+// started with:
 // nil, the command running as ipband's own user, when ipband is not root
 // or will drop to user (the drop comes before any command runs); when
 // ipband stays root, the credential of the user nobody with no

@@ -50,6 +50,7 @@ import (
 	"time"
 	"unicode"
 
+	"ipband/mail"
 	"ipband/report"
 )
 
@@ -72,10 +73,6 @@ const (
 	// was killed: a child it left behind holding stderr cannot hold a
 	// worker.
 	waitDelay = 2 * time.Second
-	// stderrLimit is how much of a command's standard error is kept.
-	stderrLimit = 4 << 10
-	// stderrLineLimit bounds the stderr line quoted in the log.
-	stderrLineLimit = 200
 )
 
 // ErrNoCommand is returned by New for an empty command.
@@ -98,6 +95,9 @@ type Options struct {
 	// Names names the protocols and services of a report event's
 	// connections; nil means report.EmbeddedNames().
 	Names *report.Names
+	// Credential, when not nil, runs the command as that user and group
+	// (never as root: see ipband(8)).
+	Credential *mail.Credential
 	// Env is the environment the IPBAND_ variables are added to; nil
 	// means os.Environ(). Variables in it that start with IPBAND_ are left
 	// out, so that the command sees only the event's.
@@ -131,6 +131,7 @@ type Notifier struct {
 	args    []string
 	timeout time.Duration
 	env     []string
+	cred    *mail.Credential
 	logf    report.Logf
 	names   *report.Names
 	workers int
@@ -165,6 +166,7 @@ func New(opts Options) (*Notifier, error) {
 	}
 	n := &Notifier{
 		args:    opts.Args,
+		cred:    opts.Credential,
 		timeout: cmpOr(opts.Timeout, DefaultTimeout),
 		env:     opts.Env,
 		logf:    opts.Logf,
@@ -287,10 +289,10 @@ func (n *Notifier) exec(ev event) error {
 	cmd := exec.CommandContext(ctx, n.args[0], n.args[1:]...)
 	cmd.Env = append(append(make([]string, 0, len(n.env)+len(ev.env)), n.env...), ev.env...)
 	cmd.Stdin = bytes.NewReader(ev.stdin)
-	var stderr headBuffer
+	var stderr mail.HeadBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = waitDelay
-	killGroup(cmd)
+	mail.Isolate(cmd, n.cred)
 	err := cmd.Run()
 	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
 		return nil // exited 0; a child it left behind holds a pipe
@@ -304,7 +306,7 @@ func (n *Notifier) exec(ev event) error {
 	default:
 		msg += err.Error()
 	}
-	if line := firstLine(stderr.b); line != "" {
+	if line := mail.FirstLine(stderr.B); line != "" {
 		msg += ": " + line
 	}
 	return errors.New(msg)
@@ -439,31 +441,4 @@ func envSafe(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "?"))
-}
-
-// firstLine returns the first non-blank line of b, trimmed, with control
-// characters replaced, cut at stderrLineLimit bytes.
-func firstLine(b []byte) string {
-	for line := range strings.Lines(strings.ToValidUTF8(string(b), "?")) {
-		line = strings.TrimSpace(envSafe(strings.TrimSpace(line)))
-		if line == "" {
-			continue
-		}
-		if len(line) > stderrLineLimit {
-			line = strings.ToValidUTF8(line[:stderrLineLimit], "") + "..."
-		}
-		return line
-	}
-	return ""
-}
-
-// headBuffer keeps the first stderrLimit bytes written to it and discards
-// the rest, never failing, so that a chatty command is not blocked.
-type headBuffer struct{ b []byte }
-
-func (h *headBuffer) Write(p []byte) (int, error) {
-	if room := stderrLimit - len(h.b); room > 0 {
-		h.b = append(h.b, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
 }
