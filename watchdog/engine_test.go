@@ -467,3 +467,57 @@ func TestSameAddressBothDirections(t *testing.T) {
 		t.Errorf("rows %+v, want one row of 1100 bytes, lower port first", rows)
 	}
 }
+
+// TestFloodKeepsHeavySubnet floods a dynamic table with a million
+// one-packet random sources, at rates from 20,000 to 1,000,000 packets a
+// second, with 1000 subnets (--max-subnets 1000) and with the default
+// 16384, while a subnet sends 14600 bytes a second, twice its 7 kBps
+// threshold: every period counts its bytes exactly, it is in detail logging
+// from the end of the first period on, reported every 2 s on time, and no
+// flood source ever goes into detail logging or makes a report.
+func TestFloodKeepsHeavySubnet(t *testing.T) {
+	n := int64(1_000_000)
+	if testing.Short() {
+		n = 100_000
+	}
+	for _, tableMax := range []int{1000, 16384} {
+		for _, rate := range []int64{20_000, 200_000, 1_000_000} {
+			secs := max(n/rate, 3) // whole periods of flood
+			t.Run(fmt.Sprintf("max-%d/%dpps", tableMax, rate), func(t *testing.T) {
+				var out heavyCounter
+				e, err := watchdog.New(floodConfig(tableMax), &out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := newHeavyFlood(uint64(rate), rate)
+				for l.i < secs*rate {
+					e.Packet(l.next())
+				}
+				e.Advance(t0 + secs*int64(time.Second))
+				if out.periods != int(secs) {
+					t.Fatalf("%d periods closed, want %d", out.periods, secs)
+				}
+				if out.exact != out.periods {
+					t.Errorf("heavy subnet counted exactly in %d of %d periods", out.exact, out.periods)
+				}
+				if out.logging != out.periods {
+					t.Errorf("heavy subnet logging after %d of %d periods, want all", out.logging, out.periods)
+				}
+				if want := int(secs-1) / 2; len(out.reports) != want {
+					t.Errorf("%d reports of the heavy subnet, want %d", len(out.reports), want)
+				}
+				for j, r := range out.reports {
+					if at := t0 + int64(3+2*j)*int64(time.Second); r.Time.UnixNano() != at || r.Exceeded != time.Duration(2+2*j)*time.Second {
+						t.Errorf("report %d at %v exceeded %v, want at %v after %ds", j, r.Time, r.Exceeded, time.Unix(0, at), 2+2*j)
+					}
+				}
+				if len(out.others) > 0 || out.floodLogging > 0 {
+					t.Errorf("flood sources: %d reports, %d lines in detail logging, want none", len(out.others), out.floodLogging)
+				}
+				if s := e.Stats(); s.EvictedSubnets == 0 {
+					t.Errorf("%d subnets evicted: the flood did not churn the table", s.EvictedSubnets)
+				}
+			})
+		}
+	}
+}
