@@ -52,7 +52,6 @@ var ErrConfig = errors.New("watchdog: bad configuration")
 
 // state is the engine's per-subnet state, held in the subnet table.
 type state struct {
-	bytes    uint64  // bytes this period
 	logging  bool    // in detail logging
 	since    int64   // when logging started or the last report was made
 	episode  int64   // when logging started
@@ -165,7 +164,7 @@ func (e *Engine) Packet(p *Packet) {
 }
 
 func (e *Engine) add(s *slot, p *Packet, n uint64) {
-	s.State.bytes += n
+	e.table.Add(s, n)
 	if d := s.State.detail; d != nil {
 		d.add(p, n)
 	}
@@ -311,7 +310,7 @@ func (e *Engine) line(s *slot, kbps float64) report.Line {
 	return report.Line{
 		Subnet:    s.Prefix,
 		Name:      s.Name,
-		Bytes:     s.State.bytes,
+		Bytes:     s.Bytes,
 		KBps:      kbps,
 		Threshold: s.Threshold,
 		Logging:   s.State.logging,
@@ -327,7 +326,7 @@ func (e *Engine) closePeriod() {
 	for _, s := range e.slots {
 		st := &s.State
 		was := st.logging
-		kbps := float64(st.bytes) / 1024 / secs
+		kbps := float64(s.Bytes) / 1024 / secs
 		over := kbps >= s.Threshold
 		switch {
 		case over && !st.logging:
@@ -340,12 +339,12 @@ func (e *Engine) closePeriod() {
 			st.logging, st.detail, st.exceeded = false, nil, 0
 			e.logging--
 		}
-		if e.table.Preloaded() || st.bytes > 0 || was {
+		if e.table.Preloaded() || s.Bytes > 0 || was {
 			p.Lines = append(p.Lines, e.line(s, kbps))
 		}
-		st.bytes = 0
 	}
 	e.table.RemoveIf(notLogging) // dynamic subnets not logging
+	e.table.ResetBytes()
 	if len(p.Lines) == 0 {
 		p.Lines = nil // as when nothing was appended
 	}

@@ -2,6 +2,7 @@ package watchdog_test
 
 import (
 	"cmp"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -175,6 +176,73 @@ func (l *lruModel[K]) use(k K) (evicted K, did bool) {
 	return evicted, false
 }
 
+// gradeModel is the reference for the dynamic subnet table: a full table
+// evicts the subnet of the lowest byte grade (four grades a power of two),
+// among those the one that entered its grade first, and never the subnet
+// looked up last (unless it is alone).
+type gradeModel struct {
+	subnets []*gradeEntry
+	cap     int
+	seq     int
+	last    *gradeEntry
+}
+
+type gradeEntry struct {
+	p          netip.Prefix
+	bytes      uint64
+	grade, seq int
+}
+
+// modelGrade is the grade of n bytes: n below 4, else 4 grades for each
+// power of two, by the two bits under the top one.
+func modelGrade(n uint64) int {
+	if n < 4 {
+		return int(n)
+	}
+	top := 63 - bits.LeadingZeros64(n)
+	return 4*(top-1) + int(n>>(top-2))&3
+}
+
+// lookup returns p's entry, creating it; did says whether that evicted one.
+func (m *gradeModel) lookup(p netip.Prefix) (e *gradeEntry, did bool) {
+	for _, e := range m.subnets {
+		if e.p == p {
+			m.last = e
+			return e, false
+		}
+	}
+	if len(m.subnets) >= m.cap {
+		v := -1
+		for i, e := range m.subnets {
+			if e == m.last && len(m.subnets) > 1 {
+				continue
+			}
+			if v < 0 || e.grade < m.subnets[v].grade || e.grade == m.subnets[v].grade && e.seq < m.subnets[v].seq {
+				v = i
+			}
+		}
+		if m.subnets[v] == m.last {
+			m.last = nil // the packet's other address took its place
+		}
+		m.subnets = slices.Delete(m.subnets, v, v+1)
+		did = true
+	}
+	m.seq++
+	e = &gradeEntry{p: p, seq: m.seq}
+	m.subnets = append(m.subnets, e)
+	m.last = e
+	return e, did
+}
+
+// add adds n bytes to e; a new grade puts it last in that grade.
+func (m *gradeModel) add(e *gradeEntry, n uint64) {
+	e.bytes += n
+	if g := modelGrade(e.bytes); g != e.grade {
+		m.seq++
+		e.grade, e.seq = g, m.seq
+	}
+}
+
 // modelPacket is a random packet between two hosts of small pools, so that
 // subnets and connections repeat: IPv4 /24s of 10.0.0.0/16, IPv6 /64s of
 // 2001:db8::/48, a few ports, sometimes a host talking to itself.
@@ -196,7 +264,7 @@ func modelPacket(r *rand.Rand, at int64, v4 func() netip.Addr) *watchdog.Packet 
 }
 
 // TestDynamicTableModel checks the dynamic subnet table under churn
-// against lruModel: each period's lines (subnets, bytes, display order)
+// against gradeModel: each period's lines (subnets, bytes, display order)
 // and its evicted count, with IPv4 and IPv6 subnets mixed and a cap far
 // below the number of subnets.
 func TestDynamicTableModel(t *testing.T) { checkDynamicTable(t, 7, 40) }
@@ -225,14 +293,15 @@ func checkDynamicTable(t *testing.T, seed uint64, max int) {
 	}
 	var (
 		wants   []want
-		model   = lruModel[netip.Prefix]{cap: c.Subnets.MaxDynamic}
-		bytes   = map[netip.Prefix]uint64{}
+		model   = gradeModel{cap: c.Subnets.MaxDynamic}
 		evicted uint64
 	)
 	closeModel := func() {
 		var w want
-		for _, p := range model.order {
-			w.lines = append(w.lines, report.Line{Subnet: p, Bytes: bytes[p]})
+		for _, m := range model.subnets {
+			if m.bytes > 0 {
+				w.lines = append(w.lines, report.Line{Subnet: m.p, Bytes: m.bytes})
+			}
 		}
 		slices.SortFunc(w.lines, func(a, b report.Line) int {
 			if c := a.Subnet.Addr().Compare(b.Subnet.Addr()); c != 0 {
@@ -242,16 +311,14 @@ func checkDynamicTable(t *testing.T, seed uint64, max int) {
 		})
 		w.evicted = evicted
 		wants = append(wants, w)
-		model.order, evicted = nil, 0
-		clear(bytes)
+		model.subnets, evicted = nil, 0
 	}
-	lookup := func(a netip.Addr) netip.Prefix {
-		p := subnet.Mask(a, 24, 64)
-		if old, did := model.use(p); did {
-			delete(bytes, old)
+	lookup := func(a netip.Addr) *gradeEntry {
+		m, did := model.lookup(subnet.Mask(a, 24, 64))
+		if did {
 			evicted++
 		}
-		return p
+		return m
 	}
 	const perPeriod = 700
 	for i := range 12 * perPeriod {
@@ -262,11 +329,9 @@ func checkDynamicTable(t *testing.T, seed uint64, max int) {
 		p := modelPacket(r, at, v4)
 		e.Packet(p)
 		src, dst := lookup(p.Src), lookup(p.Dst)
-		if slices.Contains(model.order, src) { // not evicted by dst's lookup
-			bytes[src] += uint64(p.Len)
-		}
+		model.add(src, uint64(p.Len)) // lost if dst's lookup evicted it
 		if dst != src {
-			bytes[dst] += uint64(p.Len)
+			model.add(dst, uint64(p.Len))
 		}
 	}
 	if len(rec.periods) != len(wants) {
