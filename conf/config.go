@@ -39,6 +39,9 @@ type Config struct {
 	Subnets    []SubnetSpec  // subnet lines, in file order
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
+	// MaxConnsTotal is maxconnstotal: cap on the connections of all
+	// logging subnets together, >= 1.
+	MaxConnsTotal int
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -67,6 +70,9 @@ const (
 	DefaultMTA        = "/usr/sbin/sendmail -t -oi"
 	DefaultMaxSubnets = 16384
 	DefaultMaxConns   = 10000
+	// DefaultMaxConnsTotal keeps the worst case of the default caps (16384
+	// subnets logging, 1,500,000 connections) near 256 MiB of heap.
+	DefaultMaxConnsTotal = 1500000
 )
 
 // Default returns the configuration used when no file is read.
@@ -83,5 +89,7 @@ func Default() *Config {
 		MaskBits6:  DefaultMaskBits6,
 		MaxSubnets: DefaultMaxSubnets,
 		MaxConns:   DefaultMaxConns,
+
+		MaxConnsTotal: DefaultMaxConnsTotal,
 	}
 }

@@ -89,6 +89,7 @@ func (c *Config) Validate() error {
 		{"maskbits6", c.MaskBits6 >= 1 && c.MaskBits6 <= 128, c.MaskBits6},
 		{"maxsubnets", c.MaxSubnets >= 1, c.MaxSubnets},
 		{"maxconns", c.MaxConns >= 1, c.MaxConns},
+		{"maxconnstotal", c.MaxConnsTotal >= 1, c.MaxConnsTotal},
 	}
 	for _, ch := range checks {
 		if !ch.ok {

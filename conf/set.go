@@ -110,6 +110,8 @@ func (c *Config) setter(key string) setter {
 		return integer(&c.MaxSubnets, 1, math.MaxInt)
 	case "maxconns":
 		return integer(&c.MaxConns, 1, math.MaxInt)
+	case "maxconnstotal":
+		return integer(&c.MaxConnsTotal, 1, math.MaxInt)
 	}
 	return nil
 }

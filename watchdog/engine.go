@@ -34,6 +34,11 @@ type Config struct {
 	// MaxConns caps the connections kept per logging subnet; the least
 	// recently seen one is evicted, and reports say how many were.
 	MaxConns int
+	// MaxConnsTotal caps the connections of all logging subnets together:
+	// past it, the connection with the fewest bytes among a few drawn at
+	// random from all of them is evicted, and the report of the subnet it
+	// leaves says so. 0 means no cap but MaxConns.
+	MaxConnsTotal int
 	// Subnets configures the subnet table.
 	Subnets subnet.Options
 }
@@ -73,9 +78,10 @@ type Engine struct {
 	accumulate bool
 
 	started    bool
-	t0         int64 // start of period 0
-	start, end int64 // the open period [start, end)
-	logging    int   // subnets in detail logging
+	t0         int64     // start of period 0
+	start, end int64     // the open period [start, end)
+	logging    int       // subnets in detail logging
+	pool       *connPool // MaxConnsTotal, or nil
 
 	stats  report.Stats // the open period
 	total  report.Stats // closed periods
@@ -91,8 +97,8 @@ func New(cfg Config, out Output) (*Engine, error) {
 	if cfg.Average < time.Second || cfg.Report < time.Second {
 		return nil, fmt.Errorf("%w: periods %v/%v", ErrConfig, cfg.Average, cfg.Report)
 	}
-	if cfg.Top < 0 || cfg.MaxConns < 1 {
-		return nil, fmt.Errorf("%w: top %d, max connections %d", ErrConfig, cfg.Top, cfg.MaxConns)
+	if cfg.Top < 0 || cfg.MaxConns < 1 || cfg.MaxConnsTotal < 0 {
+		return nil, fmt.Errorf("%w: top %d, max connections %d/%d", ErrConfig, cfg.Top, cfg.MaxConns, cfg.MaxConnsTotal)
 	}
 	if out == nil {
 		return nil, fmt.Errorf("%w: no output", ErrConfig)
@@ -109,6 +115,9 @@ func New(cfg Config, out Output) (*Engine, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	e.table = t
+	if cfg.MaxConnsTotal > 0 {
+		e.pool = &connPool{max: cfg.MaxConnsTotal}
+	}
 	e.accumulate = cfg.Accumulate && t.Preloaded()
 	return e, nil
 }
@@ -331,11 +340,14 @@ func (e *Engine) closePeriod() {
 		switch {
 		case over && !st.logging:
 			st.logging, st.since, st.episode = true, e.end, e.end
-			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns)
+			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns, e.pool)
 			e.logging++
 		case over && e.end-st.since >= e.rep:
 			reports = append(reports, e.report(s))
 		case !over && st.logging:
+			if e.pool != nil {
+				e.pool.leave(st.detail)
+			}
 			st.logging, st.detail, st.exceeded = false, nil, 0
 			e.logging--
 		}

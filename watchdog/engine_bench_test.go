@@ -128,6 +128,9 @@ func TestPacketSteadyStateAllocs(t *testing.T) {
 				c.Subnets.Threshold = 20 // the hot subnet logs here too
 			}
 			c.Subnets.MaxDynamic, c.MaxConns = 2000, 1000
+			if mode == "logging" {
+				c.MaxConnsTotal = 500 // the cap on all tables evicts, not the table's
+			}
 			e, err := watchdog.New(c, &discard{})
 			if err != nil {
 				t.Fatal(err)

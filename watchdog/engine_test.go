@@ -521,3 +521,112 @@ func TestFloodKeepsHeavySubnet(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxConnsTotal: with a cap on all detail tables together, a churn of
+// one-packet connections in one logging subnet evicts them, not another
+// subnet's heavy connection; what is evicted is counted in the report of
+// the subnet it left, so that rows and hidden add up to all its traffic,
+// and the tables never hold more than the cap together.
+func TestMaxConnsTotal(t *testing.T) {
+	a, b := pfx("10.1.0.0/16"), pfx("10.2.0.0/16")
+	c := cfg(subnet.Preload{Prefix: a, Threshold: 1e-6}, subnet.Preload{Prefix: b, Threshold: 1e-6})
+	c.Report = time.Minute
+	c.MaxConns, c.MaxConnsTotal = 1000, 100
+	e, rec := newEngine(t, c)
+	e.Packet(tcp(t0, "10.1.0.1", 1, "192.0.2.1", 2, 60)) // both log from t0+1m
+	e.Packet(tcp(t0, "10.2.0.1", 1, "192.0.2.1", 2, 60))
+	var bytesA, bytesB uint64
+	for i := range 5000 {
+		at := t0 + minute + int64(i)*minute/5000
+		if i%10 == 0 {
+			e.Packet(tcp(at, "10.1.0.1", 443, "192.0.2.9", 50000, 1500)) // A's heavy connection
+			bytesA += 1500
+		}
+		e.Packet(tcp(at, "10.2.0.1", 80, fmt.Sprintf("198.51.%d.%d", i/250, i%250), uint16(1000+i), 60))
+		bytesB += 60
+	}
+	e.Advance(t0 + 2*minute)
+	if len(rec.reports) != 2 {
+		t.Fatalf("%d reports, want 2", len(rec.reports))
+	}
+	rows := 0
+	for _, r := range rec.reports {
+		rows += len(r.Rows)
+		var sum uint64
+		for _, x := range r.Rows {
+			sum += x.Bytes
+		}
+		switch r.Subnet {
+		case a:
+			if len(r.Rows) != 1 || r.Rows[0].Bytes != bytesA || r.Hidden != (report.Hidden{}) {
+				t.Errorf("%v: rows %v hidden %+v, want its heavy connection alone with %d bytes", a, r.Rows, r.Hidden, bytesA)
+			}
+		case b:
+			if n := uint64(len(r.Rows)) + r.Hidden.Conns; n != 5000 || sum+r.Hidden.Bytes != bytesB {
+				t.Errorf("%v: %d rows + %d hidden, %d + %d bytes, want 5000 connections, %d bytes", b, len(r.Rows), r.Hidden.Conns, sum, r.Hidden.Bytes, bytesB)
+			}
+		}
+	}
+	if rows > 100 {
+		t.Errorf("%d connections in the tables, cap 100", rows)
+	}
+	if got := rec.periods[1].Stats.EvictedConns; got != 5000-99 {
+		t.Errorf("%d connections evicted, want %d", got, 5000-99)
+	}
+}
+
+// memoryWorstCase builds the worst case of the table caps: every one of
+// maxSubnets dynamic subnets in detail logging and the connections of all
+// detail tables at maxTotal, spread over spread of those subnets, and
+// returns the heap it holds, in bytes.
+func memoryWorstCase(t *testing.T, maxSubnets, maxConns, maxTotal, spread int) uint64 {
+	c := cfg()
+	c.Subnets.MaxDynamic, c.MaxConns, c.MaxConnsTotal = maxSubnets, maxConns, maxTotal
+	c.Subnets.Threshold = 1e-9 // every subnet logs
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	e, _ := newEngine(t, c)
+	host := func(s, h int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(s >> 8), byte(s), byte(h)}) }
+	p := &watchdog.Packet{Time: t0, Kind: watchdog.KindIP, Proto: 6, Len: 60}
+	for s := range maxSubnets {
+		p.Src, p.Dst = host(s, 1), host(s, 2)
+		e.Packet(p)
+	}
+	p.Time = t0 + minute // all log from here on
+	for i := range maxTotal + maxTotal/4 {
+		s := i % spread * (maxSubnets / spread)
+		p.Src, p.Dst = host(s, 1), host(s, 2)
+		p.SrcPort, p.DstPort = uint16(i), uint16(i>>16)
+		e.Packet(p)
+	}
+	if got := e.Tracked(); got != maxSubnets {
+		t.Fatalf("tracking %d subnets, want %d", got, maxSubnets)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(e)
+	return after.HeapAlloc - before.HeapAlloc
+}
+
+// TestMemoryWorstCase measures the heap of the worst case of the default
+// caps (--max-subnets 16384, --max-conns 10000, --max-conns-total
+// 1500000) with the connections spread over all subnets, over as many as
+// leave every table just past a doubling (the most slack), and over the
+// fewest that can hold them, and checks it stays near 256 MiB.
+func TestMemoryWorstCase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the worst case of the default caps")
+	}
+	const subnets, conns, total = 16384, 10000, 1_500_000
+	subnetsOnly := memoryWorstCase(t, subnets, conns, subnets, subnets) // one connection each
+	t.Logf("%d subnets logging, one connection each: %.1f MiB, %d bytes a subnet", subnets, float64(subnetsOnly)/(1<<20), subnetsOnly/subnets)
+	// 129 connections a table: arenas and indexes that just doubled.
+	for _, spread := range []int{subnets, total / 129, total / conns} {
+		heap := memoryWorstCase(t, subnets, conns, total, spread)
+		t.Logf("%d connections over %d subnets: %.1f MiB, %d bytes a connection beyond the subnets", total, spread, float64(heap)/(1<<20), (heap-subnetsOnly)/total)
+		if heap > 272<<20 {
+			t.Errorf("%d connections over %d subnets: %d MiB, want near 256 MiB", total, spread, heap>>20)
+		}
+	}
+}

@@ -44,6 +44,7 @@ var options = []option{
 	{"T", "mtastring", "mtastring", "", "CMD", "mail command reading a message on stdin (default \"/usr/sbin/sendmail -t -oi\")"},
 	{"", "max-subnets", "maxsubnets", "", "N", fmt.Sprintf("most dynamic subnets tracked at once (default %d)", conf.DefaultMaxSubnets)},
 	{"", "max-conns", "maxconns", "", "N", fmt.Sprintf("most connections kept per subnet in detail logging (default %d)", conf.DefaultMaxConns)},
+	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
 }
 
 // cli holds the flags that are not directives.

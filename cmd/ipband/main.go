@@ -206,6 +206,8 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 		Accumulate: cfg.Accumulate,
 		LenAdj:     cfg.LenAdj,
 		MaxConns:   cfg.MaxConns,
+
+		MaxConnsTotal: cfg.MaxConnsTotal,
 		Subnets: subnet.Options{
 			MaskBits:   cfg.MaskBits,
 			MaskBits6:  cfg.MaskBits6,
