@@ -630,3 +630,53 @@ func TestMemoryWorstCase(t *testing.T) {
 		}
 	}
 }
+
+// TestReportCountsEpisodeLosses: a report carries the subnets evicted and
+// the frames dropped from the start of its episode to its time, not those
+// before the episode.
+func TestReportCountsEpisodeLosses(t *testing.T) {
+	c := cfg()
+	c.Subnets.MaxDynamic = 4
+	c.Report = 2 * time.Minute
+	e, rec := newEngine(t, c)
+	flood := func(m int64, n int) { // n one-packet subnets in minute m
+		for i := range n {
+			e.Packet(tcp(t0+m*minute+int64(i), fmt.Sprintf("172.16.%d.1", i), 1, fmt.Sprintf("172.17.%d.1", i), 2, 60))
+		}
+	}
+	flood(0, 10) // before the episode: not counted
+	e.AddDropped(5)
+	for m := int64(0); m < 5; m++ {
+		feed(e, m, 20, "10.3.0.1", "10.4.0.1")
+		if m > 0 {
+			flood(m, 10*int(m))
+			e.AddDropped(uint64(m))
+		}
+	}
+	e.Advance(t0 + 5*minute)
+	var got []report.Report
+	for _, r := range rec.reports {
+		if r.Subnet == pfx("10.3.0.0/24") {
+			got = append(got, r)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d reports of 10.3.0.0/24, want 2 (minutes 3 and 5)", len(got))
+	}
+	// Logging starts at the end of minute 0; the reports cover minutes
+	// 1-2 and 1-4. Each flood of 10m one-packet packets makes 20m
+	// subnets in a table of 4.
+	// The flood of a period leaves up to 4 subnets in the table.
+	for i, want := range []struct{ evicted, dropped, periods uint64 }{{2 * (10 + 20), 1 + 2, 2}, {2 * (10 + 20 + 30 + 40), 1 + 2 + 3 + 4, 4}} {
+		if r := got[i]; r.EvictedSubnets < want.evicted-4*want.periods || r.EvictedSubnets > want.evicted || r.Dropped != want.dropped {
+			t.Errorf("report %d: %d subnets evicted, %d dropped; want about %d and exactly %d", i, r.EvictedSubnets, r.Dropped, want.evicted, want.dropped)
+		}
+	}
+	var sum uint64
+	for _, p := range rec.periods[1:5] {
+		sum += p.Stats.EvictedSubnets
+	}
+	if got[1].EvictedSubnets != sum {
+		t.Errorf("second report: %d subnets evicted, the periods of its episode say %d", got[1].EvictedSubnets, sum)
+	}
+}

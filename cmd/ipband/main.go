@@ -183,8 +183,9 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 		status = exitFail
 	}
 	if c.read.s != "" {
-		s := engine.Stats()
-		logf("%s: %d packets: %d IP, %d not IP, %d malformed", c.read.s, s.Packets, s.IP, s.Other, s.Malformed)
+		logf("%s", summaryLine(c.read.s, engine.Stats(), false))
+	} else {
+		logf("%s", summaryLine("interface "+cfg.Interface, engine.Stats(), true))
 	}
 	if err := out.Close(10 * time.Second); err != nil {
 		logf("%v", err)
@@ -298,4 +299,18 @@ func optionSummary(c *cli, cfg *conf.Config, src source) []report.Option {
 		{Name: "Accumulate exceeded time", Value: yn[cfg.Accumulate]},
 		{Name: "Table limits", Value: fmt.Sprintf("%d subnets, %d connections per subnet", cfg.MaxSubnets, cfg.MaxConns)},
 	}
+}
+
+// summaryLine is the line logged at exit: "FILE: N packets: N IP, N not
+// IP, N malformed", then ", N subnets evicted" when some were and ", N
+// dropped" when some were or the capture is live.
+func summaryLine(name string, s report.Stats, live bool) string {
+	line := fmt.Sprintf("%s: %d packets: %d IP, %d not IP, %d malformed", name, s.Packets, s.IP, s.Other, s.Malformed)
+	if s.EvictedSubnets > 0 {
+		line += fmt.Sprintf(", %d subnets evicted", s.EvictedSubnets)
+	}
+	if s.Dropped > 0 || live {
+		line += fmt.Sprintf(", %d dropped", s.Dropped)
+	}
+	return line
 }
