@@ -117,7 +117,7 @@ type Table[S any] struct {
 	// (mask4 applied) or, for every other address, by prefix.
 	dynamic bool
 	mask4   uint32
-	mul4    uint64 // random, odd: the hash of dyn4
+	mul4    uint32 // random, odd: the hash of dyn4 (index.Hash32)
 	dyn4    index.Map[*Slot[S]]
 	dyn6    map[netip.Prefix]*Slot[S]
 	grades  [numGrades]gradeList[S]
@@ -192,7 +192,7 @@ func NewTable[S any](opts Options, keep func(*Slot[S]) bool) (*Table[S], error) 
 	t.dynamic = true
 	t.max = opts.MaxDynamic
 	t.mask4 = ^uint32(0) << (32 - opts.MaskBits)
-	t.mul4 = rand.Uint64() | 1
+	t.mul4 = rand.Uint32() | 1
 	t.dyn4.Init()
 	t.dyn6 = make(map[netip.Prefix]*Slot[S])
 	t.pinned = make(map[netip.Prefix]*Slot[S])
@@ -229,7 +229,8 @@ func (t *Table[S]) preload(list []Preload) {
 // masked address.
 type fixedLen[S any] struct {
 	mask uint32
-	idx  map[uint32]*Slot[S]
+	mul  uint32 // random, odd: the hash of idx (index.Hash32)
+	idx  index.Map[*Slot[S]]
 }
 
 // addFixed4 indexes the new preloaded IPv4 subnet p.
@@ -238,13 +239,14 @@ func (t *Table[S]) addFixed4(p netip.Prefix, s *Slot[S]) {
 	i := slices.IndexFunc(t.fixed4, func(f fixedLen[S]) bool { return f.mask == mask })
 	if i < 0 {
 		i = len(t.fixed4)
-		t.fixed4 = append(t.fixed4, fixedLen[S]{mask: mask, idx: map[uint32]*Slot[S]{}})
+		t.fixed4 = append(t.fixed4, fixedLen[S]{mask: mask, mul: rand.Uint32() | 1})
+		t.fixed4[len(t.fixed4)-1].idx.Init()
 		slices.SortStableFunc(t.fixed4, func(a, b fixedLen[S]) int { return bits.OnesCount32(b.mask) - bits.OnesCount32(a.mask) })
 		i = slices.IndexFunc(t.fixed4, func(f fixedLen[S]) bool { return f.mask == mask })
 	}
 	v := uint4(p.Addr())
 	s.key4 = v
-	t.fixed4[i].idx[v] = s
+	t.fixed4[i].idx.Put(index.Hash32(v, t.fixed4[i].mul), s)
 	if t.cover4 == nil {
 		t.cover4 = new([1 << 16 / 64]uint64)
 	}
@@ -305,7 +307,7 @@ func (t *Table[S]) Lookup(a netip.Addr) *Slot[S] {
 // get4 returns the dynamic slot of masked IPv4 address v, not pinned, or
 // nil.
 func (t *Table[S]) get4(v uint32) *Slot[S] {
-	return t.dyn4.Get(uint64(v)*t.mul4, func(s *Slot[S]) bool { return s.key4 == v })
+	return t.dyn4.Find(index.Hash32(v, t.mul4))
 }
 
 // Get returns the slot of subnet p, exactly as tracked (masked, with the
@@ -495,7 +497,7 @@ func (t *Table[S]) victim() *Slot[S] {
 func (t *Table[S]) index(s *Slot[S]) {
 	if a := s.Prefix.Addr(); a.Is4() {
 		s.key4 = uint4(a)
-		t.dyn4.Put(uint64(s.key4)*t.mul4, s)
+		t.dyn4.Put(index.Hash32(s.key4, t.mul4), s)
 		return
 	}
 	t.dyn6[s.Prefix] = s
@@ -503,7 +505,7 @@ func (t *Table[S]) index(s *Slot[S]) {
 
 func (t *Table[S]) unindex(s *Slot[S]) {
 	if s.Prefix.Addr().Is4() {
-		t.dyn4.Delete(uint64(s.key4)*t.mul4, s)
+		t.dyn4.Delete(index.Hash32(s.key4, t.mul4), s)
 		return
 	}
 	delete(t.dyn6, s.Prefix)
@@ -553,7 +555,7 @@ func (t *Table[S]) lookupFixed(a netip.Addr) *Slot[S] {
 		}
 		for i := range t.fixed4 {
 			f := &t.fixed4[i]
-			if s := f.idx[v&f.mask]; s != nil {
+			if s := f.idx.Find(index.Hash32(v&f.mask, f.mul)); s != nil {
 				return s
 			}
 		}

@@ -114,6 +114,10 @@ type detail struct {
 	evicted *uint64   // the engine's per-period eviction counter
 	pool    *connPool // the cap on all tables' connections, or nil
 	at      int       // d's place in pool.tables
+
+	// The engine's totals of subnets evicted and frames dropped when the
+	// episode began, so that its reports count those of the episode.
+	evicted0, dropped0 uint64
 }
 
 // maxConns bounds the conns of one detail table, whose arena indices are

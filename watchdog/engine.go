@@ -62,8 +62,6 @@ type state struct {
 	episode  int64   // when logging started
 	exceeded int64   // exceeded time reported in this episode, ns
 	accum    int64   // exceeded time reported since start, ns
-	evicted0 uint64  // subnets evicted before the episode, in all
-	dropped0 uint64  // frames dropped before the episode, in all
 	detail   *detail // connections while logging, else nil
 }
 
@@ -342,8 +340,8 @@ func (e *Engine) closePeriod() {
 		switch {
 		case over && !st.logging:
 			st.logging, st.since, st.episode = true, e.end, e.end
-			st.evicted0, st.dropped0 = e.total.EvictedSubnets, e.total.Dropped
 			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns, e.pool)
+			st.detail.evicted0, st.detail.dropped0 = e.total.EvictedSubnets, e.total.Dropped
 			e.logging++
 		case over && e.end-st.since >= e.rep:
 			reports = append(reports, e.report(s))
@@ -392,8 +390,8 @@ func (e *Engine) report(s *slot) report.Report {
 		Hidden:    st.detail.hidden,
 		Start:     toTime(st.episode),
 
-		EvictedSubnets: e.total.EvictedSubnets - st.evicted0,
-		Dropped:        e.total.Dropped - st.dropped0,
+		EvictedSubnets: e.total.EvictedSubnets - st.detail.evicted0,
+		Dropped:        e.total.Dropped - st.detail.dropped0,
 	}
 	if e.accumulate {
 		r.Accum = &report.Accumulated{

@@ -26,6 +26,8 @@
 // The hash must mix the key well into its top 32 bits and be seeded per
 // table (multiply-shift with a random odd multiplier, or a seeded
 // multiply-fold), so that keys chosen to collide cannot be found offline.
+// Keys of 32 bits hashed with Hash32 need no comparison: Find looks them
+// up by hash alone.
 package index
 
 import "math/bits"
@@ -78,6 +80,28 @@ func (x *Map[V]) Get(h uint64, match func(V) bool) V {
 		}
 	}
 }
+
+// Find returns the handle whose hash has the same top 32 bits as h, or
+// the zero V. It is Get for keys of 32 bits or fewer hashed into the top
+// 32 bits by a bijection, such as multiplication by an odd number modulo
+// 2^32: those bits then tell the key, and no key need be compared.
+func (x *Map[V]) Find(h uint64) V {
+	tag := uint32(h >> 32)
+	mask := uint32(len(x.entries) - 1)
+	var zero V
+	for i := x.home(tag); ; i = (i + 1) & mask {
+		e := &x.entries[i]
+		if e.v == zero || e.tag == tag {
+			return e.v
+		}
+	}
+}
+
+// Hash32 returns the hash of a 32-bit key k for Find: k times mul, odd,
+// modulo 2^32, in the top 32 bits. With mul drawn at random per Map, it is
+// the multiply-shift hash, and keys chosen to collide cannot be found
+// offline.
+func Hash32(k, mul uint32) uint64 { return uint64(k*mul) << 32 }
 
 // Put adds handle v, not the zero V, with hash h. The key of v must not
 // be in x already.

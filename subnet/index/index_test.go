@@ -10,11 +10,12 @@ import (
 // item is a handle in the tests: its key and nothing else.
 type item struct{ key uint32 }
 
-// FuzzMap drives a Map with puts, deletes, replacements and clears on a
-// small key space, hashed with a fixed multiplier that the fuzzer picks
-// (so probe runs collide and wrap), and checks it against a Go map after
-// every step: every key found or not as the model says, the count equal,
-// the table at most half full.
+// FuzzMap drives two Maps with puts, deletes, replacements and clears on
+// a small key space, hashed with a fixed multiplier that the fuzzer picks
+// (so probe runs collide and wrap): one to 64 bits and looked up with Get,
+// one with Hash32 and looked up with Find. It checks them against a Go map
+// after every step: every key found or not as the model says, the count
+// equal, the table at most half full.
 func FuzzMap(f *testing.F) {
 	f.Add(uint64(1), []byte{0, 1, 0, 2, 0, 3, 4, 2, 0, 2, 4, 1})
 	f.Add(uint64(0x9e3779b97f4a7c15), []byte{0, 0, 0, 64, 0, 128, 0, 192, 4, 64, 4, 0, 7, 64})
@@ -28,11 +29,21 @@ func FuzzMap(f *testing.F) {
 	}
 	f.Add(uint64(3), keys)
 	f.Fuzz(func(t *testing.T, mul uint64, ops []byte) {
-		var x index.Map[*item]
+		// x hashes to 64 bits (tags may collide: with mul 1 all do), y
+		// with Hash32 and looks up with Find.
+		var x, y index.Map[*item]
 		x.Init()
+		y.Init()
 		hash := func(k uint32) uint64 { return uint64(k) * (mul | 1) }
+		hash32 := func(k uint32) uint64 { return index.Hash32(k, uint32(mul)|1) }
 		model := map[uint32]*item{}
-		get := func(k uint32) *item { return x.Get(hash(k), func(it *item) bool { return it.key == k }) }
+		get := func(k uint32) *item {
+			a, b := x.Get(hash(k), func(it *item) bool { return it.key == k }), y.Find(hash32(k))
+			if a != b {
+				t.Fatalf("Get(%#x) = %p, Find = %p", k, a, b)
+			}
+			return a
+		}
 		for i := 0; i+1 < len(ops); i += 2 {
 			k := uint32(ops[i+1]) << 20
 			switch ops[i] % 8 {
@@ -40,28 +51,32 @@ func FuzzMap(f *testing.F) {
 				if model[k] == nil {
 					it := &item{k}
 					x.Put(hash(k), it)
+					y.Put(hash32(k), it)
 					model[k] = it
 				}
 			case 4, 5:
 				x.Delete(hash(k), model[k])
+				y.Delete(hash32(k), model[k])
 				delete(model, k)
 			case 6:
 				if old := model[k]; old != nil {
 					it := &item{k}
 					x.Replace(hash(k), old, it)
+					y.Replace(hash32(k), old, it)
 					model[k] = it
 				}
 			default:
 				if ops[i] == 255 {
 					x.Clear()
+					y.Clear()
 					clear(model)
 				}
 			}
 			if got := get(k); got != model[k] {
 				t.Fatalf("op %d: Get(%#x) = %p, want %p", i/2, k, got, model[k])
 			}
-			if x.Len() != len(model) {
-				t.Fatalf("op %d: Len %d, want %d", i/2, x.Len(), len(model))
+			if x.Len() != len(model) || y.Len() != len(model) {
+				t.Fatalf("op %d: Len %d and %d, want %d", i/2, x.Len(), y.Len(), len(model))
 			}
 			if 2*x.Len() > x.Size() {
 				t.Fatalf("%d handles in %d entries: more than half full", x.Len(), x.Size())
@@ -134,6 +149,22 @@ func BenchmarkMap(b *testing.B) {
 		for b.Loop() {
 			k := keys[i%n]
 			if x.Get(hash(k), func(it *item) bool { return it.key == k }) == nil {
+				b.Fatal("miss")
+			}
+			i++
+		}
+	})
+	b.Run("find", func(b *testing.B) { // Hash32 keys, no comparison
+		x := new(index.Map[*item])
+		x.Init()
+		mul32 := uint32(mul) | 1
+		for i := range n {
+			x.Put(index.Hash32(keys[i], mul32), &items[i])
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if x.Find(index.Hash32(keys[i%n], mul32)) == nil {
 				b.Fatal("miss")
 			}
 			i++
