@@ -272,36 +272,94 @@ func (t *Table[S]) Preloaded() bool { return t.fixed != nil }
 // dynamic mode, or nil when a is not tracked (outside the preloaded subnets
 // or the local ranges). A new subnet has no bytes, the first to be evicted,
 // but Lookup does not evict the slot it returned last (unless it is the
-// only one the table may hold), so that a packet's two addresses may be
-// looked up in turn before their bytes are added. It does not allocate when the subnet is tracked
-// already, nor, once the table has been full, when it takes the place of
-// an evicted or removed subnet.
+// only one the table may hold). It does not allocate when the subnet is
+// tracked already, nor, once the table has been full, when it takes the
+// place of an evicted or removed subnet.
 func (t *Table[S]) Lookup(a netip.Addr) *Slot[S] {
 	if t.fixed != nil {
 		return t.lookupFixed(a)
 	}
-	if a.Is4() {
-		v := uint4(a) & t.mask4
-		if len(t.local) > 0 && !t.local.Contains(addr4(v)) {
-			return nil
-		}
-		s := t.get4(v)
-		if s == nil {
-			s = t.miss(netip.PrefixFrom(addr4(v), t.bits4))
-		}
-		t.hold = s
-		return s
-	}
-	p := Mask(a, t.bits4, t.bits6)
-	if len(t.local) > 0 && !t.local.Contains(p.Addr()) {
-		return nil
-	}
-	s := t.dyn6[p]
-	if s == nil {
-		s = t.miss(p)
+	s, p, ok := t.locate(a)
+	if ok && s == nil {
+		s = t.miss(p, 0)
 	}
 	t.hold = s
 	return s
+}
+
+// Count counts a packet of n bytes from a to b: it adds n to the Bytes of
+// a's subnet and of b's, once when they are the same, creating them in
+// dynamic mode as Lookup does, and returns their slots. sa is nil when a
+// is not tracked, sb when b is not or is in a's subnet. Making room for
+// b's new subnet never evicts a's, unless the table holds only one
+// subnet: then a's slot goes to b's subnet, and sa is nil. Count is
+// Lookup and Add for both addresses, with a new subnet put in the grade
+// of its first packet at once. It does not allocate, as Lookup.
+func (t *Table[S]) Count(a, b netip.Addr, n uint64) (sa, sb *Slot[S]) {
+	if t.fixed != nil {
+		sa, sb = t.lookupFixed(a), t.lookupFixed(b)
+		if sa != nil {
+			sa.Bytes += n
+		}
+		if sb == sa {
+			return sa, nil
+		}
+		if sb != nil {
+			sb.Bytes += n
+		}
+		return sa, sb
+	}
+	t.hold = nil
+	sa = t.count(a, n)
+	t.hold = sa
+	s, p, ok := t.locate(b)
+	switch {
+	case !ok || s == sa && s != nil || s == nil && sa != nil && sa.Prefix == p:
+		return sa, nil
+	case s != nil:
+		t.Add(s, n)
+		return sa, s
+	}
+	sb = t.miss(p, n)
+	t.hold = sb
+	if sb == sa { // the only slot went to b's subnet
+		return nil, sb
+	}
+	return sa, sb
+}
+
+// count finds or creates the dynamic subnet of a with n more bytes.
+func (t *Table[S]) count(a netip.Addr, n uint64) *Slot[S] {
+	s, p, ok := t.locate(a)
+	switch {
+	case !ok:
+		return nil
+	case s != nil:
+		t.Add(s, n)
+		return s
+	}
+	return t.miss(p, n)
+}
+
+// locate returns the dynamic slot of a's subnet, not pinned; or nil and
+// the subnet's prefix when it is not in the grades; ok is false when a is
+// outside the local ranges.
+func (t *Table[S]) locate(a netip.Addr) (s *Slot[S], p netip.Prefix, ok bool) {
+	if a.Is4() {
+		v := uint4(a) & t.mask4
+		if len(t.local) > 0 && !t.local.Contains(addr4(v)) {
+			return nil, p, false
+		}
+		if s := t.get4(v); s != nil {
+			return s, p, true
+		}
+		return nil, netip.PrefixFrom(addr4(v), t.bits4), true
+	}
+	p = Mask(a, t.bits4, t.bits6)
+	if len(t.local) > 0 && !t.local.Contains(p.Addr()) {
+		return nil, p, false
+	}
+	return t.dyn6[p], p, true
 }
 
 // get4 returns the dynamic slot of masked IPv4 address v, not pinned, or
@@ -354,7 +412,7 @@ func (t *Table[S]) Insert(p netip.Prefix) *Slot[S] {
 	if len(t.local) > 0 && !t.local.Contains(p.Addr()) {
 		return nil
 	}
-	return t.miss(p)
+	return t.miss(p, 0)
 }
 
 // Add adds n bytes to s's Bytes, keeping the eviction order.
@@ -421,11 +479,13 @@ func addr4(v uint32) netip.Addr {
 	return netip.AddrFrom4(b)
 }
 
-// miss returns the slot of dynamic subnet p, not in the grades: pinned, or
-// new at the end of its grade, the victim evicted when the table is full.
-func (t *Table[S]) miss(p netip.Prefix) *Slot[S] {
+// miss returns the slot of dynamic subnet p, not in the grades, with n
+// more bytes: pinned, or new at the end of the grade of n, the victim
+// evicted when the table is full.
+func (t *Table[S]) miss(p netip.Prefix, n uint64) *Slot[S] {
 	if len(t.pinned) > 0 {
 		if s, ok := t.pinned[p]; ok {
+			s.Bytes += n
 			return s
 		}
 	}
@@ -436,7 +496,7 @@ func (t *Table[S]) miss(p netip.Prefix) *Slot[S] {
 	if s == nil {
 		s = t.newSlot()
 	}
-	*s = Slot[S]{Prefix: p, Threshold: t.threshold, Name: t.networks.Name(p)}
+	*s = Slot[S]{Bytes: n, Prefix: p, Threshold: t.threshold, Name: t.networks.Name(p)}
 	t.index(s)
 	t.push(s)
 	return s

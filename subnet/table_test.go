@@ -118,3 +118,42 @@ func prefixes(tb *subnet.Table[st]) []netip.Prefix {
 	}
 	return ps
 }
+
+// TestCount: a packet counts once in each subnet it touches, once when
+// both addresses share one, pinned or not, and not at all where the table
+// does not track an address.
+func TestCount(t *testing.T) {
+	local, err := subnet.ParseRanges("10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := subnet.NewTable(subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 7, MaxDynamic: 2, Local: local},
+		func(s *subnet.Slot[st]) bool { return s.State.keep })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, sb := tb.Count(addr("10.0.1.1"), addr("10.0.1.2"), 100)
+	if sa == nil || sb != nil || sa.Bytes != 100 {
+		t.Fatalf("same subnet: %v %v", sa, sb)
+	}
+	sa.State.keep = true
+	sa2, sb := tb.Count(addr("10.0.2.1"), addr("192.0.2.1"), 50) // 192.0.2.0 not local
+	if sa2 == nil || sb != nil || sa2.Bytes != 50 {
+		t.Fatalf("one address not tracked: %v %v", sa2, sb)
+	}
+	// 10.0.3.0 evicts 10.0.2.0 (50 bytes); for 10.0.4.0 the victim would
+	// be 10.0.1.0 (10.0.3.0 is the packet's source), which is kept: it
+	// moves aside, beyond the cap.
+	tb.Count(addr("10.0.3.1"), addr("10.0.4.1"), 10)
+	if tb.Get(prefix("10.0.2.0/24")) != nil || tb.Len() != 3 {
+		t.Fatalf("after the third packet: %v", prefixes(tb))
+	}
+	if s := tb.Get(prefix("10.0.1.0/24")); s == nil || s.Bytes != 100 {
+		t.Fatalf("kept subnet: %v", s)
+	}
+	// Both addresses in the subnet moved aside count once too.
+	before := tb.Get(prefix("10.0.1.0/24")).Bytes
+	if sa, sb := tb.Count(addr("10.0.1.7"), addr("10.0.1.8"), 5); sa == nil || sb != nil || sa.Bytes != before+5 {
+		t.Errorf("same subnet again: %v %v, %d bytes, want %d", sa, sb, sa.Bytes, before+5)
+	}
+}

@@ -162,20 +162,12 @@ func (e *Engine) Packet(p *Packet) {
 	if n < 0 {
 		n = 0
 	}
-	src := e.table.Lookup(p.Src)
-	dst := e.table.Lookup(p.Dst)
-	if src != nil {
-		e.add(src, p, uint64(n))
+	src, dst := e.table.Count(p.Src, p.Dst, uint64(n))
+	if src != nil && src.State.detail != nil {
+		src.State.detail.add(p, uint64(n))
 	}
-	if dst != nil && dst != src {
-		e.add(dst, p, uint64(n))
-	}
-}
-
-func (e *Engine) add(s *slot, p *Packet, n uint64) {
-	e.table.Add(s, n)
-	if d := s.State.detail; d != nil {
-		d.add(p, n)
+	if dst != nil && dst.State.detail != nil {
+		dst.State.detail.add(p, uint64(n))
 	}
 }
 

@@ -181,8 +181,8 @@ func (l *lruModel[K]) use(k K) (evicted K, did bool) {
 
 // gradeModel is the reference for the dynamic subnet table: a full table
 // evicts the subnet of the lowest byte grade (four grades a power of two),
-// among those the one that entered its grade first, and never the subnet
-// looked up last (unless it is alone).
+// among those the one that entered its grade first, and never, for a
+// packet's destination, the subnet of its source (unless it is alone).
 type gradeModel struct {
 	subnets []*gradeEntry
 	cap     int
@@ -331,8 +331,10 @@ func checkDynamicTable(t *testing.T, seed uint64, max int) {
 		}
 		p := modelPacket(r, at, v4)
 		e.Packet(p)
-		src, dst := lookup(p.Src), lookup(p.Dst)
-		model.add(src, uint64(p.Len)) // lost if dst's lookup evicted it
+		model.last = nil // a packet's source may evict any subnet
+		src := lookup(p.Src)
+		model.add(src, uint64(p.Len)) // lost if dst's lookup evicts it
+		dst := lookup(p.Dst)
 		if dst != src {
 			model.add(dst, uint64(p.Len))
 		}
