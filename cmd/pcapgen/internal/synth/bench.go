@@ -117,17 +117,23 @@ func flood(o Options) iter.Seq[Event] {
 		ev := Event{Len: 60}
 		ev.Packet = Packet{Proto: ProtoTCP, Dst: dst, DstPort: 80, TCPFlags: TCPSyn, NoPayload: true}
 		for i := range n {
-			x := permute32(uint32(i) ^ key)
 			ev.Time = evenly(o.Start, 2*time.Minute, i, n)
-			ev.Packet.Src = v4(byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
-			ev.Packet.SrcPort = uint16(1024 + r.IntN(64512))
-			ev.Packet.Seq = r.Uint32()
-			ev.Len = max(60, MinLen(o.Link, &ev.Packet))
+			floodSource(r, key, i, o.Link, &ev)
 			if !yield(ev) {
 				return
 			}
 		}
 	}
+}
+
+// floodSource makes ev, a flood SYN, packet i of its flood: its source
+// address (a seeded permutation of i), port, sequence number and length.
+func floodSource(r *rand.Rand, key uint32, i int, link Link, ev *Event) {
+	x := permute32(uint32(i) ^ key)
+	ev.Packet.Src = v4(byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
+	ev.Packet.SrcPort = uint16(1024 + r.IntN(64512))
+	ev.Packet.Seq = r.Uint32()
+	ev.Len = max(60, MinLen(link, &ev.Packet))
 }
 
 // permute32 is a bijection on uint32 (xor-shifts and odd multipliers are
@@ -189,11 +195,7 @@ func floodHeavy(o Options) iter.Seq[Event] {
 					return
 				}
 			}
-			x := permute32(uint32(i) ^ key)
-			ev.Packet.Src = v4(byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
-			ev.Packet.SrcPort = uint16(1024 + r.IntN(64512))
-			ev.Packet.Seq = r.Uint32()
-			ev.Len = max(60, MinLen(o.Link, &ev.Packet))
+			floodSource(r, key, i, o.Link, &ev)
 			if !yield(ev) {
 				return
 			}
