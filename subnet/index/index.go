@@ -123,10 +123,14 @@ func (x *Map[V]) insert(e entry[V]) {
 	x.entries[i] = e
 }
 
-// find returns the position of handle v, whose hash is h, or -1.
+// find returns the position of handle v, whose hash is h, or -1 (always
+// for the zero V, which marks empty entries).
 func (x *Map[V]) find(h uint64, v V) int {
 	mask := uint32(len(x.entries) - 1)
 	var zero V
+	if v == zero {
+		return -1
+	}
 	for i := x.home(uint32(h >> 32)); ; i = (i + 1) & mask {
 		switch x.entries[i].v {
 		case v:

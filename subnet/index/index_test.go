@@ -91,6 +91,21 @@ func FuzzMap(f *testing.F) {
 	})
 }
 
+// TestMapDeleteZero: deleting or replacing the zero handle, never stored,
+// changes nothing (a fuzz crasher: it emptied an entry and counted -1).
+func TestMapDeleteZero(t *testing.T) {
+	var x index.Map[*item]
+	x.Init()
+	it := &item{1}
+	x.Put(1<<32, it)
+	x.Delete(1<<32, nil)
+	x.Delete(2<<32, nil)
+	x.Replace(3<<32, nil, it)
+	if x.Len() != 1 || x.Find(1<<32) != it || x.Find(3<<32) != nil {
+		t.Errorf("after deleting and replacing nil: Len %d, Find %p and %p", x.Len(), x.Find(1<<32), x.Find(3<<32))
+	}
+}
+
 // TestMapZeroAllocs pins that lookups, and deletes with puts at a steady
 // size, do not allocate.
 func TestMapZeroAllocs(t *testing.T) {
