@@ -639,3 +639,77 @@ func BenchmarkEngineFlood(b *testing.B) {
 		})
 	}
 }
+
+// FuzzMaxConnsTotal checks the cap on all detail tables together under
+// churn, with per-subnet and total caps the fuzzer picks: in every report
+// the rows and the hidden connections add up to every byte the subnet
+// carried since it started logging, no table holds more rows than its cap,
+// and all tables together no more than the total.
+func FuzzMaxConnsTotal(f *testing.F) {
+	f.Add(uint64(1), uint8(10), uint8(5))
+	f.Add(uint64(2), uint8(0), uint8(0))
+	f.Add(uint64(3), uint8(200), uint8(30))
+	f.Fuzz(func(t *testing.T, seed uint64, perTable, total uint8) {
+		subnets := []netip.Prefix{pfx("10.1.0.0/16"), pfx("10.2.0.0/16"), pfx("10.3.0.0/16")}
+		var pre []subnet.Preload
+		for _, p := range subnets {
+			pre = append(pre, subnet.Preload{Prefix: p, Threshold: 1e-6})
+		}
+		c := cfg(pre...)
+		c.Report = time.Minute
+		c.MaxConns, c.MaxConnsTotal = 1+int(perTable), 1+int(total)
+		e, rec := newEngine(t, c)
+		r := rand.New(rand.NewPCG(seed, seed))
+		host := func() netip.Addr {
+			if n := r.IntN(4); n < 3 {
+				return netip.AddrFrom4([4]byte{10, byte(1 + n), 0, byte(1 + r.IntN(8))})
+			}
+			return netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + r.IntN(8))})
+		}
+		for _, p := range subnets { // all log from the end of minute 0
+			e.Packet(tcp(t0, p.Addr().Next().String(), 1, "192.0.2.1", 1, 60))
+		}
+		const perPeriod = 500
+		bytes := make([]uint64, len(subnets))
+		var wants [][]uint64
+		for i := range 6 * perPeriod {
+			at := t0 + minute + int64(i)*minute/perPeriod
+			if i > 0 && i%perPeriod == 0 {
+				wants = append(wants, slices.Clone(bytes))
+			}
+			p := &watchdog.Packet{Time: at, Len: uint32(40 + r.IntN(1500)), Kind: watchdog.KindIP, Proto: 6,
+				Src: host(), Dst: host(), SrcPort: uint16(1 + r.IntN(6)), DstPort: uint16(1 + r.IntN(6))}
+			e.Packet(p)
+			for j, sn := range subnets {
+				if sn.Contains(p.Src) || sn.Contains(p.Dst) {
+					bytes[j] += uint64(p.Len)
+				}
+			}
+		}
+		e.Advance(t0 + 7*minute)
+		wants = append(wants, slices.Clone(bytes))
+		if len(rec.reports) != len(subnets)*len(wants) {
+			t.Fatalf("%d reports, want %d", len(rec.reports), len(subnets)*len(wants))
+		}
+		for i := range wants {
+			rows := 0
+			for j := range subnets {
+				rp := rec.reports[i*len(subnets)+j]
+				var sum uint64
+				for _, row := range rp.Rows {
+					sum += row.Bytes
+				}
+				if rp.Subnet != subnets[j] || sum+rp.Hidden.Bytes != wants[i][j] {
+					t.Errorf("report %d of %v: %d bytes in rows + %d hidden, want %d", i, rp.Subnet, sum, rp.Hidden.Bytes, wants[i][j])
+				}
+				if len(rp.Rows) > c.MaxConns {
+					t.Errorf("report %d of %v: %d rows, cap %d", i, rp.Subnet, len(rp.Rows), c.MaxConns)
+				}
+				rows += len(rp.Rows)
+			}
+			if rows > c.MaxConnsTotal {
+				t.Errorf("period %d: %d rows in all, cap %d", i, rows, c.MaxConnsTotal)
+			}
+		}
+	})
+}
