@@ -101,9 +101,10 @@ type conn struct {
 
 // detail is the connection table of one subnet in detail logging, bounded
 // to a number of connections: the least recently seen is evicted, and its
-// conn reused for the new one. The conns live in one arena, conns[0] being
-// the sentinel of the recency list (conns[0].next is the most recent), and
-// an index finds them by key.
+// conn reused for the new one; past the cap of all tables together (pool),
+// the pool evicts a conn of any table. The conns live in one arena, conns[0]
+// being the sentinel of the recency list (conns[0].next is the most
+// recent), and an index finds them by key.
 type detail struct {
 	conns   []conn
 	index   index.Map[int32] // arena indices by key hash

@@ -185,7 +185,7 @@ func watch(ctx context.Context, c *cli, cfg *conf.Config, env environment, logf 
 	if c.read.s != "" {
 		logf("%s", summaryLine(c.read.s, engine.Stats(), false))
 	} else {
-		logf("%s", summaryLine("interface "+cfg.Interface, engine.Stats(), true))
+		logf("%s", summaryLine(liveName(cfg.Interface), engine.Stats(), true))
 	}
 	if err := out.Close(10 * time.Second); err != nil {
 		logf("%v", err)
@@ -299,6 +299,14 @@ func optionSummary(c *cli, cfg *conf.Config, src source) []report.Option {
 		{Name: "Accumulate exceeded time", Value: yn[cfg.Accumulate]},
 		{Name: "Table limits", Value: fmt.Sprintf("%d subnets, %d connections per subnet", cfg.MaxSubnets, cfg.MaxConns)},
 	}
+}
+
+// liveName names a live capture in the exit summary.
+func liveName(iface string) string {
+	if iface == "" {
+		return "live capture"
+	}
+	return "interface " + iface
 }
 
 // summaryLine is the line logged at exit: "FILE: N packets: N IP, N not
