@@ -116,9 +116,13 @@ type detail struct {
 	pool    *connPool // the cap on all tables' connections, or nil
 	at      int       // d's place in pool.tables
 
-	// The engine's totals of subnets evicted and frames dropped when the
-	// episode began, so that its reports count those of the episode.
-	evicted0, dropped0 uint64
+	// The episode: when it began (the end of the period that crossed the
+	// threshold), when it was last reported (or began), the exceeded time
+	// reported so far (ns), and the engine's totals of subnets evicted and
+	// frames dropped when it began, so that its reports count those of the
+	// episode.
+	episode, since, exceeded int64
+	evicted0, dropped0       uint64
 }
 
 // maxConns bounds the conns of one detail table, whose arena indices are

@@ -55,15 +55,16 @@ type Output interface {
 // ErrConfig is returned by New for a configuration the engine cannot run.
 var ErrConfig = errors.New("watchdog: bad configuration")
 
-// state is the engine's per-subnet state, held in the subnet table.
+// state is the engine's per-subnet state, held in the subnet table. It is
+// small, so that a slot is too: what only an episode needs is in its
+// detail.
 type state struct {
-	logging  bool    // in detail logging
-	since    int64   // when logging started or the last report was made
-	episode  int64   // when logging started
-	exceeded int64   // exceeded time reported in this episode, ns
-	accum    int64   // exceeded time reported since start, ns
-	detail   *detail // connections while logging, else nil
+	accum  int64   // exceeded time reported since start, ns
+	detail *detail // in detail logging: the episode, else nil
 }
+
+// logging reports whether the subnet is in detail logging.
+func (st *state) logging() bool { return st.detail != nil }
 
 type slot = subnet.Slot[state]
 
@@ -110,7 +111,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 		rep:    int64(cfg.Report),
 		lenAdj: int64(cfg.LenAdj),
 	}
-	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging })
+	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging() })
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -314,7 +315,7 @@ func (e *Engine) line(s *slot, kbps float64) report.Line {
 		Bytes:     s.Bytes,
 		KBps:      kbps,
 		Threshold: s.Threshold,
-		Logging:   s.State.logging,
+		Logging:   s.State.logging(),
 	}
 }
 
@@ -326,22 +327,22 @@ func (e *Engine) closePeriod() {
 	var reports []report.Report
 	for _, s := range e.slots {
 		st := &s.State
-		was := st.logging
+		was := st.logging()
 		kbps := float64(s.Bytes) / 1024 / secs
 		over := kbps >= s.Threshold
 		switch {
-		case over && !st.logging:
-			st.logging, st.since, st.episode = true, e.end, e.end
+		case over && !was:
 			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns, e.pool)
+			st.detail.since, st.detail.episode = e.end, e.end
 			st.detail.evicted0, st.detail.dropped0 = e.total.EvictedSubnets, e.total.Dropped
 			e.logging++
-		case over && e.end-st.since >= e.rep:
+		case over && e.end-st.detail.since >= e.rep:
 			reports = append(reports, e.report(s))
-		case !over && st.logging:
+		case !over && was:
 			if e.pool != nil {
 				e.pool.leave(st.detail)
 			}
-			st.logging, st.detail, st.exceeded = false, nil, 0
+			st.detail = nil
 			e.logging--
 		}
 		if e.table.Preloaded() || s.Bytes > 0 || was {
@@ -361,26 +362,27 @@ func (e *Engine) closePeriod() {
 	e.end += e.avg
 }
 
-func notLogging(s *slot) bool { return !s.State.logging }
+func notLogging(s *slot) bool { return !s.State.logging() }
 
 // report makes the report of a subnet that has been logging for at least
 // the reporting period, and restarts its logging clock.
 func (e *Engine) report(s *slot) report.Report {
 	st := &s.State
-	d := e.end - st.since
-	st.exceeded += d
+	ep := st.detail
+	d := e.end - ep.since
+	ep.exceeded += d
 	st.accum += d
-	st.since = e.end
+	ep.since = e.end
 	r := report.Report{
 		Time:      toTime(e.end),
 		Subnet:    s.Prefix,
 		Name:      s.Name,
 		Threshold: s.Threshold,
-		Exceeded:  time.Duration(st.exceeded),
+		Exceeded:  time.Duration(ep.exceeded),
 		Top:       e.cfg.Top,
 		Rows:      st.detail.rows(e.cfg.Top),
 		Hidden:    st.detail.hidden,
-		Start:     toTime(st.episode),
+		Start:     toTime(ep.episode),
 
 		EvictedSubnets: e.total.EvictedSubnets - st.detail.evicted0,
 		Dropped:        e.total.Dropped - st.detail.dropped0,
