@@ -65,6 +65,9 @@ type Config struct {
 	MailExpire   time.Duration // mailexpire, --mail-expire: how long a message is retried, > 0
 
 	EvidenceDir string // evidencedir: a pcap per logging episode in this directory; "" is off
+	// MaxConnsTotal is maxconnstotal: cap on the connections of all
+	// logging subnets together, >= 1.
+	MaxConnsTotal int
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -107,6 +110,9 @@ const (
 	DefaultMailRetry     = mail.DefaultRetry
 	DefaultMailRetryMax  = mail.DefaultRetryMax
 	DefaultMailExpire    = mail.DefaultExpire
+	// DefaultMaxConnsTotal keeps the worst case of the default caps (16384
+	// subnets logging, 1,500,000 connections) near 256 MiB of heap.
+	DefaultMaxConnsTotal = 1500000
 )
 
 // Default returns the configuration used when no file is read.
@@ -133,5 +139,6 @@ func Default() *Config {
 		MailRetry:     DefaultMailRetry,
 		MailRetryMax:  DefaultMailRetryMax,
 		MailExpire:    DefaultMailExpire,
+		MaxConnsTotal: DefaultMaxConnsTotal,
 	}
 }

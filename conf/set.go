@@ -70,6 +70,7 @@ var directives = [...]directive{
 	{"subnet", func(c *Config) field { return custom{c.addSubnet, c.checkSubnets} }},
 	{"maxsubnets", func(c *Config) field { return integer(&c.MaxSubnets, 1, math.MaxInt) }},
 	{"maxconns", func(c *Config) field { return integer(&c.MaxConns, 1, math.MaxInt) }},
+	{"maxconnstotal", func(c *Config) field { return integer(&c.MaxConnsTotal, 1, math.MaxInt) }},
 	{"jsonfile", func(c *Config) field { return text(&c.JSONFile) }},
 	{"statsfile", func(c *Config) field { return text(&c.StatsFile) }},
 	{"metrics", func(c *Config) field { return listenAddr(&c.Metrics) }},

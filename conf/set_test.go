@@ -35,6 +35,7 @@ func setCases() []setCase {
 		iface    = func(c *conf.Config) any { return c.Interface }
 		promisc  = func(c *conf.Config) any { return c.Promisc }
 		user     = func(c *conf.Config) any { return c.User }
+		maxtotal = func(c *conf.Config) any { return c.MaxConnsTotal }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
@@ -235,6 +236,9 @@ func setCases() []setCase {
 
 		{"evidencedir", "/var/lib/ipband/evidence", evidence, "/var/lib/ipband/evidence", nil},
 		{"evidencedir", "dir\x07", evidence, nil, conf.ErrInvalidValue},
+
+		{"maxconnstotal", "100000", maxtotal, 100000, nil},
+		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},
 
 		{"user", "nobody", user, "nobody", nil},
 		{"user", "no body", user, nil, conf.ErrInvalidValue},

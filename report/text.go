@@ -26,11 +26,15 @@ const (
 //
 // followed by an empty line, so that reports appended to one file stay
 // apart. "Showing top N" appears only when r.Top > 0, the accumulated
-// exceeded time only when r.Accum is set, and a line counting the hidden
-// connections only when there are some. Addresses take 15 columns, PROT 4
-// and KBYTES 9, as classic reports do; when a row has a longer value (an
-// IPv6 address, "ipv6-icmp", 1000000 kBytes or more) its column, the
-// header and the rules widen to fit the longest, for the whole report.
+// exceeded time only when r.Accum is set, a note of the subnets evicted
+// and the packets dropped in the episode only when there are some
+// ("Note: 2980746 subnets evicted, 12 packets dropped by the kernel in this
+// episode", under the header), the episode's evidence file with
+// evidencedir, and a line counting the hidden connections only when there
+// are some. Addresses take 15 columns, PROT 4 and KBYTES 9, as classic
+// reports do; when a row has a longer value (an IPv6 address, "ipv6-icmp",
+// 1000000 kBytes or more) its column, the header and the rules widen to fit
+// the longest, for the whole report.
 //
 // Times are printed in the location they carry: the engine's packet times
 // come from time.Unix and so are in time.Local, which follows TZ. Service
@@ -64,6 +68,9 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 	if r.Accum != nil {
 		dst = appendAccum(dst, r.Accum)
 	}
+	if r.EvictedSubnets > 0 || r.Dropped > 0 {
+		dst = appendNote(dst, r.EvictedSubnets, r.Dropped)
+	}
 	dst = appendEvidence(dst, r)
 
 	c := textColumns(r.Rows, names)
@@ -90,6 +97,25 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 	}
 	dst = appendRepeat(dst, '=', rule)
 	return append(dst, "\n\n"...)
+}
+
+// appendNote appends the line that says what the episode lost: "Note: 2
+// subnets evicted, 12 packets dropped by the kernel in this episode",
+// either part alone when the other is 0.
+func appendNote(dst []byte, evicted, dropped uint64) []byte {
+	dst = append(dst, "Note: "...)
+	if evicted > 0 {
+		dst = appendCount(dst, evicted, "subnet")
+		dst = append(dst, " evicted"...)
+		if dropped > 0 {
+			dst = append(dst, ", "...)
+		}
+	}
+	if dropped > 0 {
+		dst = appendCount(dst, dropped, "packet")
+		dst = append(dst, " dropped by the kernel"...)
+	}
+	return append(dst, " in this episode\n"...)
 }
 
 // appendAccum appends the -A line.

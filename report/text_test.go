@@ -84,6 +84,8 @@ func TestWriteTextGolden(t *testing.T) {
 	hidden.Rows = hidden.Rows[:3]
 	hidden.Top = 3
 	hidden.Hidden = report.Hidden{Conns: 12, Bytes: kbytes(345.68)}
+	note := sampleReport()
+	note.EvictedSubnets, note.Dropped = 2980746, 12
 	top0 := sampleReport()
 	top0.Top = 0
 	top0.Name = ""
@@ -101,6 +103,7 @@ func TestWriteTextGolden(t *testing.T) {
 		{"accum", accum},
 		{"ipv6", ipv6Report()},
 		{"hidden", hidden},
+		{"note", note},
 		{"top0", top0},
 	}
 	for _, tt := range tests {
@@ -148,6 +151,12 @@ func TestWriteTextLines(t *testing.T) {
 	hidden2.Hidden = report.Hidden{Conns: 12, Bytes: kbytes(345.68)}
 	top0 := sampleReport()
 	top0.Top = 0
+	evicted1 := sampleReport()
+	evicted1.EvictedSubnets = 1
+	dropped := sampleReport()
+	dropped.Dropped = 12
+	both := accum
+	both.EvictedSubnets, both.Dropped = 2980746, 1
 	long := sampleReport()
 	long.Rows = []report.Row{{Src: addr("10.0.0.1"), SrcPort: 3389, Dst: addr("10.0.0.2"), DstPort: 50000, Proto: 6, Bytes: 2048}}
 	unnamed := sampleReport()
@@ -166,6 +175,10 @@ func TestWriteTextLines(t *testing.T) {
 		{"hidden many", hidden2, []string{"12 connections not shown (345.68 kBytes): table limit reached"}, nil},
 		{"no hidden", sampleReport(), nil, []string{"not shown"}},
 		{"top 20", sampleReport(), []string{"Showing top 20 connections"}, nil},
+		{"evicted one", evicted1, []string{"Note: 1 subnet evicted in this episode"}, []string{"dropped"}},
+		{"dropped only", dropped, []string{"Note: 12 packets dropped by the kernel in this episode"}, []string{"evicted"}},
+		{"note under accum", both, []string{"Note: 2980746 subnets evicted, 1 packet dropped by the kernel in this episode"}, nil},
+		{"no note", sampleReport(), nil, []string{"Note:"}},
 		{"top 0", top0, nil, []string{"Showing"}},
 		{"service cut to 11", long, []string{"10.0.0.1        < 3389> <-> 10.0.0.2        <50000>  tcp      2.00  ms-wbt-serv"}, nil},
 		{"unnamed protocol", unnamed, []string{"10.0.0.1        <    0> <-> 10.0.0.2        <    0>   99      1.00  "}, nil},

@@ -4,19 +4,35 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+
+	"ipband/subnet/index"
 )
 
-// Slot is one tracked subnet: its prefix, threshold and name, and the
-// caller's per-subnet state S. A Slot stays at the same address for as long
-// as it is tracked, so callers may keep pointers to it until RemoveIf
-// drops it or it is evicted; after that the table reuses it for another
-// subnet.
+// Slot is one tracked subnet: its prefix, threshold and name, its bytes
+// this period, and the caller's per-subnet state S. A Slot stays at the
+// same address for as long as it is tracked, so callers may keep pointers
+// to it until RemoveIf drops it or it is evicted; after that the table
+// reuses it for another subnet.
 type Slot[S any] struct {
-	prev, next *Slot[S] // dynamic slots: links of the recency list
+	prev, next *Slot[S] // dynamic slots: links of their grade's list
+
+	// Bytes is what the subnet carried this period: the caller adds to it
+	// with Table.Add, which keeps the eviction order, and zeroes it with
+	// Table.ResetBytes. Dynamic subnets are evicted by it, fewest first.
+	Bytes uint64
+	bound uint64 // Bytes at which the slot moves up a grade; MaxUint64 when not graded
+	key4  uint32 // the masked address of an IPv4 subnet
+	grade uint8
+
+	// State is the caller's per-subnet state. (It comes before the fields
+	// a packet does not need, so that a packet's lookup and count touch
+	// fewer cache lines.)
+	State S
 
 	// Prefix is the subnet, masked.
 	Prefix netip.Prefix
@@ -27,8 +43,6 @@ type Slot[S any] struct {
 	// Preloaded is true for subnets from the config file, which are never
 	// removed or evicted.
 	Preloaded bool
-	// State is the caller's per-subnet state.
-	State S
 }
 
 // Preload is one preloaded subnet: a masked prefix and its threshold.
@@ -52,9 +66,9 @@ type Options struct {
 	// Local, when not empty, limits tracking to subnets whose masked
 	// number it contains.
 	Local Ranges
-	// MaxDynamic caps the number of dynamic subnets. The least recently
-	// seen subnet is evicted to make room for a new one, unless Keep says
-	// to keep it.
+	// MaxDynamic caps the number of dynamic subnets. To make room for a
+	// new one, the subnet with the fewest bytes this period is evicted
+	// (see Table), unless keep says to keep it.
 	MaxDynamic int
 	// Networks names subnets; nil means no names.
 	Networks *Networks
@@ -67,8 +81,24 @@ var ErrOptions = errors.New("subnet: bad table options")
 // holds a fixed set of subnets; in dynamic mode it creates a subnet for
 // every new masked address, bounded by Options.MaxDynamic.
 //
-// A Table is not safe for concurrent use: the engine owns it.
-// The zero Table is not usable: make one with NewTable.
+// # Eviction
+//
+// A full dynamic table evicts by traffic, not by recency, so that a flood
+// of new addresses cannot push out the subnets that carry the bytes. The
+// subnets are kept in grades of their Bytes this period: four grades per
+// power of two, so that the subnets of one grade carry within 19% of each
+// other's bytes. The victim is the subnet that entered the lowest
+// non-empty grade first. A subnet is thus evicted only when no subnet
+// carries less than about 84% of its bytes; a flood of one-packet sources
+// evicts only its own entries once a subnet has carried more than one
+// flood packet's grade, and that subnet's Bytes stay exact. A subnet for
+// which keep returns true (one in detail logging) is never evicted: it
+// moves aside and stays tracked, beyond MaxDynamic, until RemoveIf drops
+// it. Every operation is O(1); Add moves a subnet between grades at most
+// four times each time its Bytes double.
+//
+// The zero Table is not usable: NewTable makes one. A Table is not safe
+// for concurrent use: the engine owns it.
 type Table[S any] struct {
 	bits4, bits6 int
 	threshold    float64
@@ -82,23 +112,55 @@ type Table[S any] struct {
 	cover4 *[1 << 16 / 64]uint64     // the /16s that an IPv4 subnet overlaps
 	lens6  []int                     // distinct IPv6 prefix lengths, longest first
 
-	// Dynamic mode: the subnets are in a recency list, most recently
-	// looked up first, and indexed by their masked IPv4 address (mask4
-	// applied) or, for every other address, by prefix. The least recently
-	// looked up is evicted to make room, and its slot reused.
+	// Dynamic mode: the subnets are in the lists of their grades, each in
+	// the order they entered it, and indexed by their masked IPv4 address
+	// (mask4 applied) or, for every other address, by prefix.
 	dynamic bool
 	mask4   uint32
-	dyn4    index4[S]
+	mul4    uint32 // random, odd: the hash of dyn4 (index.Hash32)
+	dyn4    index.Map[*Slot[S]]
 	dyn6    map[netip.Prefix]*Slot[S]
-	recent  Slot[S] // sentinel: recent.next is the most recent slot
-	listed  int     // slots in the list
+	grades  [numGrades]gradeList[S]
+	used    [(numGrades + 63) / 64]uint64 // bit g: grade g is not empty
+	listed  int                           // slots in the grades
 	max     int
 	pinned  map[netip.Prefix]*Slot[S] // evicted while keep said keep
 	free    []*Slot[S]                // removed slots, for reuse
 	spare   []Slot[S]                 // allocated, never used
 	made    int                       // slots allocated
 	keep    func(*Slot[S]) bool
+	hold    *Slot[S] // the slot Lookup returned last: not evicted by the next
 	evicted uint64
+}
+
+// gradeList is the list of the slots of one grade, first in first.
+type gradeList[S any] struct{ first, last *Slot[S] }
+
+// numGrades is the number of byte grades: 0-3 bytes one grade each, then
+// four a power of two up to 2^64.
+const numGrades = 4 * 63
+
+// gradeOf returns the grade of n bytes: n itself below 4, else four
+// grades per power of two, by the two bits below n's top bit.
+func gradeOf(n uint64) int {
+	if n < 4 {
+		return int(n)
+	}
+	e := bits.Len64(n) // >= 3
+	return 4*(e-2) + int(n>>(e-3))&3
+}
+
+// gradeFloor returns the fewest bytes of grade g, or MaxUint64 past the
+// last grade.
+func gradeFloor(g int) uint64 {
+	if g < 4 {
+		return uint64(g)
+	}
+	if g >= numGrades {
+		return math.MaxUint64
+	}
+	e := g/4 + 2
+	return uint64(4|g&3) << (e - 3)
 }
 
 // NewTable returns a table for opts. keep is asked, when a dynamic subnet
@@ -130,10 +192,10 @@ func NewTable[S any](opts Options, keep func(*Slot[S]) bool) (*Table[S], error) 
 	t.dynamic = true
 	t.max = opts.MaxDynamic
 	t.mask4 = ^uint32(0) << (32 - opts.MaskBits)
-	t.dyn4.init()
+	t.mul4 = rand.Uint32() | 1
+	t.dyn4.Init()
 	t.dyn6 = make(map[netip.Prefix]*Slot[S])
 	t.pinned = make(map[netip.Prefix]*Slot[S])
-	t.recent.prev, t.recent.next = &t.recent, &t.recent
 	return t, nil
 }
 
@@ -152,7 +214,7 @@ func (t *Table[S]) preload(list []Preload) {
 			s.Threshold = th
 			continue
 		}
-		s := &Slot[S]{Prefix: p, Threshold: th, Name: t.networks.Name(p), Preloaded: true}
+		s := &Slot[S]{Prefix: p, Threshold: th, Name: t.networks.Name(p), Preloaded: true, bound: math.MaxUint64}
 		t.fixed[p] = s
 		t.order = append(t.order, s)
 		if p.Addr().Is4() {
@@ -167,7 +229,8 @@ func (t *Table[S]) preload(list []Preload) {
 // masked address.
 type fixedLen[S any] struct {
 	mask uint32
-	idx  index4[S]
+	mul  uint32 // random, odd: the hash of idx (index.Hash32)
+	idx  index.Map[*Slot[S]]
 }
 
 // addFixed4 indexes the new preloaded IPv4 subnet p.
@@ -176,14 +239,14 @@ func (t *Table[S]) addFixed4(p netip.Prefix, s *Slot[S]) {
 	i := slices.IndexFunc(t.fixed4, func(f fixedLen[S]) bool { return f.mask == mask })
 	if i < 0 {
 		i = len(t.fixed4)
-		t.fixed4 = append(t.fixed4, fixedLen[S]{mask: mask})
-		t.fixed4[i].idx.init()
+		t.fixed4 = append(t.fixed4, fixedLen[S]{mask: mask, mul: rand.Uint32() | 1})
+		t.fixed4[len(t.fixed4)-1].idx.Init()
 		slices.SortStableFunc(t.fixed4, func(a, b fixedLen[S]) int { return bits.OnesCount32(b.mask) - bits.OnesCount32(a.mask) })
 		i = slices.IndexFunc(t.fixed4, func(f fixedLen[S]) bool { return f.mask == mask })
 	}
-	b := p.Addr().As4()
-	v := binary.BigEndian.Uint32(b[:])
-	t.fixed4[i].idx.put(v, s)
+	v := uint4(p.Addr())
+	s.key4 = v
+	t.fixed4[i].idx.Put(index.Hash32(v, t.fixed4[i].mul), s)
 	if t.cover4 == nil {
 		t.cover4 = new([1 << 16 / 64]uint64)
 	}
@@ -207,34 +270,206 @@ func (t *Table[S]) Preloaded() bool { return t.fixed != nil }
 
 // Lookup returns the slot of the subnet a belongs to, creating it in
 // dynamic mode, or nil when a is not tracked (outside the preloaded subnets
-// or the local ranges). It does not allocate when the subnet is tracked
-// already, nor, once the table has been full, when it takes the place of
-// an evicted or removed subnet.
+// or the local ranges). A new subnet has no bytes, the first to be evicted,
+// but Lookup does not evict the slot it returned last (unless it is the
+// only one the table may hold). It does not allocate when the subnet is
+// tracked already, nor, once the table has been full, when it takes the
+// place of an evicted or removed subnet.
 func (t *Table[S]) Lookup(a netip.Addr) *Slot[S] {
 	if t.fixed != nil {
 		return t.lookupFixed(a)
 	}
+	s, p, ok := t.locate(a)
+	if ok && s == nil {
+		s = t.miss(p, 0)
+	}
+	t.hold = s
+	return s
+}
+
+// Count counts a packet of n bytes from a to b: it adds n to the Bytes of
+// a's subnet and of b's, once when they are the same, creating them in
+// dynamic mode as Lookup does, and returns their slots. sa is nil when a
+// is not tracked, sb when b is not or is in a's subnet. Making room for
+// b's new subnet never evicts a's, unless the table holds only one
+// subnet: then a's slot goes to b's subnet, and sa is nil. Count is
+// Lookup and Add for both addresses, with a new subnet put in the grade
+// of its first packet at once. It does not allocate, as Lookup.
+func (t *Table[S]) Count(a, b netip.Addr, n uint64) (sa, sb *Slot[S]) {
+	if t.fixed != nil {
+		sa, sb = t.lookupFixed(a), t.lookupFixed(b)
+		if sa != nil {
+			sa.Bytes += n
+		}
+		if sb == sa {
+			return sa, nil
+		}
+		if sb != nil {
+			sb.Bytes += n
+		}
+		return sa, sb
+	}
+	t.hold = nil
+	sa = t.count(a, n)
+	t.hold = sa
+	s, p, ok := t.locate(b)
+	switch {
+	case !ok || s == sa && s != nil || s == nil && sa != nil && sa.Prefix == p:
+		return sa, nil
+	case s != nil:
+		t.Add(s, n)
+		return sa, s
+	}
+	sb = t.miss(p, n)
+	t.hold = sb
+	if sb == sa { // the only slot went to b's subnet
+		return nil, sb
+	}
+	return sa, sb
+}
+
+// count finds or creates the dynamic subnet of a with n more bytes.
+func (t *Table[S]) count(a netip.Addr, n uint64) *Slot[S] {
+	s, p, ok := t.locate(a)
+	switch {
+	case !ok:
+		return nil
+	case s != nil:
+		t.Add(s, n)
+		return s
+	}
+	return t.miss(p, n)
+}
+
+// locate returns the dynamic slot of a's subnet, not pinned; or nil and
+// the subnet's prefix when it is not in the grades; ok is false when a is
+// outside the local ranges.
+func (t *Table[S]) locate(a netip.Addr) (s *Slot[S], p netip.Prefix, ok bool) {
 	if a.Is4() {
-		b := a.As4()
-		v := binary.BigEndian.Uint32(b[:]) & t.mask4
+		v := uint4(a) & t.mask4
 		if len(t.local) > 0 && !t.local.Contains(addr4(v)) {
+			return nil, p, false
+		}
+		if s := t.get4(v); s != nil {
+			return s, p, true
+		}
+		return nil, netip.PrefixFrom(addr4(v), t.bits4), true
+	}
+	p = Mask(a, t.bits4, t.bits6)
+	if len(t.local) > 0 && !t.local.Contains(p.Addr()) {
+		return nil, p, false
+	}
+	return t.dyn6[p], p, true
+}
+
+// get4 returns the dynamic slot of masked IPv4 address v, not pinned, or
+// nil.
+func (t *Table[S]) get4(v uint32) *Slot[S] {
+	return t.dyn4.Find(index.Hash32(v, t.mul4))
+}
+
+// Get returns the slot of subnet p, exactly as tracked (masked, with the
+// table's prefix length in dynamic mode), or nil when p is not tracked.
+// It creates nothing and changes no order.
+func (t *Table[S]) Get(p netip.Prefix) *Slot[S] {
+	if t.fixed != nil {
+		return t.fixed[p]
+	}
+	if s := t.pinned[p]; s != nil {
+		return s
+	}
+	if p.Addr().Is4() {
+		if p.Bits() != t.bits4 || p.Masked() != p {
 			return nil
 		}
-		if s := t.dyn4.get(v); s != nil {
-			t.touch(s)
-			return s
-		}
-		return t.miss(netip.PrefixFrom(addr4(v), t.bits4))
+		return t.get4(uint4(p.Addr()))
 	}
-	p := Mask(a, t.bits4, t.bits6)
+	return t.dyn6[p]
+}
+
+// Insert returns the slot of subnet p as Lookup returns the slot of an
+// address in it: in dynamic mode it creates the slot when p is new, with
+// no bytes, evicting to make room; in preloaded mode it only finds it. It
+// returns nil when the table does not track p: a prefix length other than
+// the table's in dynamic mode, a subnet outside the local ranges, or not
+// preloaded. A new table takes over an old one's subnets with Insert, then
+// sets each State and adds its Bytes.
+func (t *Table[S]) Insert(p netip.Prefix) *Slot[S] {
+	if t.fixed != nil || p.Masked() != p {
+		return t.Get(p)
+	}
+	if bits := t.bits6; p.Addr().Is4() {
+		bits = t.bits4
+		if p.Bits() != bits {
+			return nil
+		}
+	} else if p.Bits() != bits || !p.Addr().Is6() {
+		return nil
+	}
+	if s := t.Get(p); s != nil {
+		return s
+	}
 	if len(t.local) > 0 && !t.local.Contains(p.Addr()) {
 		return nil
 	}
-	if s := t.dyn6[p]; s != nil {
-		t.touch(s)
-		return s
+	return t.miss(p, 0)
+}
+
+// Add adds n bytes to s's Bytes, keeping the eviction order.
+func (t *Table[S]) Add(s *Slot[S], n uint64) {
+	s.Bytes += n
+	if s.Bytes >= s.bound {
+		t.regrade(s)
 	}
-	return t.miss(p)
+}
+
+// regrade moves s, whose Bytes passed its grade's, to the end of the list
+// of its grade now.
+func (t *Table[S]) regrade(s *Slot[S]) {
+	t.unlink(s)
+	t.push(s)
+}
+
+// ResetBytes zeroes every tracked subnet's Bytes, for a new period. The
+// subnets in the grades keep their order among themselves.
+func (t *Table[S]) ResetBytes() {
+	if t.fixed != nil {
+		for _, s := range t.order {
+			s.Bytes = 0
+		}
+		return
+	}
+	for _, s := range t.pinned {
+		s.Bytes = 0
+	}
+	var all gradeList[S]
+	for g := range t.grades {
+		l := &t.grades[g]
+		if l.first == nil {
+			continue
+		}
+		for s := l.first; s != nil; s = s.next {
+			s.Bytes, s.grade, s.bound = 0, 0, 1
+		}
+		if all.last == nil {
+			all.first = l.first
+		} else {
+			all.last.next, l.first.prev = l.first, all.last
+		}
+		all.last = l.last
+		*l = gradeList[S]{}
+	}
+	clear(t.used[:])
+	t.grades[0] = all
+	if all.first != nil {
+		t.used[0] = 1
+	}
+}
+
+// uint4 returns the IPv4 address a as a number.
+func uint4(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
 }
 
 // addr4 returns the IPv4 address v.
@@ -244,25 +479,26 @@ func addr4(v uint32) netip.Addr {
 	return netip.AddrFrom4(b)
 }
 
-// miss returns the slot of dynamic subnet p, not in the list: pinned, or
-// new at the front of the list, the least recent evicted when the list is
-// full.
-func (t *Table[S]) miss(p netip.Prefix) *Slot[S] {
+// miss returns the slot of dynamic subnet p, not in the grades, with n
+// more bytes: pinned, or new at the end of the grade of n, the victim
+// evicted when the table is full.
+func (t *Table[S]) miss(p netip.Prefix, n uint64) *Slot[S] {
 	if len(t.pinned) > 0 {
 		if s, ok := t.pinned[p]; ok {
+			s.Bytes += n
 			return s
 		}
 	}
 	var s *Slot[S]
-	if t.listed >= t.max {
+	for s == nil && t.listed >= t.max {
 		s = t.evict()
 	}
 	if s == nil {
 		s = t.newSlot()
 	}
-	*s = Slot[S]{Prefix: p, Threshold: t.threshold, Name: t.networks.Name(p)}
-	t.index(p, s)
-	t.pushFront(s)
+	*s = Slot[S]{Bytes: n, Prefix: p, Threshold: t.threshold, Name: t.networks.Name(p)}
+	t.index(s)
+	t.push(s)
 	return s
 }
 
@@ -283,13 +519,15 @@ func (t *Table[S]) newSlot() *Slot[S] {
 	return s
 }
 
-// evict takes the least recent slot out of the list: pinned if keep says
-// so, else counted as evicted and returned for reuse.
+// evict takes the victim out of the grades. It returns it for reuse,
+// counted as evicted, or nil when keep says to keep it (then it is
+// pinned).
 func (t *Table[S]) evict() *Slot[S] {
-	s := t.recent.prev
+	s := t.victim()
 	t.unlink(s)
-	t.unindex(s.Prefix)
+	t.unindex(s)
 	if t.keep != nil && t.keep(s) {
+		s.bound = math.MaxUint64
 		t.pinned[s.Prefix] = s
 		return nil
 	}
@@ -297,56 +535,87 @@ func (t *Table[S]) evict() *Slot[S] {
 	return s
 }
 
-// index and unindex add and delete p's entry in the dynamic maps.
-func (t *Table[S]) index(p netip.Prefix, s *Slot[S]) {
-	if p.Addr().Is4() {
-		b := p.Addr().As4()
-		t.dyn4.put(binary.BigEndian.Uint32(b[:]), s)
+// victim returns the slot to evict: the first of the lowest grade, or,
+// when that is the slot Lookup returned last, the one after it. The slot
+// held is the victim only when it is the one slot in the grades.
+func (t *Table[S]) victim() *Slot[S] {
+	for i, w := range t.used {
+		for ; w != 0; w &= w - 1 {
+			s := t.grades[64*i+bits.TrailingZeros64(w)].first
+			if s != t.hold {
+				return s
+			}
+			if s.next != nil {
+				return s.next
+			}
+		}
+	}
+	return t.hold
+}
+
+// index and unindex add and delete s's entry in the dynamic maps.
+func (t *Table[S]) index(s *Slot[S]) {
+	if a := s.Prefix.Addr(); a.Is4() {
+		s.key4 = uint4(a)
+		t.dyn4.Put(index.Hash32(s.key4, t.mul4), s)
 		return
 	}
-	t.dyn6[p] = s
+	t.dyn6[s.Prefix] = s
 }
 
-func (t *Table[S]) unindex(p netip.Prefix) {
-	if p.Addr().Is4() {
-		b := p.Addr().As4()
-		t.dyn4.del(binary.BigEndian.Uint32(b[:]))
+func (t *Table[S]) unindex(s *Slot[S]) {
+	if s.Prefix.Addr().Is4() {
+		t.dyn4.Delete(index.Hash32(s.key4, t.mul4), s)
 		return
 	}
-	delete(t.dyn6, p)
+	delete(t.dyn6, s.Prefix)
 }
 
-// touch moves s, in the list, to its front.
-func (t *Table[S]) touch(s *Slot[S]) {
-	if t.recent.next != s {
-		t.unlink(s)
-		t.pushFront(s)
+// push adds s at the end of the list of the grade of its Bytes.
+func (t *Table[S]) push(s *Slot[S]) {
+	g := gradeOf(s.Bytes)
+	s.grade, s.bound = uint8(g), gradeFloor(g+1)
+	l := &t.grades[g]
+	s.prev, s.next = l.last, nil
+	if l.last == nil {
+		l.first = s
+		t.used[g/64] |= 1 << (g % 64)
+	} else {
+		l.last.next = s
 	}
-}
-
-func (t *Table[S]) pushFront(s *Slot[S]) {
-	s.prev, s.next = &t.recent, t.recent.next
-	s.next.prev = s
-	t.recent.next = s
+	l.last = s
 	t.listed++
 }
 
+// unlink takes s out of its grade's list.
 func (t *Table[S]) unlink(s *Slot[S]) {
-	s.prev.next, s.next.prev = s.next, s.prev
+	l := &t.grades[s.grade]
+	if s.prev == nil {
+		l.first = s.next
+	} else {
+		s.prev.next = s.next
+	}
+	if s.next == nil {
+		l.last = s.prev
+	} else {
+		s.next.prev = s.prev
+	}
+	if l.first == nil {
+		t.used[s.grade/64] &^= 1 << (s.grade % 64)
+	}
 	s.prev, s.next = nil, nil
 	t.listed--
 }
 
 func (t *Table[S]) lookupFixed(a netip.Addr) *Slot[S] {
 	if a.Is4() {
-		b := a.As4()
-		v := binary.BigEndian.Uint32(b[:])
+		v := uint4(a)
 		if h := v >> 16; t.cover4 == nil || t.cover4[h/64]&(1<<(h%64)) == 0 {
 			return nil // most addresses: no subnet in their /16
 		}
 		for i := range t.fixed4 {
 			f := &t.fixed4[i]
-			if s := f.idx.get(v & f.mask); s != nil {
+			if s := f.idx.Find(index.Hash32(v&f.mask, f.mul)); s != nil {
 				return s
 			}
 		}
@@ -371,8 +640,10 @@ func (t *Table[S]) Slots(dst []*Slot[S]) []*Slot[S] {
 	if t.fixed != nil {
 		return append(dst, t.order...)
 	}
-	for s := t.recent.prev; s != &t.recent; s = s.prev {
-		dst = append(dst, s)
+	for g := range t.grades {
+		for s := t.grades[g].first; s != nil; s = s.next {
+			dst = append(dst, s)
+		}
 	}
 	for _, s := range t.pinned {
 		dst = append(dst, s)
@@ -388,48 +659,41 @@ func (t *Table[S]) RemoveIf(drop func(*Slot[S]) bool) {
 	if !t.dynamic {
 		return
 	}
-	// Relink the survivors in order, and put the others on the free list.
-	// Rebuild the index from the survivors when most went; else delete
-	// the others from it one by one.
+	t.hold = nil
+	// Unlink the dropped and put them on the free list. Rebuild the index
+	// from the survivors when most went; else delete the dropped from it
+	// one by one.
 	start := len(t.free)
-	head := &t.recent
-	last := head
-	for s := head.next; s != head; s = s.next {
-		if drop(s) {
-			t.free = append(t.free, s)
-			continue
+	for g := range t.grades {
+		for s := t.grades[g].first; s != nil; {
+			next := s.next
+			if drop(s) {
+				t.unlink(s)
+				t.free = append(t.free, s)
+			}
+			s = next
 		}
-		last.next, s.prev = s, last
-		last = s
 	}
-	last.next, head.prev = head, last
 	gone := t.free[start:]
-	t.listed -= len(gone)
 	if len(gone) > t.listed {
-		t.dyn4.clear()
+		t.dyn4.Clear()
 		clear(t.dyn6)
-		for s := head.next; s != head; s = s.next {
-			t.index(s.Prefix, s)
+		for g := range t.grades {
+			for s := t.grades[g].first; s != nil; s = s.next {
+				t.index(s)
+			}
 		}
 	} else {
 		for _, s := range gone {
-			t.unindex(s.Prefix)
+			t.unindex(s)
 		}
-	}
-	for _, s := range gone {
-		s.prev, s.next = nil, nil
 	}
 	for p, s := range t.pinned {
 		if drop(s) {
 			delete(t.pinned, p)
-			t.release(s)
+			t.free = append(t.free, s)
 		}
 	}
-}
-
-// release puts a slot that left the table on the free list.
-func (t *Table[S]) release(s *Slot[S]) {
-	t.free = append(t.free, s)
 }
 
 // Len returns the number of tracked subnets.
@@ -446,108 +710,4 @@ func (t *Table[S]) TakeEvicted() uint64 {
 	n := t.evicted
 	t.evicted = 0
 	return n
-}
-
-// index4 indexes the dynamic IPv4 subnets by masked address in an open
-// addressing table: linear probing, at most half full, and deletion by
-// backward shift, so that the constant churn of a flood leaves no
-// tombstones. The hash is multiply-shift with a random odd multiplier
-// drawn per table, so that addresses chosen to collide cannot be found
-// offline.
-type index4[S any] struct {
-	entries []entry4[S] // a power of two; s == nil means empty
-	n       int
-	shift   uint   // 64 - log2(len(entries))
-	mul     uint64 // random, odd
-}
-
-type entry4[S any] struct {
-	key uint32
-	s   *Slot[S]
-}
-
-const index4Min = 64
-
-func (x *index4[S]) init() {
-	x.mul = rand.Uint64() | 1
-	x.resize(index4Min)
-}
-
-func (x *index4[S]) home(k uint32) int {
-	return int(uint64(k) * x.mul >> x.shift)
-}
-
-// get returns the slot of k, or nil.
-func (x *index4[S]) get(k uint32) *Slot[S] {
-	mask := len(x.entries) - 1
-	for i := x.home(k); ; i = (i + 1) & mask {
-		e := &x.entries[i]
-		if e.s == nil || e.key == k {
-			return e.s
-		}
-	}
-}
-
-// put adds k, which must not be there, with its slot s.
-func (x *index4[S]) put(k uint32, s *Slot[S]) {
-	if 2*(x.n+1) > len(x.entries) {
-		x.resize(2 * len(x.entries))
-	}
-	x.n++
-	x.insert(k, s)
-}
-
-func (x *index4[S]) insert(k uint32, s *Slot[S]) {
-	mask := len(x.entries) - 1
-	i := x.home(k)
-	for x.entries[i].s != nil {
-		i = (i + 1) & mask
-	}
-	x.entries[i] = entry4[S]{k, s}
-}
-
-// del deletes k, shifting back the entries of its probe run that would
-// no longer be found.
-func (x *index4[S]) del(k uint32) {
-	mask := len(x.entries) - 1
-	i := x.home(k)
-	for {
-		e := &x.entries[i]
-		if e.s == nil {
-			return
-		}
-		if e.key == k {
-			break
-		}
-		i = (i + 1) & mask
-	}
-	x.n--
-	for j := (i + 1) & mask; x.entries[j].s != nil; j = (j + 1) & mask {
-		// The entry at j stays unless its home is cyclically outside
-		// (i, j]: then the hole at i would hide it.
-		h := x.home(x.entries[j].key)
-		if i <= j && i < h && h <= j || i > j && (i < h || h <= j) {
-			continue
-		}
-		x.entries[i] = x.entries[j]
-		i = j
-	}
-	x.entries[i] = entry4[S]{}
-}
-
-// clear deletes every entry, keeping the table's size.
-func (x *index4[S]) clear() {
-	clear(x.entries)
-	x.n = 0
-}
-
-func (x *index4[S]) resize(size int) {
-	old := x.entries
-	x.entries = make([]entry4[S], size)
-	x.shift = uint(64 - bits.TrailingZeros(uint(size)))
-	for _, e := range old {
-		if e.s != nil {
-			x.insert(e.key, e.s)
-		}
-	}
 }

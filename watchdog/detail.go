@@ -6,8 +6,10 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 
 	"ipband/report"
+	"ipband/subnet/index"
 )
 
 // connKey identifies a connection in a detail table: the lower address
@@ -99,34 +101,50 @@ type conn struct {
 
 // detail is the connection table of one subnet in detail logging, bounded
 // to a number of connections: the least recently seen is evicted, and its
-// conn reused for the new one. The conns live in one arena, conns[0] being
-// the sentinel of the recency list (conns[0].next is the most recent), and
-// an index finds them by key.
+// conn reused for the new one; past the cap of all tables together (pool),
+// the pool evicts a conn of any table. The conns live in one arena, conns[0]
+// being the sentinel of the recency list (conns[0].next is the most
+// recent), and an index finds them by key.
 type detail struct {
 	conns   []conn
-	index   connIndex
+	index   index.Map[int32] // arena indices by key hash
+	seed    connSeed
 	max     int // conns beside the sentinel
 	seq     uint64
 	hidden  report.Hidden
-	evicted *uint64 // the engine's per-period eviction counter
+	evicted *uint64   // the engine's per-period eviction counter
+	pool    *connPool // the cap on all tables' connections, or nil
+	at      int       // d's place in pool.tables
+
+	// The episode: when it began (the end of the period that crossed the
+	// threshold), when it was last reported (or began), the exceeded time
+	// reported so far (ns), and the engine's totals of subnets evicted and
+	// frames dropped when it began, so that its reports count those of the
+	// episode.
+	episode, since, exceeded int64
+	evicted0, dropped0       uint64
 }
 
 // maxConns bounds the conns of one detail table, whose arena indices are
 // int32: a cap beyond it (2^31 - 2 connections, 128 GiB) is taken as it.
 const maxConns = math.MaxInt32 - 1
 
-func newDetail(max int, evicted *uint64) *detail {
+func newDetail(max int, evicted *uint64, pool *connPool) *detail {
 	d := &detail{max: min(max, maxConns), evicted: evicted}
 	d.conns = make([]conn, 1, 16)
-	d.index.init()
+	d.index.Init()
+	d.seed = newConnSeed()
+	if pool != nil {
+		pool.join(d)
+	}
 	return d
 }
 
 // add counts n bytes of p in its connection.
 func (d *detail) add(p *Packet, n uint64) {
 	k := key(p)
-	h := d.index.hash(&k)
-	if i := d.index.get(h, &k, d.conns); i != 0 {
+	h := d.seed.hash(&k)
+	if i := d.index.Get(h, func(i int32) bool { return d.conns[i].key == k }); i != 0 {
 		c := &d.conns[i]
 		c.bytes += n
 		if d.conns[0].next != i {
@@ -141,15 +159,16 @@ func (d *detail) add(p *Packet, n uint64) {
 		i = d.conns[0].prev
 		d.unlink(i)
 		c := &d.conns[i]
-		d.index.del(d.index.hash(&c.key), i)
-		d.hidden.Conns++
-		d.hidden.Bytes += c.bytes
-		*d.evicted++
+		d.index.Delete(d.seed.hash(&c.key), i)
+		d.hide(c)
 	} else {
+		if d.pool != nil {
+			d.pool.reserve()
+		}
 		i = d.newConn()
 	}
 	d.conns[i] = conn{bytes: n, seq: d.seq, key: k}
-	d.index.put(h, i)
+	d.index.Put(h, i)
 	d.pushFront(i)
 }
 
@@ -163,6 +182,31 @@ func (d *detail) newConn() int32 {
 	}
 	d.conns = d.conns[:len(d.conns)+1]
 	return int32(len(d.conns) - 1)
+}
+
+// hide counts the evicted conn c in the table's hidden connections and in
+// the period's evictions.
+func (d *detail) hide(c *conn) {
+	d.hidden.Conns++
+	d.hidden.Bytes += c.bytes
+	*d.evicted++
+}
+
+// remove evicts conn i, moving the last conn of the arena into its place.
+func (d *detail) remove(i int32) {
+	c := &d.conns[i]
+	d.hide(c)
+	d.unlink(i)
+	d.index.Delete(d.seed.hash(&c.key), i)
+	last := int32(len(d.conns) - 1)
+	if i != last {
+		m := &d.conns[last]
+		d.index.Replace(d.seed.hash(&m.key), last, i)
+		d.conns[m.prev].next = i
+		d.conns[m.next].prev = i
+		d.conns[i] = *m
+	}
+	d.conns = d.conns[:last]
 }
 
 func (d *detail) pushFront(i int32) {
@@ -253,32 +297,15 @@ func sortByBytes(xs, tmp []byBytes) []byBytes {
 	return xs
 }
 
-// connIndex finds the conns of a detail table by key: open addressing,
-// linear probing, at most half full, and deletion by backward shift, so
-// that the churn of a table at its cap leaves no tombstones. An entry is
-// the conn's arena index and the top 32 bits of its key's hash, which give
-// its home slot and spare most probes a look at the conn. The hash is
-// seeded at random per table, so keys chosen to collide cannot be found
-// offline.
-type connIndex struct {
-	entries []connEntry // a power of two, at most 2^32; conn 0 means empty
-	n       int
-	shift   uint // 32 - log2(len(entries))
-	seed    [6]uint64
-}
+// connSeed seeds the hash of a detail table's connection keys, at random
+// per table, so that keys chosen to collide cannot be found offline.
+type connSeed [6]uint64
 
-type connEntry struct {
-	tag  uint32 // hash >> 32
-	conn int32
-}
-
-const connIndexMin = 64
-
-func (x *connIndex) init() {
-	for i := range x.seed {
-		x.seed[i] = rand.Uint64()
+func newConnSeed() (s connSeed) {
+	for i := range s {
+		s[i] = rand.Uint64()
 	}
-	x.resize(connIndexMin)
+	return s
 }
 
 // mix folds the 128-bit product of a and b.
@@ -288,81 +315,93 @@ func mix(a, b uint64) uint64 {
 }
 
 // hash hashes k. IPv4 keys, nearly all of them, take one multiplication.
-func (x *connIndex) hash(k *connKey) uint64 {
+func (x *connSeed) hash(k *connKey) uint64 {
 	w := uint64(k.loPort)<<32 | uint64(k.hiPort)<<16 | uint64(k.proto)<<8 | uint64(k.fam)
 	if k.fam == famV4|famV4<<2 {
 		v := uint64(binary.BigEndian.Uint32(k.lo[12:]))<<32 | uint64(binary.BigEndian.Uint32(k.hi[12:]))
-		return mix(v^x.seed[0], w^x.seed[1])
+		return mix(v^x[0], w^x[1])
 	}
 	return mix(
-		mix(binary.LittleEndian.Uint64(k.lo[:8])^x.seed[0], binary.LittleEndian.Uint64(k.lo[8:])^x.seed[1])^w^x.seed[4],
-		mix(binary.LittleEndian.Uint64(k.hi[:8])^x.seed[2], binary.LittleEndian.Uint64(k.hi[8:])^x.seed[3])^x.seed[5])
+		mix(binary.LittleEndian.Uint64(k.lo[:8])^x[0], binary.LittleEndian.Uint64(k.lo[8:])^x[1])^w^x[4],
+		mix(binary.LittleEndian.Uint64(k.hi[:8])^x[2], binary.LittleEndian.Uint64(k.hi[8:])^x[3])^x[5])
 }
 
-func (x *connIndex) home(tag uint32) uint32 { return uint32(uint64(tag) >> x.shift) }
-
-// get returns the arena index of the conn of k, whose hash is h, or 0.
-func (x *connIndex) get(h uint64, k *connKey, conns []conn) int32 {
-	tag := uint32(h >> 32)
-	mask := uint32(len(x.entries) - 1)
-	for i := x.home(tag); ; i = (i + 1) & mask {
-		e := x.entries[i]
-		if e.conn == 0 || e.tag == tag && conns[e.conn].key == *k {
-			return e.conn
-		}
-	}
+// connPool caps the connections of all detail tables together
+// (maxconnstotal). When a table would go past the cap, the pool evicts the
+// connection with the fewest bytes among poolSamples drawn at random from
+// all tables, counted in the hidden connections of the table it leaves.
+type connPool struct {
+	max, n int       // the cap, and the connections in all tables
+	tables []*detail // the tables of the subnets in detail logging
 }
 
-// put adds conn i, whose key hashes to h and must not be there.
-func (x *connIndex) put(h uint64, i int32) {
-	if 2*(x.n+1) > len(x.entries) {
-		x.resize(2 * len(x.entries))
-	}
-	x.n++
-	x.insert(connEntry{uint32(h >> 32), i})
+// poolSamples is how many connections the pool compares to pick one to
+// evict.
+const poolSamples = 8
+
+// join adds d, new and empty, to the pool.
+func (p *connPool) join(d *detail) {
+	d.pool, d.at = p, len(p.tables)
+	p.tables = append(p.tables, d)
 }
 
-func (x *connIndex) insert(e connEntry) {
-	mask := uint32(len(x.entries) - 1)
-	i := x.home(e.tag)
-	for x.entries[i].conn != 0 {
-		i = (i + 1) & mask
-	}
-	x.entries[i] = e
+// leave takes d, whose subnet stopped logging, out of the pool.
+func (p *connPool) leave(d *detail) {
+	p.n -= len(d.conns) - 1
+	last := p.tables[len(p.tables)-1]
+	p.tables[d.at], last.at = last, d.at
+	p.tables[len(p.tables)-1] = nil
+	p.tables = p.tables[:len(p.tables)-1]
+	d.pool = nil
 }
 
-// del deletes conn c, whose key hashes to h, shifting back the entries of
-// its probe run that would no longer be found.
-func (x *connIndex) del(h uint64, c int32) {
-	mask := uint32(len(x.entries) - 1)
-	i := x.home(uint32(h >> 32))
-	for x.entries[i].conn != c {
-		if x.entries[i].conn == 0 {
-			return
-		}
-		i = (i + 1) & mask
+// reserve makes room for one more connection, evicting one when the pool is
+// full.
+func (p *connPool) reserve() {
+	if p.n >= p.max {
+		p.evict()
 	}
-	x.n--
-	for j := (i + 1) & mask; x.entries[j].conn != 0; j = (j + 1) & mask {
-		// The entry at j stays unless its home is cyclically outside
-		// (i, j]: then the hole at i would hide it.
-		h := x.home(x.entries[j].tag)
-		if i <= j && i < h && h <= j || i > j && (i < h || h <= j) {
+	p.n++
+}
+
+// evict evicts the connection with the fewest bytes of poolSamples
+// distinct ones drawn at random: a table, then one of its conns. Distinct,
+// so that the one connection of a small table is not the only candidate
+// when it is drawn again and again.
+func (p *connPool) evict() {
+	type pick struct {
+		d *detail
+		i int32
+	}
+	var seen [poolSamples]pick
+	found := 0
+	for tries := 0; found < poolSamples && tries < 8*poolSamples; tries++ {
+		d := p.tables[rand.IntN(len(p.tables))]
+		if len(d.conns) < 2 {
 			continue
 		}
-		x.entries[i] = x.entries[j]
-		i = j
-	}
-	x.entries[i] = connEntry{}
-}
-
-func (x *connIndex) resize(size int) {
-	old := x.entries
-	x.entries = make([]connEntry, size)
-	x.shift = uint(32 - bits.TrailingZeros(uint(size)))
-	for _, e := range old {
-		if e.conn != 0 {
-			x.insert(e)
+		c := pick{d, int32(1 + rand.IntN(len(d.conns)-1))}
+		if !slices.Contains(seen[:found], c) {
+			seen[found] = c
+			found++
 		}
+	}
+	var v pick
+	for _, c := range seen[:found] {
+		if v.d == nil || c.d.conns[c.i].bytes < v.d.conns[v.i].bytes {
+			v = c
+		}
+	}
+	if v.d == nil { // the connections are in a few of many tables
+		for _, d := range p.tables {
+			if len(d.conns) > 1 {
+				v = pick{d, d.conns[0].prev}
+				break
+			}
+		}
+	}
+	if v.d != nil {
+		v.d.remove(v.i)
+		p.n--
 	}
 }

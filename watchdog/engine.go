@@ -34,6 +34,11 @@ type Config struct {
 	// MaxConns caps the connections kept per logging subnet; the least
 	// recently seen one is evicted, and reports say how many were.
 	MaxConns int
+	// MaxConnsTotal caps the connections of all logging subnets together:
+	// past it, the connection with the fewest bytes among a few drawn at
+	// random from all of them is evicted, and the report of the subnet it
+	// leaves says so. 0 means no cap but MaxConns.
+	MaxConnsTotal int
 	// Subnets configures the subnet table.
 	Subnets subnet.Options
 }
@@ -50,16 +55,16 @@ type Output interface {
 // ErrConfig is returned by New for a configuration the engine cannot run.
 var ErrConfig = errors.New("watchdog: bad configuration")
 
-// state is the engine's per-subnet state, held in the subnet table.
+// state is the engine's per-subnet state, held in the subnet table. It is
+// small, so that a slot is too: what only an episode needs is in its
+// detail.
 type state struct {
-	bytes    uint64  // bytes this period
-	logging  bool    // in detail logging
-	since    int64   // when logging started or the last report was made
-	episode  int64   // when logging started
-	exceeded int64   // exceeded time reported in this episode, ns
-	accum    int64   // exceeded time reported since start, ns
-	detail   *detail // connections while logging, else nil
+	accum  int64   // exceeded time reported since start, ns
+	detail *detail // in detail logging: the episode, else nil
 }
+
+// logging reports whether the subnet is in detail logging.
+func (st *state) logging() bool { return st.detail != nil }
 
 type slot = subnet.Slot[state]
 
@@ -75,9 +80,10 @@ type Engine struct {
 	accumulate bool
 
 	started    bool
-	t0         int64 // start of period 0
-	start, end int64 // the open period [start, end)
-	logging    int   // subnets in detail logging
+	t0         int64     // start of period 0
+	start, end int64     // the open period [start, end)
+	logging    int       // subnets in detail logging
+	pool       *connPool // MaxConnsTotal, or nil
 
 	stats  report.Stats // the open period
 	total  report.Stats // closed periods
@@ -97,8 +103,8 @@ func New(cfg Config, out Output) (*Engine, error) {
 	if cfg.Average < time.Second || cfg.Report < time.Second {
 		return nil, fmt.Errorf("%w: periods %v/%v", ErrConfig, cfg.Average, cfg.Report)
 	}
-	if cfg.Top < 0 || cfg.MaxConns < 1 {
-		return nil, fmt.Errorf("%w: top %d, max connections %d", ErrConfig, cfg.Top, cfg.MaxConns)
+	if cfg.Top < 0 || cfg.MaxConns < 1 || cfg.MaxConnsTotal < 0 {
+		return nil, fmt.Errorf("%w: top %d, max connections %d/%d", ErrConfig, cfg.Top, cfg.MaxConns, cfg.MaxConnsTotal)
 	}
 	if out == nil {
 		return nil, fmt.Errorf("%w: no output", ErrConfig)
@@ -110,11 +116,14 @@ func New(cfg Config, out Output) (*Engine, error) {
 		rep:    int64(cfg.Report),
 		lenAdj: int64(cfg.LenAdj),
 	}
-	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging })
+	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging() })
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	e.table = t
+	if cfg.MaxConnsTotal > 0 {
+		e.pool = &connPool{max: cfg.MaxConnsTotal}
+	}
 	e.accumulate = cfg.Accumulate && t.Preloaded()
 	return e, nil
 }
@@ -159,22 +168,20 @@ func (e *Engine) Packet(p *Packet) {
 	if n < 0 {
 		n = 0
 	}
-	src := e.table.Lookup(p.Src)
-	dst := e.table.Lookup(p.Dst)
-	if src != nil {
-		e.add(src, p, uint64(n))
+	src, dst := e.table.Count(p.Src, p.Dst, uint64(n))
+	if src != nil && src.State.detail != nil {
+		e.detailAdd(src, p, uint64(n))
 	}
-	if dst != nil && dst != src {
-		e.add(dst, p, uint64(n))
+	if dst != nil && dst.State.detail != nil {
+		e.detailAdd(dst, p, uint64(n))
 	}
 }
 
-func (e *Engine) add(s *slot, p *Packet, n uint64) {
-	s.State.bytes += n
-	if d := s.State.detail; d != nil {
-		d.add(p, n)
-		e.frame(s, p)
-	}
+// detailAdd counts n bytes of p in the detail table of s, a subnet in
+// detail logging, and hands the frame to the evidence writer.
+func (e *Engine) detailAdd(s *slot, p *Packet, n uint64) {
+	s.State.detail.add(p, n)
+	e.frame(s, p)
 }
 
 // Advance closes every period that ends at or before now (Unix ns). A run
@@ -321,10 +328,10 @@ func (e *Engine) line(s *slot, kbps float64) report.Line {
 	return report.Line{
 		Subnet:    s.Prefix,
 		Name:      s.Name,
-		Bytes:     s.State.bytes,
+		Bytes:     s.Bytes,
 		KBps:      kbps,
 		Threshold: s.Threshold,
-		Logging:   s.State.logging,
+		Logging:   s.State.logging(),
 		Since:     s.State.episodeStart(),
 	}
 }
@@ -337,28 +344,32 @@ func (e *Engine) closePeriod() {
 	var reports []report.Report
 	for _, s := range e.slots {
 		st := &s.State
-		was := st.logging
-		kbps := float64(st.bytes) / 1024 / secs
+		was := st.logging()
+		kbps := float64(s.Bytes) / 1024 / secs
 		over := kbps >= s.Threshold
 		switch {
-		case over && !st.logging:
-			st.logging, st.since, st.episode = true, e.end, e.end
-			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns)
+		case over && !was:
+			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns, e.pool)
+			st.detail.since, st.detail.episode = e.end, e.end
+			st.detail.evicted0, st.detail.dropped0 = e.total.EvictedSubnets, e.total.Dropped
 			e.logging++
 			e.evidenceStart(s)
-		case over && e.end-st.since >= e.rep:
+		case over && e.end-st.detail.since >= e.rep:
 			reports = append(reports, e.report(s))
-		case !over && st.logging:
+		case !over && was:
 			e.evidenceEnd(s)
-			st.logging, st.detail, st.exceeded = false, nil, 0
+			if e.pool != nil {
+				e.pool.leave(st.detail)
+			}
+			st.detail = nil
 			e.logging--
 		}
-		if e.table.Preloaded() || st.bytes > 0 || was {
+		if e.table.Preloaded() || s.Bytes > 0 || was {
 			p.Lines = append(p.Lines, e.line(s, kbps))
 		}
-		st.bytes = 0
 	}
 	e.table.RemoveIf(notLogging) // dynamic subnets not logging
+	e.table.ResetBytes()
 	if len(p.Lines) == 0 {
 		p.Lines = nil // as when nothing was appended
 	}
@@ -371,28 +382,32 @@ func (e *Engine) closePeriod() {
 	e.serveConfig()
 }
 
-func notLogging(s *slot) bool { return !s.State.logging }
+func notLogging(s *slot) bool { return !s.State.logging() }
 
 // report makes the report of a subnet that has been logging for at least
 // the reporting period, and restarts its logging clock.
 func (e *Engine) report(s *slot) report.Report {
 	st := &s.State
-	d := e.end - st.since
-	st.exceeded += d
+	ep := st.detail
+	d := e.end - ep.since
+	ep.exceeded += d
 	st.accum += d
-	st.since = e.end
+	ep.since = e.end
 	r := report.Report{
 		Time:      toTime(e.end),
 		Subnet:    s.Prefix,
 		Name:      s.Name,
 		Threshold: s.Threshold,
-		Exceeded:  time.Duration(st.exceeded),
+		Exceeded:  time.Duration(ep.exceeded),
 		Top:       e.cfg.Top,
 		Rows:      st.detail.rows(e.cfg.Top),
 		Hidden:    st.detail.hidden,
-		Start:     toTime(st.episode),
+		Start:     toTime(ep.episode),
 		MaskBits:  e.cfg.Subnets.MaskBits,
-		KBps:      float64(st.bytes) / 1024 / (float64(e.avg) / float64(time.Second)),
+		KBps:      float64(s.Bytes) / 1024 / (float64(e.avg) / float64(time.Second)),
+
+		EvictedSubnets: e.total.EvictedSubnets - st.detail.evicted0,
+		Dropped:        e.total.Dropped - st.detail.dropped0,
 	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
 	if e.accumulate {

@@ -467,3 +467,216 @@ func TestSameAddressBothDirections(t *testing.T) {
 		t.Errorf("rows %+v, want one row of 1100 bytes, lower port first", rows)
 	}
 }
+
+// TestFloodKeepsHeavySubnet floods a dynamic table with a million
+// one-packet random sources, at rates from 20,000 to 1,000,000 packets a
+// second, with 1000 subnets (--max-subnets 1000) and with the default
+// 16384, while a subnet sends 14600 bytes a second, twice its 7 kBps
+// threshold: every period counts its bytes exactly, it is in detail logging
+// from the end of the first period on, reported every 2 s on time, and no
+// flood source ever goes into detail logging or makes a report.
+func TestFloodKeepsHeavySubnet(t *testing.T) {
+	n := int64(1_000_000)
+	if testing.Short() {
+		n = 100_000
+	}
+	for _, tableMax := range []int{1000, 16384} {
+		for _, rate := range []int64{20_000, 200_000, 1_000_000} {
+			secs := max(n/rate, 3) // whole periods of flood
+			t.Run(fmt.Sprintf("max-%d/%dpps", tableMax, rate), func(t *testing.T) {
+				var out heavyCounter
+				e, err := watchdog.New(floodConfig(tableMax), &out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := newHeavyFlood(uint64(rate), rate)
+				for l.i < secs*rate {
+					e.Packet(l.next())
+				}
+				e.Advance(t0 + secs*int64(time.Second))
+				if out.periods != int(secs) {
+					t.Fatalf("%d periods closed, want %d", out.periods, secs)
+				}
+				if out.exact != out.periods {
+					t.Errorf("heavy subnet counted exactly in %d of %d periods", out.exact, out.periods)
+				}
+				if out.logging != out.periods {
+					t.Errorf("heavy subnet logging after %d of %d periods, want all", out.logging, out.periods)
+				}
+				if want := int(secs-1) / 2; len(out.reports) != want {
+					t.Errorf("%d reports of the heavy subnet, want %d", len(out.reports), want)
+				}
+				for j, r := range out.reports {
+					if at := t0 + int64(3+2*j)*int64(time.Second); r.Time.UnixNano() != at || r.Exceeded != time.Duration(2+2*j)*time.Second {
+						t.Errorf("report %d at %v exceeded %v, want at %v after %ds", j, r.Time, r.Exceeded, time.Unix(0, at), 2+2*j)
+					}
+				}
+				if len(out.others) > 0 || out.floodLogging > 0 {
+					t.Errorf("flood sources: %d reports, %d lines in detail logging, want none", len(out.others), out.floodLogging)
+				}
+				if s := e.Stats(); s.EvictedSubnets == 0 {
+					t.Errorf("%d subnets evicted: the flood did not churn the table", s.EvictedSubnets)
+				}
+			})
+		}
+	}
+}
+
+// TestMaxConnsTotal: with a cap on all detail tables together, a churn of
+// one-packet connections in one logging subnet evicts them, not another
+// subnet's heavy connection; what is evicted is counted in the report of
+// the subnet it left, so that rows and hidden add up to all its traffic,
+// and the tables never hold more than the cap together.
+func TestMaxConnsTotal(t *testing.T) {
+	a, b := pfx("10.1.0.0/16"), pfx("10.2.0.0/16")
+	c := cfg(subnet.Preload{Prefix: a, Threshold: 1e-6}, subnet.Preload{Prefix: b, Threshold: 1e-6})
+	c.Report = time.Minute
+	c.MaxConns, c.MaxConnsTotal = 1000, 100
+	e, rec := newEngine(t, c)
+	e.Packet(tcp(t0, "10.1.0.1", 1, "192.0.2.1", 2, 60)) // both log from t0+1m
+	e.Packet(tcp(t0, "10.2.0.1", 1, "192.0.2.1", 2, 60))
+	var bytesA, bytesB uint64
+	for i := range 5000 {
+		at := t0 + minute + int64(i)*minute/5000
+		if i%10 == 0 {
+			e.Packet(tcp(at, "10.1.0.1", 443, "192.0.2.9", 50000, 1500)) // A's heavy connection
+			bytesA += 1500
+		}
+		e.Packet(tcp(at, "10.2.0.1", 80, fmt.Sprintf("198.51.%d.%d", i/250, i%250), uint16(1000+i), 60))
+		bytesB += 60
+	}
+	e.Advance(t0 + 2*minute)
+	if len(rec.reports) != 2 {
+		t.Fatalf("%d reports, want 2", len(rec.reports))
+	}
+	rows := 0
+	for _, r := range rec.reports {
+		rows += len(r.Rows)
+		var sum uint64
+		for _, x := range r.Rows {
+			sum += x.Bytes
+		}
+		switch r.Subnet {
+		case a:
+			if len(r.Rows) != 1 || r.Rows[0].Bytes != bytesA || r.Hidden != (report.Hidden{}) {
+				t.Errorf("%v: rows %v hidden %+v, want its heavy connection alone with %d bytes", a, r.Rows, r.Hidden, bytesA)
+			}
+		case b:
+			if n := uint64(len(r.Rows)) + r.Hidden.Conns; n != 5000 || sum+r.Hidden.Bytes != bytesB {
+				t.Errorf("%v: %d rows + %d hidden, %d + %d bytes, want 5000 connections, %d bytes", b, len(r.Rows), r.Hidden.Conns, sum, r.Hidden.Bytes, bytesB)
+			}
+		}
+	}
+	if rows > 100 {
+		t.Errorf("%d connections in the tables, cap 100", rows)
+	}
+	if got := rec.periods[1].Stats.EvictedConns; got != 5000-99 {
+		t.Errorf("%d connections evicted, want %d", got, 5000-99)
+	}
+}
+
+// memoryWorstCase builds the worst case of the table caps: every one of
+// maxSubnets dynamic subnets in detail logging and the connections of all
+// detail tables at maxTotal, spread over spread of those subnets, and
+// returns the heap it holds, in bytes.
+func memoryWorstCase(t *testing.T, maxSubnets, maxConns, maxTotal, spread int) uint64 {
+	c := cfg()
+	c.Subnets.MaxDynamic, c.MaxConns, c.MaxConnsTotal = maxSubnets, maxConns, maxTotal
+	c.Subnets.Threshold = 1e-9 // every subnet logs
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	e, _ := newEngine(t, c)
+	host := func(s, h int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(s >> 8), byte(s), byte(h)}) }
+	p := &watchdog.Packet{Time: t0, Kind: watchdog.KindIP, Proto: 6, Len: 60}
+	for s := range maxSubnets {
+		p.Src, p.Dst = host(s, 1), host(s, 2)
+		e.Packet(p)
+	}
+	p.Time = t0 + minute // all log from here on
+	for i := range maxTotal + maxTotal/4 {
+		s := i % spread * (maxSubnets / spread)
+		p.Src, p.Dst = host(s, 1), host(s, 2)
+		p.SrcPort, p.DstPort = uint16(i), uint16(i>>16)
+		e.Packet(p)
+	}
+	if got := e.Tracked(); got != maxSubnets {
+		t.Fatalf("tracking %d subnets, want %d", got, maxSubnets)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(e)
+	return after.HeapAlloc - before.HeapAlloc
+}
+
+// TestMemoryWorstCase measures the heap of the worst case of the default
+// caps (--max-subnets 16384, --max-conns 10000, --max-conns-total
+// 1500000) with the connections spread over all subnets, over as many as
+// leave every table just past a doubling (the most slack), and over the
+// fewest that can hold them, and checks it stays near 256 MiB.
+func TestMemoryWorstCase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the worst case of the default caps")
+	}
+	const subnets, conns, total = 16384, 10000, 1_500_000
+	subnetsOnly := memoryWorstCase(t, subnets, conns, subnets, subnets) // one connection each
+	t.Logf("%d subnets logging, one connection each: %.1f MiB, %d bytes a subnet", subnets, float64(subnetsOnly)/(1<<20), subnetsOnly/subnets)
+	// 129 connections a table: arenas and indexes that just doubled.
+	for _, spread := range []int{subnets, total / 129, total / conns} {
+		heap := memoryWorstCase(t, subnets, conns, total, spread)
+		t.Logf("%d connections over %d subnets: %.1f MiB, %d bytes a connection beyond the subnets", total, spread, float64(heap)/(1<<20), (heap-subnetsOnly)/total)
+		if heap > 272<<20 {
+			t.Errorf("%d connections over %d subnets: %d MiB, want near 256 MiB", total, spread, heap>>20)
+		}
+	}
+}
+
+// TestReportCountsEpisodeLosses: a report carries the subnets evicted and
+// the frames dropped from the start of its episode to its time, not those
+// before the episode.
+func TestReportCountsEpisodeLosses(t *testing.T) {
+	c := cfg()
+	c.Subnets.MaxDynamic = 4
+	c.Report = 2 * time.Minute
+	e, rec := newEngine(t, c)
+	flood := func(m int64, n int) { // n one-packet subnets in minute m
+		for i := range n {
+			e.Packet(tcp(t0+m*minute+int64(i), fmt.Sprintf("172.16.%d.1", i), 1, fmt.Sprintf("172.17.%d.1", i), 2, 60))
+		}
+	}
+	flood(0, 10) // before the episode: not counted
+	e.AddDropped(5)
+	for m := int64(0); m < 5; m++ {
+		feed(e, m, 20, "10.3.0.1", "10.4.0.1")
+		if m > 0 {
+			flood(m, 10*int(m))
+			e.AddDropped(uint64(m))
+		}
+	}
+	e.Advance(t0 + 5*minute)
+	var got []report.Report
+	for _, r := range rec.reports {
+		if r.Subnet == pfx("10.3.0.0/24") {
+			got = append(got, r)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d reports of 10.3.0.0/24, want 2 (minutes 3 and 5)", len(got))
+	}
+	// Logging starts at the end of minute 0; the reports cover minutes
+	// 1-2 and 1-4. Each flood of 10m one-packet packets makes 20m
+	// subnets in a table of 4.
+	// The flood of a period leaves up to 4 subnets in the table.
+	for i, want := range []struct{ evicted, dropped, periods uint64 }{{2 * (10 + 20), 1 + 2, 2}, {2 * (10 + 20 + 30 + 40), 1 + 2 + 3 + 4, 4}} {
+		if r := got[i]; r.EvictedSubnets < want.evicted-4*want.periods || r.EvictedSubnets > want.evicted || r.Dropped != want.dropped {
+			t.Errorf("report %d: %d subnets evicted, %d dropped; want about %d and exactly %d", i, r.EvictedSubnets, r.Dropped, want.evicted, want.dropped)
+		}
+	}
+	var sum uint64
+	for _, p := range rec.periods[1:5] {
+		sum += p.Stats.EvictedSubnets
+	}
+	if got[1].EvictedSubnets != sum {
+		t.Errorf("second report: %d subnets evicted, the periods of its episode say %d", got[1].EvictedSubnets, sum)
+	}
+}

@@ -44,7 +44,7 @@ func (e *Engine) frame(s *slot, p *Packet) {
 
 func (e *Engine) evidenceStart(s *slot) {
 	if e.ev != nil {
-		e.ev.Start(s.Prefix, s.State.episode)
+		e.ev.Start(s.Prefix, s.State.detail.episode)
 	}
 }
 

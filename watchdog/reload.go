@@ -79,8 +79,8 @@ func (e *Engine) serveSnapshot(now int64) {
 		e.sortSlots()
 	}
 	for _, s := range e.slots {
-		if e.table.Preloaded() || s.State.bytes > 0 || s.State.logging {
-			p.Lines = append(p.Lines, e.line(s, float64(s.State.bytes)/1024/secs))
+		if e.table.Preloaded() || s.Bytes > 0 || s.State.logging() {
+			p.Lines = append(p.Lines, e.line(s, float64(s.Bytes)/1024/secs))
 		}
 	}
 	(*f)(p)
@@ -96,19 +96,21 @@ func (e *Engine) serveConfig() {
 	old, nt := e.table, rc.table
 	logging := 0
 	for _, s := range old.Slots(nil) {
-		var ns *slot
-		if nt.Preloaded() {
-			ns = nt.Get(s.Prefix)
-		} else { // a dynamic subnet of the same prefix, made now
-			ns = nt.Lookup(s.Prefix.Addr())
-		}
-		if ns == nil || ns.Prefix != s.Prefix {
-			continue // not tracked any more
+		ns := nt.Insert(s.Prefix) // found, or made in dynamic mode
+		if ns == nil {            // not tracked any more: its episode ends unreported
+			if s.State.detail != nil {
+				e.evidenceEnd(s)
+				if e.pool != nil {
+					e.pool.leave(s.State.detail)
+				}
+			}
+			continue
 		}
 		ns.State = s.State
+		nt.Add(ns, s.Bytes) // 0 at a boundary, kept for the rule
 	}
 	for _, s := range nt.Slots(nil) {
-		if s.State.logging {
+		if s.State.logging() {
 			logging++
 		}
 	}

@@ -164,3 +164,58 @@ func BenchmarkReplay(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReplayFlood replays the flood-heavy capture (2,000,000 packets
+// in one minute: a flood of new random sources at 33,000 a second, and
+// 10.10.50.10 at 14600 bytes a second through it) as
+// `ipband -C -a 10 -r 20 --max-subnets N` does, with N 1000 and 16384.
+// It fails unless the heavy subnet is reported on time, twice (after 30 s
+// and 50 s), and no flood source is.
+func BenchmarkReplayFlood(b *testing.B) {
+	const n = 2_000_000
+	file := benchCapture(b, "flood-heavy", n)
+	heavy := netip.MustParsePrefix("10.10.50.0/24")
+	for _, max := range []int{1000, 16384} {
+		b.Run("max-subnets-"+strconv.Itoa(max), func(b *testing.B) {
+			c := benchConfig("dynamic", 0)
+			c.Average, c.Report = 10*time.Second, 20*time.Second
+			c.Subnets.Threshold, c.Subnets.MaxDynamic = 7, max
+			b.ReportAllocs()
+			var packets uint64
+			before := mallocs()
+			for b.Loop() {
+				f, err := pcapfile.Open(file)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var out heavyReports
+				e, err := watchdog.New(c, &out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := watchdog.Replay(context.Background(), f, e, watchdog.RunOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+				packets += e.Stats().Packets
+				if out.heavy[heavy] != 2 || len(out.heavy) != 3 {
+					b.Fatalf("reports %v, want 2 of %v and of its peer and the flood's target, no other", out.heavy, heavy)
+				}
+			}
+			allocs := mallocs() - before
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/pkt")
+			b.ReportMetric(float64(allocs)/float64(packets), "allocs/pkt")
+		})
+	}
+}
+
+// heavyReports is an Output that counts the reports of each subnet.
+type heavyReports struct{ heavy map[netip.Prefix]int }
+
+func (*heavyReports) Period(*report.Period) {}
+func (h *heavyReports) Report(r report.Report) {
+	if h.heavy == nil {
+		h.heavy = map[netip.Prefix]int{}
+	}
+	h.heavy[r.Subnet]++
+}

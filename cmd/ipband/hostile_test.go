@@ -98,7 +98,7 @@ func hostileRun(t *testing.T, args ...string) hostileResult {
 }
 
 // replaySummary is the line run() writes at the end of every replay.
-var replaySummary = regexp.MustCompile(`^ipband: (.+): (\d+) packets: (\d+) IP, (\d+) not IP, (\d+) malformed$`)
+var replaySummary = regexp.MustCompile(`^ipband: (.+): (\d+) packets: (\d+) IP, (\d+) not IP, (\d+) malformed(?:, (\d+) subnets evicted)?(?:, (\d+) dropped)?$`)
 
 // hostileSummary is the parsed replay summary line.
 type hostileSummary struct {

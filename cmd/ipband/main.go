@@ -233,8 +233,9 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		p.evidence.Close() //nolint:errcheck // each file's faults are logged by the writer
 	}
 	if c.read.s != "" {
-		s := svc.Engine().Stats()
-		log.Info(fmt.Sprintf("%s: %d packets: %d IP, %d not IP, %d malformed", c.read.s, s.Packets, s.IP, s.Other, s.Malformed))
+		log.Info(summaryLine(c.read.s, svc.Engine().Stats(), false))
+	} else {
+		log.Info(summaryLine(liveName(cfg.Interface), svc.Engine().Stats(), true))
 	}
 	for _, l := range svc.Losses() {
 		logf("%s", l)
@@ -393,6 +394,8 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 		Accumulate: cfg.Accumulate,
 		LenAdj:     cfg.LenAdj,
 		MaxConns:   cfg.MaxConns,
+
+		MaxConnsTotal: cfg.MaxConnsTotal,
 		Subnets: subnet.Options{
 			MaskBits:   cfg.MaskBits,
 			MaskBits6:  cfg.MaskBits6,
@@ -496,4 +499,26 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Accumulate exceeded time", Value: yn[cfg.Accumulate]},
 		{Name: "Table limits", Value: fmt.Sprintf("%d subnets, %d connections per subnet", cfg.MaxSubnets, cfg.MaxConns)},
 	}
+}
+
+// liveName names a live capture in the exit summary.
+func liveName(iface string) string {
+	if iface == "" {
+		return "live capture"
+	}
+	return "interface " + iface
+}
+
+// summaryLine is the line logged at exit: "FILE: N packets: N IP, N not
+// IP, N malformed", then ", N subnets evicted" when some were and ", N
+// dropped" when some were or the capture is live.
+func summaryLine(name string, s report.Stats, live bool) string {
+	line := fmt.Sprintf("%s: %d packets: %d IP, %d not IP, %d malformed", name, s.Packets, s.IP, s.Other, s.Malformed)
+	if s.EvictedSubnets > 0 {
+		line += fmt.Sprintf(", %d subnets evicted", s.EvictedSubnets)
+	}
+	if s.Dropped > 0 || live {
+		line += fmt.Sprintf(", %d dropped", s.Dropped)
+	}
+	return line
 }

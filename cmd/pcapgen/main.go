@@ -23,6 +23,7 @@
 //	fragments                   IPv4/IPv6 UDP fragments, IPv4 options
 //	bench                       2,000,000 packets over 20 min (snaplen 96), 10.10.7.0 > 1000 kBps
 //	flood                       1,000,000 packets from distinct random sources in 2 min
+//	flood-heavy                 2,000,000 packets in 1 min: flood hiding a 14600 bytes/s subnet
 //	malformed-frames            damaged frames interleaved with good traffic
 //	malformed-caplen            records with caplen > len
 //	malformed-cut               file ends in the middle of a record
@@ -30,7 +31,7 @@
 //	malformed-pcapng-blocks     unknown and custom pcapng blocks between packets
 //	malformed-pcapng-oversized  a pcapng block claiming 3 GiB
 //
-// -n sets the packet count of bench and flood, and cuts the other scenarios
+// -n sets the packet count of bench, flood and flood-heavy, and cuts the other scenarios
 // after N packets. --snaplen 0 (the default) uses the scenario's snap length;
 // frames are built at full length and cut, so each record's original length
 // is the full wire length. --format defaults to pcap (pcapng for the
@@ -91,7 +92,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	var (
 		scenario = fs.StringP("scenario", "s", "", "scenario to generate (see --list)")
 		output   = fs.StringP("output", "o", "", "output file, - for standard output")
-		count    = fs.IntP("count", "n", 0, "packets: the count for bench and flood, a cap for the others (0: scenario default)")
+		count    = fs.IntP("count", "n", 0, "packets: the count for bench, flood and flood-heavy, a cap for the others (0: scenario default)")
 		seed     = fs.Uint64("seed", 1, "random seed")
 		link     = fs.String("link", "eth", "link type: eth, vlan, qinq, sll, sll2, raw, null, ppp")
 		format   = fs.String("format", "", "file format: pcap or pcapng (default: the scenario's, normally pcap)")

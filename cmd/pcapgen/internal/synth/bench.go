@@ -117,17 +117,23 @@ func flood(o Options) iter.Seq[Event] {
 		ev := Event{Len: 60}
 		ev.Packet = Packet{Proto: ProtoTCP, Dst: dst, DstPort: 80, TCPFlags: TCPSyn, NoPayload: true}
 		for i := range n {
-			x := permute32(uint32(i) ^ key)
 			ev.Time = evenly(o.Start, 2*time.Minute, i, n)
-			ev.Packet.Src = v4(byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
-			ev.Packet.SrcPort = uint16(1024 + r.IntN(64512))
-			ev.Packet.Seq = r.Uint32()
-			ev.Len = max(60, MinLen(o.Link, &ev.Packet))
+			floodSource(r, key, i, o.Link, &ev)
 			if !yield(ev) {
 				return
 			}
 		}
 	}
+}
+
+// floodSource makes ev, a flood SYN, packet i of its flood: its source
+// address (a seeded permutation of i), port, sequence number and length.
+func floodSource(r *rand.Rand, key uint32, i int, link Link, ev *Event) {
+	x := permute32(uint32(i) ^ key)
+	ev.Packet.Src = v4(byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
+	ev.Packet.SrcPort = uint16(1024 + r.IntN(64512))
+	ev.Packet.Seq = r.Uint32()
+	ev.Len = max(60, MinLen(link, &ev.Packet))
 }
 
 // permute32 is a bijection on uint32 (xor-shifts and odd multipliers are
@@ -146,4 +152,59 @@ func permute32(x uint32) uint32 {
 func evenly(start time.Time, span time.Duration, i, n int) time.Time {
 	us := span.Microseconds() * int64(i) / int64(max(n, 1))
 	return start.Add(time.Duration(us) * time.Microsecond)
+}
+
+// Shape of the flood-heavy scenario.
+const (
+	floodHeavySpan = time.Minute
+	floodHeavyRate = 10   // heavy frames a second
+	floodHeavyLen  = 1460 // bytes a heavy frame: 14600 bytes/s, twice 7 kBps
+)
+
+// floodHeavy is a flood that hides a heavy subnet from a recency-bounded
+// table: o.Count packets (default 2,000,000) over 1 minute. Of them,
+// 600 are the heavy subnet's: 1460-byte TCP segments from 10.10.50.10:443
+// to 198.51.100.80:50000, 10 a second from the first packet on (14600
+// bytes a second, twice a 7 kBps threshold; 876,000 bytes a minute). The
+// others are the flood, as in flood: 60-byte SYNs to 10.10.123.10:80, each
+// from a different IPv4 source, at even intervals. At the default count the
+// flood runs at 33,000 packets a second, so a table of 1000 subnets that
+// evicts the least recently seen forgets the heavy subnet between two of
+// its frames.
+func floodHeavy(o Options) iter.Seq[Event] {
+	r := newRand(o.Seed, 0xf100d2)
+	key := r.Uint32()
+	heavyN := int(floodHeavySpan/time.Second) * floodHeavyRate
+	n := max(o.Count-heavyN, 0)
+	dst := v4(10, 10, 123, 10)
+	return func(yield func(Event) bool) {
+		heavy := Event{Len: floodHeavyLen, Packet: Packet{Proto: ProtoTCP,
+			Src: v4(10, 10, 50, 10), SrcPort: 443, Dst: v4(198, 51, 100, 80), DstPort: 50000, TCPFlags: TCPAck}}
+		ev := Event{Len: 60}
+		ev.Packet = Packet{Proto: ProtoTCP, Dst: dst, DstPort: 80, TCPFlags: TCPSyn, NoPayload: true}
+		h := 0
+		for i := range n {
+			ev.Time = evenly(o.Start, floodHeavySpan, i, n)
+			for ; h < heavyN; h++ {
+				heavy.Time = o.Start.Add(time.Duration(h) * time.Second / floodHeavyRate)
+				if heavy.Time.After(ev.Time) {
+					break
+				}
+				heavy.Packet.Seq = uint32(h) * floodHeavyLen
+				if !yield(heavy) {
+					return
+				}
+			}
+			floodSource(r, key, i, o.Link, &ev)
+			if !yield(ev) {
+				return
+			}
+		}
+		for ; h < heavyN; h++ {
+			heavy.Time = o.Start.Add(time.Duration(h) * time.Second / floodHeavyRate)
+			if !yield(heavy) {
+				return
+			}
+		}
+	}
 }

@@ -70,6 +70,8 @@ func Scenarios() []Scenario {
 			Summary: "benchmark load over 20 min: 200 /24s in 10.10.0.0/16, random remotes, ~10% IPv6, TCP/UDP/ICMP 80/17/3, 10.10.7.0 carries half the packets (> 1000 kBps at the default count)"},
 		{Name: "flood", Count: 1000000, MaxCount: 1 << 32, Snaplen: 96, events: flood,
 			Summary: "2 min dynamic-mode flood: every packet from a different random IPv4 source to 10.10.123.10:80"},
+		{Name: "flood-heavy", Count: 2000000, MaxCount: 1 << 32, Snaplen: 96, events: floodHeavy,
+			Summary: "1 min flood as flood (33,000 packets/s at the default count) hiding 10.10.50.10 -> 198.51.100.80 at 14600 bytes/s, 1460-byte frames"},
 		{Name: "malformed-frames", Snaplen: DefaultSnaplen, events: malformedFrames,
 			Summary: "10 s of good traffic (10.10.123.0 ~26 kBps) interleaved with runts, bad IHL, wrong version, bad lengths, cut headers and 40 IPv6 destination options"},
 		{Name: "malformed-caplen", Snaplen: DefaultSnaplen, events: malformedCaplen,

@@ -12,7 +12,7 @@ import (
 
 // smallCount keeps the generated scenarios (bench, flood) small in tests.
 func smallCount(name string) int {
-	if name == "bench" || name == "flood" {
+	if name == "bench" || name == "flood" || name == "flood-heavy" {
 		return 10000
 	}
 	return 0
@@ -33,7 +33,7 @@ func formatsOf(sc synth.Scenario) []synth.Format {
 }
 
 func TestScenarioList(t *testing.T) {
-	want := []string{"classic", "dynamic", "ipv6", "fragments", "bench", "flood",
+	want := []string{"classic", "dynamic", "ipv6", "fragments", "bench", "flood", "flood-heavy",
 		"malformed-frames", "malformed-caplen", "malformed-cut", "malformed-timejump",
 		"malformed-pcapng-blocks", "malformed-pcapng-oversized"}
 	var got []string
@@ -170,7 +170,7 @@ func TestFirstPacketAtStart(t *testing.T) {
 }
 
 func TestCountCapsStream(t *testing.T) {
-	for _, name := range []string{"classic", "bench", "flood", "fragments"} {
+	for _, name := range []string{"classic", "bench", "flood", "flood-heavy", "fragments"} {
 		_, n := generate(t, name, synth.Options{Count: 123}, synth.WriterOptions{})
 		if n != 123 {
 			t.Errorf("%s -n 123: %d packets", name, n)

@@ -401,3 +401,38 @@ func TestFragments(t *testing.T) {
 		})
 	}
 }
+
+func TestFloodHeavy(t *testing.T) {
+	const n = 30000
+	file, _ := generate(t, "flood-heavy", synth.Options{Count: n, Seed: 9}, synth.WriterOptions{})
+	recs := mustRead(t, file, synth.FormatPcap)
+	if len(recs) != n {
+		t.Fatalf("%d records, want %d", len(recs), n)
+	}
+	heavy, dst := netip.MustParseAddr("10.10.50.10"), netip.MustParseAddr("10.10.123.10")
+	start := recs[0].ci.Timestamp
+	var perSecond [60]int
+	srcs := map[netip.Addr]bool{}
+	for i, r := range recs {
+		s, d, _ := addrs(decode(t, synth.LinkEthernet, r.data))
+		switch {
+		case s == heavy:
+			perSecond[r.ci.Timestamp.Sub(start)/time.Second] += r.ci.Length
+		case d == dst && !srcs[s]:
+			srcs[s] = true
+		default:
+			t.Fatalf("record %d: %v -> %v: neither heavy nor a new flood source", i, s, d)
+		}
+		if i > 0 && r.ci.Timestamp.Before(recs[i-1].ci.Timestamp) {
+			t.Fatalf("record %d: time goes back", i)
+		}
+	}
+	for sec, b := range perSecond {
+		if b != 14600 {
+			t.Errorf("second %d: heavy subnet sent %d bytes, want 14600", sec, b)
+		}
+	}
+	if len(srcs) != n-600 {
+		t.Errorf("%d flood sources, want %d", len(srcs), n-600)
+	}
+}
