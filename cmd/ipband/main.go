@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"ipband/conf"
+	"ipband/mail"
 	"ipband/report"
 	"ipband/report/metrics"
 	"ipband/subnet"
@@ -253,6 +254,18 @@ type prepared struct {
 	trace    io.Writer
 	evidence *evidence.Dir  // evidencedir, or nil
 	tasks    []service.Task // run beside the capture (a metrics server)
+	mail     *mail.Queue    // -M, or nil; also among the outputs
+	names    *report.Names  // service and protocol names
+}
+
+// mailCounts gives the metrics the mail queue's counters. The queue is
+// set before the run starts, and so before any scrape.
+func (p *prepared) mailCounts() metrics.MailCounts {
+	if p.mail == nil {
+		return metrics.MailCounts{}
+	}
+	c := p.mail.Counts()
+	return metrics.MailCounts{Waiting: c.Waiting, Sent: c.Sent, Failed: c.Failed, Dropped: c.Dropped}
 }
 
 // abort closes what prepare opened, when the run does not start.
@@ -281,8 +294,8 @@ func (p *prepared) abort() {
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
-	p := &prepared{}
-	outs, tasks, err := newOutputs(cfg, env, log, dry)
+	p := &prepared{names: report.SystemNames(env.services, env.protocols)}
+	outs, tasks, err := newOutputs(cfg, env, log, p)
 	if err != nil {
 		return nil, err
 	}
@@ -317,9 +330,25 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		return nil, err
 	}
 	// The capture is open: give up root before anything else is opened.
-	if err := dropPrivileges(cfg.User); err != nil {
+	// The parent of -F only checks: its child opens everything again, and
+	// drops root itself.
+	if dry {
+		if err := checkUser(cfg.User); err != nil {
+			p.abort()
+			return nil, fmt.Errorf("flag --user or user: %w", err)
+		}
+	} else if err := dropPrivileges(cfg.User); err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --user or user: %w", err)
+	}
+	if !dry && len(cfg.MailTo) > 0 { // checked with the outputs, opened as the user
+		q, err := newMail(cfg, p.names, service.Logf(log, "mail"))
+		if err != nil {
+			p.abort()
+			return nil, err
+		}
+		p.mail = q
+		p.outputs = append(p.outputs, q)
 	}
 	ev, err := openEvidence(cfg, src, service.Logf(log, "evidence"))
 	if err != nil {
@@ -412,9 +441,9 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 // get each period and report. Adding an output is one line here. dry
 // checks the mail settings without opening the mail queue, for the parent
 // of -F, which must not send the spool its child will send.
-func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, dry bool) ([]report.Output, []service.Task, error) {
+func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared) ([]report.Output, []service.Task, error) {
 	stdout := env.stdout
-	names := report.SystemNames(env.services, env.protocols)
+	names := p.names
 	var outs []report.Output
 	con := &console{}
 	if cfg.Debug >= 2 {
@@ -438,23 +467,19 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, dry bool) (
 		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: page})
 	}
 	var mailCounts func() metrics.MailCounts
-	switch {
-	case len(cfg.MailTo) == 0:
-	case dry:
+	if len(cfg.MailTo) > 0 {
+		// The mail queue is opened by prepare once root is given up, so that
+		// its spool is written as the user ipband runs as; its settings are
+		// checked now, with the other outputs.
 		if err := checkMail(cfg); err != nil {
-			return nil, nil, err
-		}
-	default:
-		q, err := newMail(cfg, names, service.Logf(log, "mail"))
-		if err != nil {
 			closeOutputs(outs)
 			return nil, nil, err
 		}
-		outs = append(outs, q)
-		mailCounts = func() metrics.MailCounts {
-			c := q.Counts()
-			return metrics.MailCounts{Waiting: c.Waiting, Sent: c.Sent, Failed: c.Failed, Dropped: c.Dropped}
+		if err := handOver(cfg.SpoolDir, cfg.User); err != nil {
+			closeOutputs(outs)
+			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
 		}
+		mailCounts = p.mailCounts
 	}
 	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)
 	if err != nil {

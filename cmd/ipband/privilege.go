@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 
 	"ipband/mail"
@@ -87,4 +89,31 @@ func mailCredential(user string) (*mail.Credential, error) {
 		return nil, fmt.Errorf("mail command: ipband runs as root with no user/--user, and mail commands never run as root: %w", err)
 	}
 	return &mail.Credential{UID: uint32(id.uid), GID: uint32(id.gid), Groups: []uint32{}}, nil
+}
+
+// checkUser makes dropPrivileges' checks of name without switching: the
+// parent of -F checks what its child will do.
+func checkUser(name string) error {
+	_, _, err := dropTarget(name)
+	return err
+}
+
+// handOver gives the directory tree at path to user, whom ipband will
+// drop to: the mail spool is created and checked as root, before the
+// capture opens, and written after the drop. It does nothing when ipband
+// is not root or stays root.
+func handOver(path, user string) error {
+	if os.Geteuid() != 0 || user == "" {
+		return nil
+	}
+	id, err := lookupIdentity(user)
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(path, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, id.uid, id.gid)
+	})
 }

@@ -244,3 +244,45 @@ func TestParseStatus(t *testing.T) {
 		t.Error("a bad CapEff was accepted")
 	}
 }
+
+// TestUserDropMail replays the branch capture as root with --user nobody
+// and -M: the spool, created and checked as root before the capture opens,
+// is handed to nobody, the queue opened after the drop writes it, and the
+// mail command, run as nobody, gets every report.
+func TestUserDropMail(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("dropping to nobody needs root")
+	}
+	uid, _ := nobody(t)
+	bin := buildIpband(t)
+	dir := commandDir(t)
+	mta := filepath.Join(dir, "sendmail")
+	script := "#!/bin/sh\ncat > " + dir + "/msg.$$\nid -u > " + dir + "/uid.$$\n"
+	if err := os.WriteFile(mta, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(dir, "spool")
+	cmd := exec.Command(bin, "-c", filepath.Join(td, "classic.conf"), "--read", filepath.Join(td, "classic.pcap"),
+		"-o", os.DevNull, "-M", "noc@example.com", "-T", mta, "--spool-dir", spool, "--user", "nobody")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ipband: %v\n%s", err, out)
+	}
+	msgs, _ := filepath.Glob(filepath.Join(dir, "msg.*"))
+	uids, _ := filepath.Glob(filepath.Join(dir, "uid.*"))
+	if len(msgs) != 2 || len(uids) != 2 {
+		t.Fatalf("%d messages, %d uid files, want 2 of each; output:\n%s", len(msgs), len(uids), out)
+	}
+	for _, f := range uids {
+		if b, _ := os.ReadFile(f); strings.TrimSpace(string(b)) != strconv.Itoa(uid) {
+			t.Errorf("the mail command ran as uid %q, want nobody's %d", b, uid)
+		}
+	}
+	fi, err := os.Stat(spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid || fi.Mode().Perm() != 0o700 {
+		t.Errorf("spool owned by %d, mode %v; want nobody's, 0700", st.Uid, fi.Mode().Perm())
+	}
+}
