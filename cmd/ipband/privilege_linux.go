@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,8 +48,11 @@ func dropPrivileges(name string) error {
 // capability.
 func checkDropped(id identity) error {
 	tasks, err := filepath.Glob("/proc/self/task/*/status")
-	if err != nil || len(tasks) == 0 {
-		return fmt.Errorf("cannot list the threads in /proc/self/task: %v", err)
+	if err != nil {
+		return fmt.Errorf("cannot list the threads in /proc/self/task: %w", err)
+	}
+	if len(tasks) == 0 {
+		return errors.New("cannot list the threads in /proc/self/task: no thread found")
 	}
 	for _, path := range tasks {
 		b, err := os.ReadFile(path)
