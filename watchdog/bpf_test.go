@@ -82,7 +82,7 @@ func TestCompileBPFLinkTypes(t *testing.T) {
 			}
 			defer f.Close()
 			seen[f.LinkType()] = true
-			if err := drainFile(f); err != nil {
+			if err := f.Drain(); err != nil {
 				t.Fatal(err)
 			}
 			if total := int(f.Records()); matched+not != total {
@@ -93,19 +93,6 @@ func TestCompileBPFLinkTypes(t *testing.T) {
 	for _, lt := range []watchdog.LinkType{watchdog.LinkTypeLinuxSLL2, watchdog.LinkTypeRaw} {
 		if !seen[lt] {
 			t.Errorf("no capture of link type %d among the link captures", lt)
-		}
-	}
-}
-
-// drainFile reads f to its end.
-func drainFile(f *pcapfile.Reader) error {
-	var rec pcapfile.Record
-	for {
-		if err := f.Next(&rec); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
 		}
 	}
 }

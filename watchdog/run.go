@@ -43,7 +43,7 @@ const ctxEvery = 1 << 14
 // it was counted, so every report it fired has been delivered.
 func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) error {
 	if f.LinkType() < 0 { // a pcapng file with no interface has no packets
-		return drain(f)
+		return f.Drain()
 	}
 	dec, err := NewDecoder(f.LinkType())
 	if err != nil {
@@ -80,19 +80,6 @@ func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) 
 			tr.trace(opt.Trace, &p)
 		}
 		e.PacketFrame(&p, rec.Data)
-	}
-}
-
-// drain reads a file that cannot hold packets to its end or its error.
-func drain(f *pcapfile.Reader) error {
-	var rec pcapfile.Record
-	for {
-		if err := f.Next(&rec); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
 	}
 }
 

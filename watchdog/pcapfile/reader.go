@@ -276,6 +276,20 @@ func (f *Reader) Next(rec *Record) error {
 	return err
 }
 
+// Drain reads the records left to the end of the file: nil at a clean
+// end, else the *Error that stopped it. Records then counts them all.
+func (f *Reader) Drain() error {
+	var rec Record
+	for {
+		if err := f.Next(&rec); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
 // fail makes a *Error for the record or block at off.
 func (f *Reader) fail(off int64, err error) error {
 	rec := f.records + 1

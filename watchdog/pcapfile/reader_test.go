@@ -920,3 +920,18 @@ func TestFileReaderRealCaptures(t *testing.T) {
 		})
 	}
 }
+
+// TestDrain reads a file to its end with Drain: every record counted, nil
+// at a clean end, the *Error of a cut record otherwise.
+func TestDrain(t *testing.T) {
+	file := frStdPcap().rec(1, 0, 60, 60, frFrame(60, 1)).rec(2, 0, 60, 60, frFrame(60, 2)).buf
+	f := frOpen(t, file)
+	if err := f.Drain(); err != nil || f.Records() != 2 {
+		t.Errorf("Drain: %v, %d records; want nil, 2", err, f.Records())
+	}
+	f = frOpen(t, file[:len(file)-10])
+	var fe *pcapfile.Error
+	if err := f.Drain(); !errors.As(err, &fe) || f.Records() != 1 {
+		t.Errorf("Drain of a cut file: %v (%T), %d records; want a *pcapfile.Error after 1", err, err, f.Records())
+	}
+}
