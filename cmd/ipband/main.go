@@ -502,7 +502,7 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 	for _, p := range cfg.Preloaded() {
 		subnets = append(subnets, fmt.Sprintf("%s bandwidth %.2f", p.Prefix, p.Threshold))
 	}
-	return []report.Option{
+	opts := []report.Option{
 		{Name: "Debug level", Value: fmt.Sprint(cfg.Debug)},
 		{Name: "Configuration file", Value: cfgFile},
 		{Name: "Capture", Value: src.String()},
@@ -522,8 +522,23 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Mail command", Value: mailVia(cfg)},
 		{Name: "Report top connections", Value: fmt.Sprint(cfg.Top)},
 		{Name: "Accumulate exceeded time", Value: yn[cfg.Accumulate]},
-		{Name: "Table limits", Value: fmt.Sprintf("%d subnets, %d connections per subnet", cfg.MaxSubnets, cfg.MaxConns)},
+		{Name: "Table limits", Value: fmt.Sprintf("%d subnets, %d connections per subnet, %d in all", cfg.MaxSubnets, cfg.MaxConns, cfg.MaxConnsTotal)},
 	}
+	// ipband's own outputs and settings, when set.
+	for _, o := range []report.Option{
+		{Name: "JSON report file", Value: cfg.JSONFile},
+		{Name: "Stats stream file", Value: cfg.StatsFile},
+		{Name: "Metrics listen address", Value: cfg.Metrics},
+		{Name: "Notify command", Value: cfg.Notify},
+		{Name: "Evidence directory", Value: cfg.EvidenceDir},
+		{Name: "Run as user", Value: cfg.User},
+		{Name: "Pid file", Value: cfg.PidFile},
+	} {
+		if o.Value != "" {
+			opts = append(opts, o)
+		}
+	}
+	return opts
 }
 
 // liveName names a live capture in the exit summary.

@@ -202,3 +202,23 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestOptionSummaryOutputs checks that -d 1 names ipband's own outputs when
+// they are set (and only then: the goldens of -d 1 have none of them).
+func TestOptionSummaryOutputs(t *testing.T) {
+	dir := t.TempDir()
+	jpath, spath := filepath.Join(dir, "r.json"), filepath.Join(dir, "s.json")
+	r := ipband(t, "-C", "--read", td+"/classic.pcap", "-o", "OUT", "-d", "1", "--json-file", jpath, "--stats-file", spath)
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"JSON report file: " + jpath + "\n", "Stats stream file: " + spath + "\n",
+		"Table limits: 16384 subnets, 10000 connections per subnet, 1500000 in all\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("-d 1 has no %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "Notify command") || strings.Contains(r.stdout, "Evidence directory") {
+		t.Errorf("-d 1 names outputs that are not set:\n%s", r.stdout)
+	}
+}
