@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ipmail "ipband/mail"
+	"ipband/mail/mailtest"
 	"ipband/report"
 	"ipband/subnet"
 	"ipband/watchdog"
@@ -35,7 +36,7 @@ func (o *queueOutput) Report(r report.Report) {
 // and closing periods, and every report it makes is spooled; once the
 // server moves again, all of them are delivered.
 func TestStalledServerDoesNotStallEngine(t *testing.T) {
-	srv := startServer(t, serverConfig{stall: true})
+	srv := mailtest.Start(t, mailtest.Config{Stall: true})
 	var log logRecorder
 	spool := filepath.Join(t.TempDir(), "spool")
 	q := testQueue(t, &log, ipmail.Options{Sender: smtpSender(srv, ipmail.StartTLS), SpoolDir: spool, SendTimeout: time.Minute})
@@ -65,7 +66,7 @@ func TestStalledServerDoesNotStallEngine(t *testing.T) {
 	}
 	first := out.reports
 	select {
-	case <-srv.stalled:
+	case <-srv.Stalled():
 	case <-time.After(30 * time.Second):
 		t.Fatal("the first message never reached DATA")
 	}
@@ -79,18 +80,18 @@ func TestStalledServerDoesNotStallEngine(t *testing.T) {
 	if out.reports-first < 45 {
 		t.Errorf("engine made %d reports while the server stalled, want about 50", out.reports-first)
 	}
-	if c := q.Counts(); c.Waiting != uint64(out.reports) || c.Sent != 0 || len(srv.messages()) != 0 {
-		t.Errorf("counts %+v, server %d messages: want all %d reports waiting, none sent yet", c, len(srv.messages()), out.reports)
+	if c := q.Counts(); c.Waiting != uint64(out.reports) || c.Sent != 0 || len(srv.Messages()) != 0 {
+		t.Errorf("counts %+v, server %d messages: want all %d reports waiting, none sent yet", c, len(srv.Messages()), out.reports)
 	}
 	if n := len(spoolFiles(t, spool)); n != out.reports {
 		t.Errorf("%d messages spooled, want %d", n, out.reports)
 	}
-	srv.release()
+	srv.Release()
 	waitFor(t, "all reports to be delivered", func() bool { return q.Counts().Sent == uint64(out.reports) })
 	if err := q.Close(context.Background()); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	if n := len(srv.messages()); n != out.reports {
+	if n := len(srv.Messages()); n != out.reports {
 		t.Errorf("server got %d messages, want %d", n, out.reports)
 	}
 }

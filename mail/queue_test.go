@@ -15,12 +15,13 @@ import (
 	"github.com/emersion/go-smtp"
 
 	ipmail "ipband/mail"
+	"ipband/mail/mailtest"
 )
 
 // TestQueueServerDownThenUp: the server is down when the report comes; the
 // message waits in the spool and is delivered once the server is up.
 func TestQueueServerDownThenUp(t *testing.T) {
-	addr := freeAddr(t)
+	addr := mailtest.FreeAddr(t)
 	var log logRecorder
 	spool := filepath.Join(t.TempDir(), "spool")
 	q := testQueue(t, &log, ipmail.Options{Sender: &ipmail.SMTP{Addr: addr, TLS: ipmail.NoTLS}, SpoolDir: spool})
@@ -31,9 +32,9 @@ func TestQueueServerDownThenUp(t *testing.T) {
 	if f := spoolFiles(t, spool); len(f) != 1 || q.Counts().Waiting != 1 {
 		t.Fatalf("spool %q, counts %+v: want the message waiting", f, q.Counts())
 	}
-	srv := startServerOn(t, addr, serverConfig{noTLS: true})
+	srv := mailtest.StartOn(t, addr, mailtest.Config{NoTLS: true})
 	waitFor(t, "delivery after the server came up", func() bool { return q.Counts().Sent == 1 })
-	if m := srv.messages(); len(m) != 1 || !bytes.Contains(m[0].Data, []byte("10.10.123.173")) {
+	if m := srv.Messages(); len(m) != 1 || !bytes.Contains(m[0].Data, []byte("10.10.123.173")) {
 		t.Errorf("server got %d messages", len(m))
 	}
 	if f := spoolFiles(t, spool); len(f) != 0 {
@@ -50,9 +51,9 @@ func TestQueueServerDownThenUp(t *testing.T) {
 // TestQueueTemporaryReplies: 421 to MAIL FROM, then 451 to the data, then
 // success: the message is delivered once, on the third attempt.
 func TestQueueTemporaryReplies(t *testing.T) {
-	srv := startServer(t, serverConfig{
-		mailReplies: []error{&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down"}},
-		dataReplies: []error{&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "local error"}},
+	srv := mailtest.Start(t, mailtest.Config{
+		MailReplies: []error{&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down"}},
+		DataReplies: []error{&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "local error"}},
 	})
 	var log logRecorder
 	q := testQueue(t, &log, ipmail.Options{Sender: smtpSender(srv, ipmail.StartTLS)})
@@ -60,9 +61,9 @@ func TestQueueTemporaryReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "delivery", func() bool { return q.Counts().Sent == 1 })
-	mails, datas := srv.counts()
-	if len(srv.messages()) != 1 || mails != 3 || datas != 2 {
-		t.Errorf("server: %d messages, %d MAIL FROM, %d DATA; want 1, 3, 2", len(srv.messages()), mails, datas)
+	mails, datas := srv.Counts()
+	if len(srv.Messages()) != 1 || mails != 3 || datas != 2 {
+		t.Errorf("server: %d messages, %d MAIL FROM, %d DATA; want 1, 3, 2", len(srv.Messages()), mails, datas)
 	}
 	if log.count("421") != 1 || log.count("451") != 1 {
 		t.Errorf("want one log line for each temporary failure: %q", log.get())
@@ -76,7 +77,7 @@ func TestQueueTemporaryReplies(t *testing.T) {
 // failed/ with the server's answer, logs it once, and Close says it was
 // lost.
 func TestQueuePermanentFailure(t *testing.T) {
-	srv := startServer(t, serverConfig{dataReplies: []error{
+	srv := mailtest.Start(t, mailtest.Config{DataReplies: []error{
 		&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "message rejected as spam"},
 	}})
 	var log logRecorder
@@ -86,7 +87,7 @@ func TestQueuePermanentFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the failure", func() bool { return q.Counts().Failed == 1 })
-	if _, datas := srv.counts(); datas != 1 {
+	if _, datas := srv.Counts(); datas != 1 {
 		t.Errorf("%d attempts, want 1: a permanent failure is not retried", datas)
 	}
 	failed, _ := filepath.Glob(filepath.Join(spool, ipmail.FailedDir, "*.eml"))
@@ -115,7 +116,7 @@ func TestQueuePermanentFailure(t *testing.T) {
 func TestQueueRestartResendsSpool(t *testing.T) {
 	var log logRecorder
 	spool := filepath.Join(t.TempDir(), "spool")
-	down := &ipmail.SMTP{Addr: freeAddr(t), TLS: ipmail.NoTLS}
+	down := &ipmail.SMTP{Addr: mailtest.FreeAddr(t), TLS: ipmail.NoTLS}
 	q := testQueue(t, &log, ipmail.Options{Sender: down, SpoolDir: spool, Retry: time.Hour})
 	for i := 1; i <= 2; i++ {
 		if err := q.Report(reportFor(i)); err != nil {
@@ -136,11 +137,11 @@ func TestQueueRestartResendsSpool(t *testing.T) {
 		t.Errorf("no line %q in %q", want, log.get())
 	}
 
-	srv := startServer(t, serverConfig{noTLS: true})
+	srv := mailtest.Start(t, mailtest.Config{NoTLS: true})
 	var log2 logRecorder
 	q2 := testQueue(t, &log2, ipmail.Options{Sender: &ipmail.SMTP{Addr: srv.Addr, TLS: ipmail.NoTLS}, SpoolDir: spool})
 	waitFor(t, "the spool to be sent", func() bool { return q2.Counts().Sent == 2 })
-	if got := readIDs(t, srv.messages()); !slices.Equal(got, ids) {
+	if got := readIDs(t, srv.Messages()); !slices.Equal(got, ids) {
 		t.Errorf("server got Message-IDs %q, want the spooled %q in order", got, ids)
 	}
 	if log2.count("2 messages waiting in the spool") != 1 {
@@ -153,7 +154,7 @@ func TestQueueRestartResendsSpool(t *testing.T) {
 func TestQueueSpoolFull(t *testing.T) {
 	var log logRecorder
 	spool := filepath.Join(t.TempDir(), "spool")
-	down := &ipmail.SMTP{Addr: freeAddr(t), TLS: ipmail.NoTLS}
+	down := &ipmail.SMTP{Addr: mailtest.FreeAddr(t), TLS: ipmail.NoTLS}
 	// Measure one message to size the spool for three and a half.
 	q := testQueue(t, &log, ipmail.Options{Sender: down, SpoolDir: spool, Retry: time.Hour})
 	if err := q.Report(reportFor(1)); err != nil {
@@ -204,7 +205,7 @@ func TestQueueSpoolFull(t *testing.T) {
 // TestQueueCloseStalledServer: Close gives up on a server that stalls in
 // DATA when its context ends, and the message stays spooled (not lost).
 func TestQueueCloseStalledServer(t *testing.T) {
-	srv := startServer(t, serverConfig{stall: true})
+	srv := mailtest.Start(t, mailtest.Config{Stall: true})
 	var log logRecorder
 	spool := filepath.Join(t.TempDir(), "spool")
 	q := testQueue(t, &log, ipmail.Options{Sender: smtpSender(srv, ipmail.StartTLS), SpoolDir: spool, SendTimeout: time.Minute})
@@ -212,7 +213,7 @@ func TestQueueCloseStalledServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-srv.stalled:
+	case <-srv.Stalled():
 	case <-time.After(30 * time.Second):
 		t.Fatal("the message never reached DATA")
 	}
@@ -234,7 +235,7 @@ func TestQueueCloseStalledServer(t *testing.T) {
 func TestQueueExpire(t *testing.T) {
 	var log logRecorder
 	spool := filepath.Join(t.TempDir(), "spool")
-	q := testQueue(t, &log, ipmail.Options{Sender: &ipmail.SMTP{Addr: freeAddr(t)}, SpoolDir: spool, Expire: 50 * time.Millisecond})
+	q := testQueue(t, &log, ipmail.Options{Sender: &ipmail.SMTP{Addr: mailtest.FreeAddr(t)}, SpoolDir: spool, Expire: 50 * time.Millisecond})
 	if err := q.Report(sampleReport()); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ func TestCheck(t *testing.T) {
 // TestQueueHeaderInjectionInName: a subnet name crafted to add headers
 // adds none.
 func TestQueueHeaderInjectionInName(t *testing.T) {
-	srv := startServer(t, serverConfig{})
+	srv := mailtest.Start(t, mailtest.Config{})
 	var log logRecorder
 	q := testQueue(t, &log, ipmail.Options{Sender: smtpSender(srv, ipmail.StartTLS), To: []string{"noc@example.com"}})
 	names := []string{
@@ -341,7 +342,7 @@ func TestQueueHeaderInjectionInName(t *testing.T) {
 		}
 	}
 	waitFor(t, "delivery", func() bool { return q.Counts().Sent == uint64(len(names)) })
-	for i, m := range srv.messages() {
+	for i, m := range srv.Messages() {
 		msg, err := mail.ReadMessage(bytes.NewReader(crlfToLF(m.Data)))
 		if err != nil {
 			t.Errorf("name %q: message does not parse: %v", names[i], err)
@@ -365,7 +366,7 @@ func TestQueueHeaderInjectionInName(t *testing.T) {
 // removed), the fault is logged once, messages wait in memory and are
 // still sent; those never sent are counted as lost by Close.
 func TestQueueSpoolLost(t *testing.T) {
-	srv := startServer(t, serverConfig{noTLS: true})
+	srv := mailtest.Start(t, mailtest.Config{NoTLS: true})
 	var log logRecorder
 	spool := filepath.Join(t.TempDir(), "spool")
 	q := testQueue(t, &log, ipmail.Options{Sender: &ipmail.SMTP{Addr: srv.Addr, TLS: ipmail.NoTLS}, SpoolDir: spool})
@@ -387,7 +388,7 @@ func TestQueueSpoolLost(t *testing.T) {
 
 	var log2 logRecorder
 	spool2 := filepath.Join(t.TempDir(), "spool")
-	q2 := testQueue(t, &log2, ipmail.Options{Sender: &ipmail.SMTP{Addr: freeAddr(t), TLS: ipmail.NoTLS}, SpoolDir: spool2, Retry: time.Hour})
+	q2 := testQueue(t, &log2, ipmail.Options{Sender: &ipmail.SMTP{Addr: mailtest.FreeAddr(t), TLS: ipmail.NoTLS}, SpoolDir: spool2, Retry: time.Hour})
 	if err := os.RemoveAll(spool2); err != nil {
 		t.Fatal(err)
 	}

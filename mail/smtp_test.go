@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	ipmail "ipband/mail"
+	"ipband/mail/mailtest"
 	"ipband/report"
 )
 
@@ -53,8 +54,8 @@ func (l *logRecorder) count(s string) int {
 }
 
 // smtpSender returns an SMTP sender for s that trusts the test certificate.
-func smtpSender(s *testServer, mode ipmail.TLSMode) *ipmail.SMTP {
-	_, pool := testCert()
+func smtpSender(s *mailtest.Server, mode ipmail.TLSMode) *ipmail.SMTP {
+	pool := mailtest.CertPool()
 	return &ipmail.SMTP{Addr: s.Addr, TLS: mode, TLSConfig: &tls.Config{RootCAs: pool}, LocalName: "gw.example.com"}
 }
 
@@ -104,7 +105,7 @@ func crlfToLF(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\r\n"), []by
 // two recipients and checks every byte the server received: the envelope,
 // the headers, and the body, which is the text report and the footer.
 func TestSMTPStartTLSAuth(t *testing.T) {
-	srv := startServer(t, serverConfig{users: map[string]string{"ipband": "s3cret pass"}})
+	srv := mailtest.Start(t, mailtest.Config{Users: map[string]string{"ipband": "s3cret pass"}})
 	var log logRecorder
 	sender := smtpSender(srv, ipmail.StartTLS)
 	sender.User, sender.Password = "ipband", "s3cret pass"
@@ -123,7 +124,7 @@ func TestSMTPStartTLSAuth(t *testing.T) {
 	if err := q.Close(context.Background()); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("server got %d messages, want 1", len(msgs))
 	}
@@ -171,13 +172,13 @@ func TestSMTPStartTLSAuth(t *testing.T) {
 // TestSMTPAuthLogin authenticates with LOGIN when the server offers only
 // that.
 func TestSMTPAuthLogin(t *testing.T) {
-	srv := startServer(t, serverConfig{users: map[string]string{"ipband": "pw"}, mechs: []string{sasl.Login}})
+	srv := mailtest.Start(t, mailtest.Config{Users: map[string]string{"ipband": "pw"}, Mechs: []string{sasl.Login}})
 	s := smtpSender(srv, ipmail.StartTLS)
 	s.User, s.Password = "ipband", "pw"
 	if err := s.Send(context.Background(), ipmail.Envelope{From: "a@example.com", To: []string{"b@example.com"}}, []byte("Subject: x\n\nbody\n")); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if m := srv.messages(); len(m) != 1 || m[0].User != "ipband" || string(crlfToLF(m[0].Data)) != "Subject: x\n\nbody\n" {
+	if m := srv.Messages(); len(m) != 1 || m[0].User != "ipband" || string(crlfToLF(m[0].Data)) != "Subject: x\n\nbody\n" {
 		t.Errorf("server got %+v", m)
 	}
 }
@@ -185,7 +186,7 @@ func TestSMTPAuthLogin(t *testing.T) {
 // TestSMTPImplicitTLS submits over TLS from the first byte (port 465
 // style).
 func TestSMTPImplicitTLS(t *testing.T) {
-	srv := startServer(t, serverConfig{implicitTLS: true, users: map[string]string{"u": "p"}})
+	srv := mailtest.Start(t, mailtest.Config{ImplicitTLS: true, Users: map[string]string{"u": "p"}})
 	var log logRecorder
 	s := smtpSender(srv, ipmail.ImplicitTLS)
 	s.User, s.Password = "u", "p"
@@ -194,19 +195,19 @@ func TestSMTPImplicitTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the message to be sent", func() bool { return q.Counts().Sent == 1 })
-	if m := srv.messages(); len(m) != 1 || !m[0].TLS || m[0].User != "u" {
+	if m := srv.Messages(); len(m) != 1 || !m[0].TLS || m[0].User != "u" {
 		t.Errorf("server got %+v", m)
 	}
 }
 
 // TestSMTPNoTLS submits in the clear with smtptls none.
 func TestSMTPNoTLS(t *testing.T) {
-	srv := startServer(t, serverConfig{noTLS: true})
+	srv := mailtest.Start(t, mailtest.Config{NoTLS: true})
 	s := &ipmail.SMTP{Addr: srv.Addr, TLS: ipmail.NoTLS}
 	if err := s.Send(context.Background(), ipmail.Envelope{To: []string{"b@example.com"}}, []byte("\nbody\n")); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if m := srv.messages(); len(m) != 1 || m[0].TLS || m[0].From != "" {
+	if m := srv.Messages(); len(m) != 1 || m[0].TLS || m[0].From != "" {
 		t.Errorf("server got %+v", m)
 	}
 }
@@ -215,8 +216,8 @@ func TestSMTPNoTLS(t *testing.T) {
 // STARTTLS, or with a certificate that does not verify, gets nothing, and
 // that the failure is temporary (the admin can fix it; the mail waits).
 func TestSMTPRefusesInsecure(t *testing.T) {
-	plain := startServer(t, serverConfig{noTLS: true})
-	tlsSrv := startServer(t, serverConfig{})
+	plain := mailtest.Start(t, mailtest.Config{NoTLS: true})
+	tlsSrv := mailtest.Start(t, mailtest.Config{})
 	tests := []struct {
 		name string
 		s    *ipmail.SMTP
@@ -235,7 +236,7 @@ func TestSMTPRefusesInsecure(t *testing.T) {
 			}
 		})
 	}
-	if n := len(plain.messages()) + len(tlsSrv.messages()); n != 0 {
+	if n := len(plain.Messages()) + len(tlsSrv.Messages()); n != 0 {
 		t.Errorf("%d messages went through without verified TLS", n)
 	}
 }
@@ -243,7 +244,7 @@ func TestSMTPRefusesInsecure(t *testing.T) {
 // TestSMTPRecipients: a message goes to the recipients the server accepts;
 // when it refuses them all the failure is permanent.
 func TestSMTPRecipients(t *testing.T) {
-	srv := startServer(t, serverConfig{rejectRcpt: map[string]bool{"gone@example.com": true}})
+	srv := mailtest.Start(t, mailtest.Config{RejectRcpt: map[string]bool{"gone@example.com": true}})
 	s := smtpSender(srv, ipmail.StartTLS)
 	var log logRecorder
 	s.Logf = log.logf
@@ -254,7 +255,7 @@ func TestSMTPRecipients(t *testing.T) {
 	if log.count("not to the refused <gone@example.com>: SMTP error 550") != 1 {
 		t.Errorf("refused recipient not logged: %q", log.get())
 	}
-	if m := srv.messages(); len(m) != 1 || !slices.Equal(m[0].To, []string{"noc@example.com"}) {
+	if m := srv.Messages(); len(m) != 1 || !slices.Equal(m[0].To, []string{"noc@example.com"}) {
 		t.Errorf("server got %+v", m)
 	}
 	err = s.Send(context.Background(), ipmail.Envelope{To: []string{"gone@example.com"}}, []byte("\nx\n"))
@@ -268,21 +269,21 @@ func TestSMTPRecipients(t *testing.T) {
 func TestSMTPReplyClasses(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  serverConfig
+		cfg  mailtest.Config
 		code int
 		temp bool
 		user string // the sender authenticates as user/p when not ""
 	}{
-		{"421 at MAIL", serverConfig{mailReplies: []error{&smtp.SMTPError{Code: 421, Message: "closing"}}}, 421, true, ""},
-		{"451 at end of DATA", serverConfig{dataReplies: []error{&smtp.SMTPError{Code: 451, Message: "try later"}}}, 451, true, ""},
-		{"552 at end of DATA", serverConfig{dataReplies: []error{&smtp.SMTPError{Code: 552, Message: "too big"}}}, 552, false, ""},
-		{"535 at AUTH", serverConfig{users: map[string]string{"u": "other"}}, 535, true, "u"},
-		{"530 at MAIL", serverConfig{mailReplies: []error{&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}}}, 530, true, ""},
-		{"550 at MAIL", serverConfig{mailReplies: []error{&smtp.SMTPError{Code: 550, Message: "sender refused"}}}, 550, false, ""},
+		{"421 at MAIL", mailtest.Config{MailReplies: []error{&smtp.SMTPError{Code: 421, Message: "closing"}}}, 421, true, ""},
+		{"451 at end of DATA", mailtest.Config{DataReplies: []error{&smtp.SMTPError{Code: 451, Message: "try later"}}}, 451, true, ""},
+		{"552 at end of DATA", mailtest.Config{DataReplies: []error{&smtp.SMTPError{Code: 552, Message: "too big"}}}, 552, false, ""},
+		{"535 at AUTH", mailtest.Config{Users: map[string]string{"u": "other"}}, 535, true, "u"},
+		{"530 at MAIL", mailtest.Config{MailReplies: []error{&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}}}, 530, true, ""},
+		{"550 at MAIL", mailtest.Config{MailReplies: []error{&smtp.SMTPError{Code: 550, Message: "sender refused"}}}, 550, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startServer(t, tt.cfg)
+			srv := mailtest.Start(t, tt.cfg)
 			s := smtpSender(srv, ipmail.StartTLS)
 			s.User, s.Password = tt.user, "p"
 			err := s.Send(context.Background(), ipmail.Envelope{To: []string{"b@example.com"}}, []byte("\nx\n"))
@@ -296,7 +297,7 @@ func TestSMTPReplyClasses(t *testing.T) {
 
 // TestSMTPDown: a refused connection is a temporary failure.
 func TestSMTPDown(t *testing.T) {
-	s := &ipmail.SMTP{Addr: freeAddr(t)}
+	s := &ipmail.SMTP{Addr: mailtest.FreeAddr(t)}
 	err := s.Send(context.Background(), ipmail.Envelope{To: []string{"b@example.com"}}, []byte("\nx\n"))
 	var se *ipmail.SMTPError
 	if !errors.As(err, &se) || !se.Temporary() || se.Step != "connect" {
@@ -307,7 +308,7 @@ func TestSMTPDown(t *testing.T) {
 // TestSMTPStallTimesOut: a server that stalls in the middle of DATA cannot
 // hold Send past its context.
 func TestSMTPStallTimesOut(t *testing.T) {
-	srv := startServer(t, serverConfig{stall: true})
+	srv := mailtest.Start(t, mailtest.Config{Stall: true})
 	s := smtpSender(srv, ipmail.StartTLS)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -317,11 +318,11 @@ func TestSMTPStallTimesOut(t *testing.T) {
 		t.Errorf("Send = %v, want a temporary failure wrapping the deadline", err)
 	}
 	select {
-	case <-srv.stalled:
+	case <-srv.Stalled():
 	default:
 		t.Fatal("Send ended before the server stalled in DATA")
 	}
-	if m := srv.messages(); len(m) != 0 {
+	if m := srv.Messages(); len(m) != 0 {
 		t.Errorf("server got %d messages", len(m))
 	}
 }
@@ -334,7 +335,7 @@ func reportFor(n int) report.Report {
 }
 
 // readIDs returns the Message-IDs of the messages the server got, in order.
-func readIDs(t *testing.T, msgs []received) []string {
+func readIDs(t *testing.T, msgs []mailtest.Received) []string {
 	t.Helper()
 	var ids []string
 	for _, m := range msgs {

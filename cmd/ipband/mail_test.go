@@ -2,30 +2,16 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
-	"io"
-	"log"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
+	"ipband/mail/mailtest"
 )
 
 // TestMailHandOff replays the branch capture with -M, -T and -l: a real
@@ -85,132 +71,23 @@ func TestMailHandOff(t *testing.T) {
 	}
 }
 
-// smtpCert is a self-signed certificate for 127.0.0.1, made once.
-var smtpCert = sync.OnceValue(func() tls.Certificate {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test SMTP server"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		panic(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-})
-
-// mailServer is a go-smtp server on 127.0.0.1 with STARTTLS and AUTH PLAIN
-// for user "ipband", password "s3cret", that records what it accepts.
-type mailServer struct {
-	addr    string
-	stall   bool          // DATA stalls until the server is closed
-	stalled chan struct{} // closed when a DATA stalled
-	quit    chan struct{} // closed at cleanup
-	mu      sync.Mutex
-	msgs    []mailReceived
-}
-
-type mailReceived struct {
-	to   []string
-	data string // LF line endings
-	tls  bool
-	user string
-}
-
-func startMailServer(t *testing.T, stall bool) *mailServer {
+// startMailServer starts an SMTP server on 127.0.0.1 with STARTTLS and
+// AUTH for user "ipband", password "s3cret"; with stall, DATA stalls
+// mid-message until the test ends.
+func startMailServer(t *testing.T, stall bool) *mailtest.Server {
 	t.Helper()
-	s := &mailServer{stall: stall, stalled: make(chan struct{}), quit: make(chan struct{})}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		_, ok := c.TLSConnectionState()
-		return &mailSession{s: s, tls: ok}, nil
-	}))
-	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{smtpCert()}}
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ln) }() //nolint:errcheck // ends with Close
-	t.Cleanup(func() { close(s.quit); srv.Close(); <-done })
-	return s
+	return mailtest.Start(t, mailtest.Config{Users: map[string]string{"ipband": "s3cret"}, Stall: stall})
 }
 
-func (s *mailServer) messages() []mailReceived {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.msgs)
-}
+// text is a received message with LF line endings.
+func text(m mailtest.Received) string { return strings.ReplaceAll(string(m.Data), "\r\n", "\n") }
 
-type mailSession struct {
-	s    *mailServer
-	tls  bool
-	user string
-	to   []string
-}
-
-func (ss *mailSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (ss *mailSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != "ipband" || pass != "s3cret" {
-			return smtp.ErrAuthFailed
-		}
-		ss.user = user
-		return nil
-	}), nil
-}
-func (ss *mailSession) Mail(string, *smtp.MailOptions) error {
-	if ss.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	return nil
-}
-func (ss *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ss.to = append(ss.to, to)
-	return nil
-}
-func (ss *mailSession) Data(r io.Reader) error {
-	if ss.s.stall {
-		var b [64]byte
-		io.ReadFull(r, b[:]) //nolint:errcheck // part of the message, then stall
-		ss.s.mu.Lock()
-		select {
-		case <-ss.s.stalled:
-		default:
-			close(ss.s.stalled)
-		}
-		ss.s.mu.Unlock()
-		<-ss.s.quit
-		return errors.New("stalled")
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.s.mu.Lock()
-	defer ss.s.mu.Unlock()
-	ss.s.msgs = append(ss.s.msgs, mailReceived{to: ss.to, data: strings.ReplaceAll(string(b), "\r\n", "\n"), tls: ss.tls, user: ss.user})
-	return nil
-}
-func (ss *mailSession) Reset()        { ss.to = nil }
-func (ss *mailSession) Logout() error { return nil }
-
-// smtpFiles writes the CA and password files an admin would, and returns
+// smtpFlags writes the CA and password files an admin would, and returns
 // the flags that use them with the server at addr and a spool in dir.
 func smtpFlags(t *testing.T, dir, addr string) []string {
 	t.Helper()
-	ca := filepath.Join(dir, "ca.pem")
+	ca := mailtest.WriteCA(t, dir)
 	pass := filepath.Join(dir, "smtp.pass")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: smtpCert().Certificate[0]}), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(pass, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -229,21 +106,21 @@ func TestMailSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := append([]string{"-c", td + "/classic.conf", "--read", td + "/classic.pcap", "-o", "OUT",
-		"-M", "noc@example.com,ops@example.org", "-l", foot}, smtpFlags(t, dir, srv.addr)...)
+		"-M", "noc@example.com,ops@example.org", "-l", foot}, smtpFlags(t, dir, srv.Addr)...)
 	r := ipband(t, args...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	reports := strings.Split(strings.TrimSuffix(r.outfile, "\n\n"), "\n\n")
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 2 || len(reports) != 2 {
 		t.Fatalf("%d messages for %d reports; stderr:\n%s", len(msgs), len(reports), r.stderr)
 	}
 	for i, m := range msgs {
-		if !m.tls || m.user != "ipband" || !slices.Equal(m.to, []string{"noc@example.com", "ops@example.org"}) {
-			t.Errorf("message %d: TLS %v, user %q, to %q", i, m.tls, m.user, m.to)
+		if !m.TLS || m.User != "ipband" || !slices.Equal(m.To, []string{"noc@example.com", "ops@example.org"}) {
+			t.Errorf("message %d: TLS %v, user %q, to %q", i, m.TLS, m.User, m.To)
 		}
-		head, body, _ := strings.Cut(m.data, "\n\n")
+		head, body, _ := strings.Cut(text(m), "\n\n")
 		for _, h := range []string{"From: ipband@gw.example.com", "To: noc@example.com, ops@example.org",
 			"Subject: Bandwidth report for 10.10.123.0 <halifax>", "Auto-Submitted: auto-generated",
 			"Content-Type: text/plain; charset=utf-8"} {
@@ -265,15 +142,12 @@ func TestMailSMTP(t *testing.T) {
 // run spooled, then its own.
 func TestMailKilledAndRestarted(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ipband")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildIpband(t)
 	stalled := startMailServer(t, true)
 	spool := filepath.Join(dir, "spool")
 	base := []string{"-c", td + "/classic.conf", "--read", td + "/classic.pcap", "-o", filepath.Join(dir, "out.txt"),
 		"-M", "noc@example.com", "--mail-timeout", "10m"}
-	cmd := exec.Command(bin, append(base, smtpFlags(t, dir, stalled.addr)...)...)
+	cmd := exec.Command(bin, append(base, smtpFlags(t, dir, stalled.Addr)...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -281,7 +155,7 @@ func TestMailKilledAndRestarted(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // may be dead already
 	select {
-	case <-stalled.stalled:
+	case <-stalled.Stalled():
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no message reached the server; stderr:\n%s", stderr.String())
 	}
@@ -305,20 +179,20 @@ func TestMailKilledAndRestarted(t *testing.T) {
 	}
 
 	srv := startMailServer(t, false)
-	out, err := exec.Command(bin, append(base, smtpFlags(t, dir, srv.addr)...)...).CombinedOutput()
+	out, err := exec.Command(bin, append(base, smtpFlags(t, dir, srv.Addr)...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
 	if !strings.Contains(string(out), "2 messages waiting in the spool "+spool+" from an earlier run") {
 		t.Errorf("second run does not say it resends the spool:\n%s", out)
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 4 {
 		t.Fatalf("server got %d messages, want 2 spooled + 2 new:\n%s", len(msgs), out)
 	}
 	var got []string
 	for _, m := range msgs[:2] {
-		got = append(got, header(m.data, "Message-ID"))
+		got = append(got, header(text(m), "Message-ID"))
 	}
 	if !slices.Equal(got, ids) {
 		t.Errorf("first messages delivered %q, want the spooled %q", got, ids)

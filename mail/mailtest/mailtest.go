@@ -1,4 +1,9 @@
-package mail_test
+// Package mailtest runs an SMTP server on 127.0.0.1 for tests: go-smtp's
+// server with a self-signed certificate made in the test binary, STARTTLS
+// or implicit TLS, AUTH PLAIN and LOGIN, and replies, refusals and stalls
+// set by the test, recording every message it accepts. It serves the mail
+// package's tests and the command's.
+package mailtest
 
 import (
 	"crypto/ecdsa"
@@ -22,9 +27,9 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// testCert is a self-signed certificate for 127.0.0.1 and localhost, made
+// cert is a self-signed certificate for 127.0.0.1 and localhost, made
 // once per test binary, and a pool that trusts it.
-var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
+var cert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
@@ -54,11 +59,11 @@ var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 })
 
-// writeCA writes the test certificate as PEM to dir/ca.pem and returns the
+// WriteCA writes the test certificate as PEM to dir/ca.pem and returns the
 // path.
-func writeCA(t *testing.T, dir string) string {
+func WriteCA(t *testing.T, dir string) string {
 	t.Helper()
-	cert, _ := testCert()
+	cert, _ := cert()
 	p := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644); err != nil {
 		t.Fatal(err)
@@ -66,8 +71,8 @@ func writeCA(t *testing.T, dir string) string {
 	return p
 }
 
-// received is one message a test server accepted.
-type received struct {
+// Received is one message a test server accepted.
+type Received struct {
 	From string
 	To   []string
 	Data []byte
@@ -75,40 +80,40 @@ type received struct {
 	User string // the authenticated user, "" when none
 }
 
-// serverConfig says how a test server behaves.
-type serverConfig struct {
-	implicitTLS bool              // TLS from the first byte
-	noTLS       bool              // offer no STARTTLS
-	users       map[string]string // AUTH users and passwords; nil: no AUTH, none required
-	mechs       []string          // AUTH mechanisms offered; default PLAIN
-	rejectRcpt  map[string]bool   // recipients refused with 550
-	mailReplies []error           // replies to MAIL FROM, one per transaction, then OK
-	dataReplies []error           // replies to the end of DATA, one per message, then OK
-	stall       bool              // DATA stalls mid-message until release is called
+// Config says how a test server behaves.
+type Config struct {
+	ImplicitTLS bool              // TLS from the first byte
+	NoTLS       bool              // offer no STARTTLS
+	Users       map[string]string // AUTH Users and passwords; nil: no AUTH, none required
+	Mechs       []string          // AUTH mechanisms offered; default PLAIN
+	RejectRcpt  map[string]bool   // recipients refused with 550
+	MailReplies []error           // replies to MAIL FROM, one per transaction, then OK
+	DataReplies []error           // replies to the end of DATA, one per message, then OK
+	Stall       bool              // DATA stalls mid-message until Release is called
 }
 
-// testServer is a go-smtp server on 127.0.0.1 that records what it accepts.
-type testServer struct {
+// Server is a go-smtp server on 127.0.0.1 that records what it accepts.
+type Server struct {
 	Addr string
-	cfg  serverConfig
+	cfg  Config
 	srv  *smtp.Server
 
 	mu       sync.Mutex // guards the following fields
-	msgs     []received
+	msgs     []Received
 	mails    int           // MAIL FROM commands seen
 	datas    int           // DATA ends seen
 	stalled  chan struct{} // closed when a DATA has stalled
 	released chan struct{} // closed by release
 }
 
-// startServer starts a test server on a free port of 127.0.0.1.
-func startServer(t *testing.T, cfg serverConfig) *testServer {
+// Start starts a test server on a free port of 127.0.0.1.
+func Start(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	return startServerOn(t, "127.0.0.1:0", cfg)
+	return StartOn(t, "127.0.0.1:0", cfg)
 }
 
-// freeAddr returns a port of 127.0.0.1 that nothing listens on (yet).
-func freeAddr(t *testing.T) string {
+// FreeAddr returns a port of 127.0.0.1 that nothing listens on (yet).
+func FreeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -119,14 +124,14 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// startServerOn starts a test server listening on addr.
-func startServerOn(t *testing.T, addr string, cfg serverConfig) *testServer {
+// StartOn starts a test server listening on addr.
+func StartOn(t *testing.T, addr string, cfg Config) *Server {
 	t.Helper()
-	cert, _ := testCert()
+	cert, _ := cert()
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-	s := &testServer{cfg: cfg, stalled: make(chan struct{}), released: make(chan struct{})}
-	if s.cfg.mechs == nil {
-		s.cfg.mechs = []string{sasl.Plain}
+	s := &Server{cfg: cfg, stalled: make(chan struct{}), released: make(chan struct{})}
+	if s.cfg.Mechs == nil {
+		s.cfg.Mechs = []string{sasl.Plain}
 	}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, isTLS := c.TLSConnectionState()
@@ -137,11 +142,11 @@ func startServerOn(t *testing.T, addr string, cfg serverConfig) *testServer {
 	s.srv.ReadTimeout, s.srv.WriteTimeout = time.Minute, time.Minute
 	var ln net.Listener
 	var err error
-	if cfg.implicitTLS {
+	if cfg.ImplicitTLS {
 		ln, err = tls.Listen("tcp", addr, tlsCfg)
 	} else {
 		ln, err = net.Listen("tcp", addr)
-		if !cfg.noTLS {
+		if !cfg.NoTLS {
 			s.srv.TLSConfig = tlsCfg
 		}
 	}
@@ -155,29 +160,32 @@ func startServerOn(t *testing.T, addr string, cfg serverConfig) *testServer {
 		s.srv.Serve(ln) //nolint:errcheck // ends with Close
 	}()
 	t.Cleanup(func() {
-		s.release()
+		s.Release()
 		s.srv.Close()
 		<-done
 	})
 	return s
 }
 
-// messages returns what the server accepted so far.
-func (s *testServer) messages() []received {
+// Messages returns what the server accepted so far.
+func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]received(nil), s.msgs...)
+	return append([]Received(nil), s.msgs...)
 }
 
-// counts returns the MAIL FROM and DATA ends seen so far.
-func (s *testServer) counts() (mails, datas int) {
+// Counts returns the MAIL FROM and DATA ends seen so far.
+func (s *Server) Counts() (mails, datas int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mails, s.datas
 }
 
-// release lets stalled DATA commands go on.
-func (s *testServer) release() {
+// Stalled is closed once a DATA command has stalled (Config.Stall).
+func (s *Server) Stalled() <-chan struct{} { return s.stalled }
+
+// Release lets stalled DATA commands go on.
+func (s *Server) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	select {
@@ -187,9 +195,9 @@ func (s *testServer) release() {
 	}
 }
 
-// session is one client connection of a testServer.
+// session is one client connection of a Server.
 type session struct {
-	s    *testServer
+	s    *Server
 	tls  bool
 	user string
 	from string
@@ -197,15 +205,15 @@ type session struct {
 }
 
 func (ss *session) AuthMechanisms() []string {
-	if ss.s.cfg.users == nil {
+	if ss.s.cfg.Users == nil {
 		return nil
 	}
-	return ss.s.cfg.mechs
+	return ss.s.cfg.Mechs
 }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
 	check := func(user, pass string) error {
-		if p, ok := ss.s.cfg.users[user]; !ok || p != pass {
+		if p, ok := ss.s.cfg.Users[user]; !ok || p != pass {
 			return smtp.ErrAuthFailed
 		}
 		ss.user = user
@@ -221,15 +229,15 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
-	if ss.s.cfg.users != nil && ss.user == "" {
+	if ss.s.cfg.Users != nil && ss.user == "" {
 		return smtp.ErrAuthRequired
 	}
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
 	ss.s.mails++
-	if len(ss.s.cfg.mailReplies) > 0 {
-		err := ss.s.cfg.mailReplies[0]
-		ss.s.cfg.mailReplies = ss.s.cfg.mailReplies[1:]
+	if len(ss.s.cfg.MailReplies) > 0 {
+		err := ss.s.cfg.MailReplies[0]
+		ss.s.cfg.MailReplies = ss.s.cfg.MailReplies[1:]
 		if err != nil {
 			return err
 		}
@@ -239,7 +247,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if ss.s.cfg.rejectRcpt[to] {
+	if ss.s.cfg.RejectRcpt[to] {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
 	}
 	ss.to = append(ss.to, to)
@@ -247,7 +255,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
-	if ss.s.cfg.stall {
+	if ss.s.cfg.Stall {
 		var first [64]byte
 		io.ReadFull(r, first[:]) //nolint:errcheck // a part of the message, then stall
 		ss.s.mu.Lock()
@@ -266,14 +274,14 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
 	ss.s.datas++
-	if len(ss.s.cfg.dataReplies) > 0 {
-		err := ss.s.cfg.dataReplies[0]
-		ss.s.cfg.dataReplies = ss.s.cfg.dataReplies[1:]
+	if len(ss.s.cfg.DataReplies) > 0 {
+		err := ss.s.cfg.DataReplies[0]
+		ss.s.cfg.DataReplies = ss.s.cfg.DataReplies[1:]
 		if err != nil {
 			return err
 		}
 	}
-	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Data: b, TLS: ss.tls, User: ss.user})
+	ss.s.msgs = append(ss.s.msgs, Received{From: ss.from, To: ss.to, Data: b, TLS: ss.tls, User: ss.user})
 	return nil
 }
 
@@ -301,4 +309,11 @@ func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 		return nil, true, l.check(string(l.user), string(resp))
 	}
 	return nil, false, sasl.ErrUnexpectedClientResponse
+}
+
+// CertPool returns a pool that trusts the test servers' certificate, for a
+// client's tls.Config.
+func CertPool() *x509.CertPool {
+	_, pool := cert()
+	return pool
 }
