@@ -1,28 +1,15 @@
 package notify_test
 
 import (
-	"runtime"
 	"testing"
-	"time"
+
+	"go.uber.org/goleak"
 )
 
-// checkLeaks fails the test when, once its other cleanups have run, more
-// goroutines are running than when it started.
+// checkLeaks fails the test when, once its other cleanups have run, a
+// goroutine it started is still running.
 func checkLeaks(t *testing.T) {
 	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		for i := 0; ; i++ {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if i == 100 {
-				buf := make([]byte, 1<<16)
-				t.Errorf("%d goroutines still running, %d before the test:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
+	running := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, running) })
 }
