@@ -1,6 +1,10 @@
 package watchdog
 
-import "net/netip"
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
 
 // Evidence keeps the frames of subnets in detail logging, one capture
 // file per episode (evidencedir). The engine calls it from the goroutine
@@ -59,4 +63,37 @@ func (e *Engine) evidenceReport(s *slot) (string, uint64) {
 		return "", 0
 	}
 	return e.ev.Report(s.Prefix)
+}
+
+// ErrEpisode is returned by StartEpisode for an episode the engine cannot
+// start.
+var ErrEpisode = errors.New("watchdog: cannot start the episode")
+
+// StartEpisode opens period 0 at at (Unix ns) with subnet p in detail
+// logging from that instant, as if it had crossed its threshold at the
+// end of the period before: replaying the evidence file of an episode
+// that started at at then makes the reports the capture made, at the same
+// times, with the same rows. In dynamic mode it creates the subnet, which
+// must have the table's prefix length and lie in the local ranges; in
+// preloaded mode p must be preloaded. Call it before the first packet,
+// after SetEvidence.
+func (e *Engine) StartEpisode(p netip.Prefix, at int64) error {
+	if e.started {
+		return fmt.Errorf("%w: %s: the engine has started", ErrEpisode, p)
+	}
+	s := e.table.Insert(p)
+	if s == nil {
+		if e.table.Preloaded() {
+			return fmt.Errorf("%w: %s is not a preloaded subnet", ErrEpisode, p)
+		}
+		return fmt.Errorf("%w: %s is not a subnet of /%d or /%d in the local ranges",
+			ErrEpisode, p, e.cfg.Subnets.MaskBits, e.cfg.Subnets.MaskBits6)
+	}
+	e.Start(at)
+	st := &s.State
+	st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns, e.pool)
+	st.detail.since, st.detail.episode = at, at
+	e.logging++
+	e.evidenceStart(s)
+	return nil
 }

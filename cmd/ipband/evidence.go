@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
+	"time"
+
 	"ipband/conf"
 	"ipband/report"
 	"ipband/watchdog"
@@ -28,4 +32,25 @@ func snaplen(src watchdog.Source) int {
 		return f.Reader().Snaplen()
 	}
 	return watchdog.DefaultSnaplen
+}
+
+// startEpisode starts e on the episode of an evidence file that src, the
+// file named by flag -R/--read, replays: its subnet in detail logging
+// from the episode's start, as in the capture that wrote it. Other
+// captures start as always.
+func startEpisode(src watchdog.Source, file string, e *watchdog.Engine, log *slog.Logger) error {
+	f, ok := src.(*watchdog.FileSource)
+	if !ok {
+		return nil
+	}
+	sub, at, ok := evidence.ParseEpisode(f.Reader().Comment())
+	if !ok {
+		return nil
+	}
+	if err := e.StartEpisode(sub, at); err != nil {
+		return fmt.Errorf("flag -R/--read %s: an evidence capture of %s: %w", file, sub, err)
+	}
+	log.Info(fmt.Sprintf("%s is an evidence capture of %s from %s: %s is in detail logging from then",
+		file, sub, time.Unix(0, at).UTC().Format(time.RFC3339Nano), sub), "subsystem", "capture")
+	return nil
 }

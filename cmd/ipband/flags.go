@@ -64,7 +64,7 @@ var options = []option{
 	{"", "mail-retry", "mailretry", "", "DURATION", "wait after a temporary mail failure, doubling after each (default 30s)"},
 	{"", "mail-retry-max", "mailretrymax", "", "DURATION", "longest wait between two mail attempts (default 1h)"},
 	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
-	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcap file in DIR, named in its reports"},
+	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcapng file in DIR, named in its reports"},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
 }
 

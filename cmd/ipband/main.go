@@ -225,6 +225,11 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		svc.Engine().SetEvidence(p.evidence)
 	}
+	if err := startEpisode(p.src, c.read.s, svc.Engine(), log); err != nil {
+		p.abort()
+		logf("%v", err)
+		return exitUsage
+	}
 	status := exitOK
 	if err := svc.Run(ctx); err != nil && !errors.Is(err, service.ErrLost) {
 		logf("%v", err)

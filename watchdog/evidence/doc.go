@@ -1,6 +1,15 @@
 // Package evidence writes the frames of subnets in detail logging to one
-// pcap file per episode (the evidencedir directive), so that the
+// pcapng file per episode (the evidencedir directive), so that the
 // connections of a report can be checked in Wireshark or replayed.
+//
+// The comment of each file's section header names the subnet and the
+// start of its episode (FormatEpisode, ParseEpisode):
+//
+//	ipband evidence: subnet 10.10.123.0/24 episode-start 2001-08-06T10:01:00.000000000Z
+//
+// so that replaying the file (ipband --read) with the same thresholds
+// puts the subnet in detail logging from that instant and makes the same
+// reports, row for row (watchdog.Engine.StartEpisode).
 //
 // A Dir is the engine's watchdog.Evidence. The engine calls it on the
 // capture goroutine; Dir copies each frame into a preallocated ring and

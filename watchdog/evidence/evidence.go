@@ -26,12 +26,13 @@ const (
 	defaultPoll     = 20 * time.Millisecond
 )
 
-// filePrefix and fileSuffix frame the names of the files a Dir writes and,
-// at start, counts against MaxTotal; nothing else in the directory is
-// touched.
+// filePrefix and fileSuffix frame the names of the files a Dir writes
+// and, at start, counts against MaxTotal, with those of oldSuffix that
+// earlier versions wrote; nothing else in the directory is touched.
 const (
 	filePrefix = "ipband-"
-	fileSuffix = ".pcap"
+	fileSuffix = ".pcapng"
+	oldSuffix  = ".pcap"
 )
 
 // Options configure a Dir. Dir and LinkType are required; zero values
@@ -59,7 +60,7 @@ type Options struct {
 	Poll time.Duration
 }
 
-// Dir writes one pcap file per episode in a directory. Its Start, Frame,
+// Dir writes one pcapng file per episode in a directory. Its Start, Frame,
 // Report and End methods implement watchdog.Evidence and must be called
 // from one goroutine (the engine's); Close from that goroutine too, after
 // the last of them. The writer runs on a goroutine of its own.
@@ -92,6 +93,7 @@ type Dir struct {
 type episode struct {
 	id       uint64
 	path     string
+	comment  string        // of the file's section header: FormatEpisode
 	dropped  uint64        // frames the full queue left out
 	capped   atomic.Uint64 // frames the writer left out at a size cap
 	reported bool
@@ -171,7 +173,7 @@ func (d *Dir) scan() error {
 	var olds []old
 	for _, e := range ents {
 		name := e.Name()
-		if !e.Type().IsRegular() || !strings.HasPrefix(name, filePrefix) || !strings.HasSuffix(name, fileSuffix) {
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, filePrefix) || !strings.HasSuffix(name, fileSuffix) && !strings.HasSuffix(name, oldSuffix) {
 			continue
 		}
 		fi, err := e.Info()
@@ -189,7 +191,7 @@ func (d *Dir) scan() error {
 }
 
 // Path returns the file of an episode of sub that started at episode
-// (Unix ns): ipband-10.10.123.0_24-20010806T100100Z.pcap in the directory.
+// (Unix ns): ipband-10.10.123.0_24-20010806T100100Z.pcapng in the directory.
 func (d *Dir) Path(sub netip.Prefix, episode int64) string {
 	s := strings.NewReplacer("/", "_", ":", "-").Replace(sub.String())
 	at := time.Unix(0, episode).UTC().Format("20060102T150405Z")
@@ -203,7 +205,7 @@ func (d *Dir) Start(sub netip.Prefix, start int64) {
 		d.End(sub)
 	}
 	d.next++
-	ep := &episode{id: d.next, path: d.Path(sub, start)}
+	ep := &episode{id: d.next, path: d.Path(sub, start), comment: FormatEpisode(sub, start)}
 	d.eps[sub] = ep
 	d.mu.Lock()
 	d.names[ep.id] = ep
@@ -342,7 +344,7 @@ func (d *Dir) handle(e *entry, data []byte) {
 		if f == nil || f.failed {
 			return
 		}
-		need := int64(recordHeadrLen + len(data))
+		need := int64(recordLen(len(data)))
 		if f.size+need > d.opt.MaxFile || !d.makeRoom(need) {
 			f.ep.capped.Add(1)
 			return
@@ -369,7 +371,7 @@ func (d *Dir) create(id uint64, ep *episode) {
 	path := ep.path
 	f := &file{path: path, ep: ep}
 	d.files[id] = f
-	hdr := appendFileHeader(nil, d.opt.LinkType, d.opt.Snaplen)
+	hdr := appendFileHeader(nil, ep.comment, d.opt.LinkType, d.opt.Snaplen)
 	if !d.makeRoom(int64(len(hdr))) {
 		f.failed = true
 		d.logf("evidence %s: not written: the directory is at its size cap", path)

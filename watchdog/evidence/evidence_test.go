@@ -2,7 +2,9 @@ package evidence_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/gopacket/pcapgo"
 
 	"ipband/conf"
 	"ipband/report"
@@ -90,38 +94,39 @@ func replayFile(t *testing.T, cfg watchdog.Config, capture string, opt evidence.
 }
 
 // replayEvidence replays an episode's evidence file with the thresholds
-// of cfg and returns the reports it makes about want's subnet. The file
-// starts with the episode, after the period in which the subnet crossed
-// its threshold: the engine is started one period before the episode,
-// with that period's traffic stood for by one packet inside the subnet
-// (which detail logging, not yet on, does not see), so that the replay
-// crosses where the capture did. Periods are then closed up to the last
-// report, as the capture's clock closed them.
-func replayEvidence(t *testing.T, cfg watchdog.Config, path string, want []report.Report) []report.Report {
+// of cfg, as ipband --read does: the file's comment names the subnet and
+// the episode's start, at which the engine starts with the subnet in
+// detail logging. It returns the reports about that subnet.
+func replayEvidence(t *testing.T, cfg watchdog.Config, path string) []report.Report {
 	t.Helper()
-	first, last := want[0], want[len(want)-1]
-	rec := &recorder{}
-	e, err := watchdog.New(cfg, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := first.Start.UnixNano() - int64(cfg.Average)
-	e.Start(start)
-	e.Packet(&watchdog.Packet{Time: start, Kind: watchdog.KindIP, Proto: 6,
-		Len: uint32(first.Threshold*1024*cfg.Average.Seconds()) + 1,
-		Src: first.Subnet.Addr(), Dst: first.Subnet.Addr()})
 	f, err := pcapfile.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	sub, start, ok := evidence.ParseEpisode(f.Comment())
+	if !ok {
+		t.Fatalf("%s: comment %q does not name an episode", path, f.Comment())
+	}
+	rec := &recorder{}
+	e, err := watchdog.New(cfg, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.StartEpisode(sub, start); err != nil {
+		t.Fatal(err)
+	}
 	if err := watchdog.Replay(context.Background(), f, e, watchdog.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e.Advance(last.Time.UnixNano())
+	return reportsOf(rec.all(), sub)
+}
+
+// reportsOf returns the reports of sub.
+func reportsOf(all []report.Report, sub netip.Prefix) []report.Report {
 	var out []report.Report
-	for _, r := range rec.all() {
-		if r.Subnet == first.Subnet && !r.Time.After(last.Time) {
+	for _, r := range all {
+		if r.Subnet == sub {
 			out = append(out, r)
 		}
 	}
@@ -147,8 +152,9 @@ func sameRows(t *testing.T, want, got []report.Report) {
 
 // TestReplayReproducesReports: replaying testdata/classic.pcap writes the
 // evidence of 10.10.123.0's episode, named in both its reports; replaying
-// that file with the same thresholds makes the same two reports, row for
-// row. 10.10.81.0's episode ends without a report: its file is deleted.
+// that file with the same thresholds, started on the episode its comment
+// names, makes the same two reports, row for row. 10.10.81.0's episode
+// ends without a report: its file is deleted.
 func TestReplayReproducesReports(t *testing.T) {
 	dir := t.TempDir()
 	cfg := classicConfig(t)
@@ -157,7 +163,7 @@ func TestReplayReproducesReports(t *testing.T) {
 		t.Fatalf("%d reports, want 2", len(reports))
 	}
 	path := reports[0].Evidence
-	if want := filepath.Join(dir, "ipband-10.10.123.0_24-20010806T100100Z.pcap"); path != want || reports[1].Evidence != want {
+	if want := filepath.Join(dir, "ipband-10.10.123.0_24-20010806T100100Z.pcapng"); path != want || reports[1].Evidence != want {
 		t.Fatalf("evidence %q and %q, want %q", path, reports[1].Evidence, want)
 	}
 	if reports[0].EvidenceDropped != 0 || reports[1].EvidenceDropped != 0 {
@@ -167,7 +173,7 @@ func TestReplayReproducesReports(t *testing.T) {
 	if len(ents) != 1 {
 		t.Errorf("%d files in the directory, want only the reported episode's", len(ents))
 	}
-	sameRows(t, reports, replayEvidence(t, cfg, path, reports))
+	sameRows(t, reports, replayEvidence(t, cfg, path))
 
 	var text strings.Builder
 	report.WriteText(&text, reports[0], nil)
@@ -215,8 +221,11 @@ func TestQueueFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(24 + 10*(16+1000)); fi.Size() != want {
+	if want := headerLen(sub, 1) + 10*(32+1000); fi.Size() != want {
 		t.Errorf("file holds %d bytes, want %d (header and 10 frames)", fi.Size(), want)
+	}
+	if n := countRecords(t, path); n != 10 {
+		t.Errorf("file holds %d frames, want 10", n)
 	}
 	var text strings.Builder
 	report.WriteText(&text, report.Report{Evidence: path, EvidenceDropped: dropped}, nil)
@@ -231,7 +240,7 @@ func TestQueueFull(t *testing.T) {
 func TestCaps(t *testing.T) {
 	dir := t.TempDir()
 	old := time.Now().Add(-time.Hour)
-	for i, name := range []string{"ipband-a.pcap", "ipband-b.pcap", "notes.txt"} {
+	for i, name := range []string{"ipband-a.pcap", "ipband-b.pcapng", "notes.txt"} {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, make([]byte, 4000), 0o644); err != nil {
 			t.Fatal(err)
@@ -247,9 +256,9 @@ func TestCaps(t *testing.T) {
 	exists := func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }
 	sub := netip.MustParsePrefix("10.0.0.0/24")
 	d.Start(sub, 1)
-	frame := make([]byte, 984) // 1000 bytes a record
+	frame := make([]byte, 968) // 1000 bytes a record
 	for i := range 10 {
-		d.Frame(sub, int64(2+i), 984, frame)
+		d.Frame(sub, int64(2+i), 968, frame)
 	}
 	path, _ := d.Report(sub)
 	d.End(sub)
@@ -258,14 +267,157 @@ func TestCaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(24 + 4*1000); fi.Size() != want {
+	if want := headerLen(sub, 1) + 4*1000; fi.Size() != want {
 		t.Errorf("file %d bytes, want %d (MaxFile 5000: header and 4 frames)", fi.Size(), want)
 	}
-	if exists("ipband-a.pcap") || !exists("ipband-b.pcap") || !exists("notes.txt") {
+	if exists("ipband-a.pcap") || !exists("ipband-b.pcapng") || !exists("notes.txt") {
 		t.Errorf("want the oldest ipband file deleted, the newer one and other files kept")
 	}
 	if len(logs) != 1 || !strings.Contains(logs[0], "6 frame(s) not saved: size cap reached") {
 		t.Errorf("logs %q", logs)
+	}
+}
+
+// headerLen is the length of the section header and interface
+// description of the file of sub's episode that started at start.
+func headerLen(sub netip.Prefix, start int64) int64 {
+	c := len(evidence.FormatEpisode(sub, start))
+	return int64(28+4+(c+3)&^3+4) + 32
+}
+
+// countRecords reads the pcapng file at path with gopacket's reader, as
+// other tools would, and returns its frames; the file must also be one
+// pcapfile reads to the end.
+func countRecords(t *testing.T, path string) int {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r, err := pcapgo.NewNgReader(fh, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	n := 0
+	for {
+		if _, _, err := r.ReadPacketData(); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("%s: frame %d: %v", path, n+1, err)
+			}
+			break
+		}
+		n++
+	}
+	f, err := pcapfile.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Drain(); err != nil || f.Records() != uint64(n) {
+		t.Errorf("%s: pcapfile read %d frames (%v), gopacket %d", path, f.Records(), err, n)
+	}
+	return n
+}
+
+// TestEvidenceFormat: an evidence file is a pcapng file that other tools
+// read, with the capture's link type and snap length, nanosecond times,
+// and the episode in its section's comment.
+func TestEvidenceFormat(t *testing.T) {
+	d, err := evidence.Open(evidence.Options{Dir: t.TempDir(), LinkType: 113, Snaplen: 96, Poll: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := netip.MustParsePrefix("2001:db8:1::/64")
+	start := time.Date(2001, 8, 6, 10, 1, 0, 123456789, time.UTC).UnixNano()
+	d.Start(sub, start)
+	frames := [][]byte{make([]byte, 60), make([]byte, 96), make([]byte, 97), {1, 2, 3}}
+	for i, f := range frames {
+		d.Frame(sub, start+int64(i)*1001, uint32(len(f)+i), f)
+	}
+	path, _ := d.Report(sub)
+	d.Close()
+	if want := "ipband-2001-db8-1--_64-20010806T100100Z.pcapng"; filepath.Base(path) != want {
+		t.Errorf("file %s, want %s", filepath.Base(path), want)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	ng, err := pcapgo.NewNgReader(fh, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ipband evidence: subnet 2001:db8:1::/64 episode-start 2001-08-06T10:01:00.123456789Z"
+	if c := ng.SectionInfo().Comment; c != want {
+		t.Errorf("gopacket reads the comment %q, want %q", c, want)
+	}
+	if ng.LinkType() != 113 {
+		t.Errorf("link type %d, want 113", ng.LinkType())
+	}
+	f, err := pcapfile.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Comment() != want || f.LinkType() != 113 || f.Snaplen() != 96 {
+		t.Errorf("pcapfile: comment %q, link type %d, snaplen %d", f.Comment(), f.LinkType(), f.Snaplen())
+	}
+	var rec pcapfile.Record
+	for i, fr := range frames {
+		if err := f.Next(&rec); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		wantLen := min(len(fr), 96)
+		if rec.Time != start+int64(i)*1001 || len(rec.Data) != wantLen || rec.Len != uint32(max(len(fr)+i, wantLen)) {
+			t.Errorf("frame %d: time %d, %d of %d bytes; want %d, %d of %d", i, rec.Time, len(rec.Data), rec.Len,
+				start+int64(i)*1001, wantLen, len(fr)+i)
+		}
+	}
+	if err := f.Next(&rec); !errors.Is(err, io.EOF) {
+		t.Errorf("after the frames: %v, want io.EOF", err)
+	}
+}
+
+// TestEpisodeComment: the comment round-trips, and nothing else parses
+// as one.
+func TestEpisodeComment(t *testing.T) {
+	for _, c := range []struct {
+		sub   string
+		start int64
+	}{
+		{"10.10.123.0/24", time.Date(2001, 8, 6, 10, 1, 0, 0, time.UTC).UnixNano()},
+		{"2001:db8::/64", 1},
+		{"0.0.0.0/0", 0},
+		{"192.0.2.128/25", time.Date(2199, 12, 31, 23, 59, 59, 999999999, time.UTC).UnixNano()},
+	} {
+		sub := netip.MustParsePrefix(c.sub)
+		text := evidence.FormatEpisode(sub, c.start)
+		got, start, ok := evidence.ParseEpisode(text)
+		if !ok || got != sub || start != c.start {
+			t.Errorf("%q parses as %v %d %v, want %v %d", text, got, start, ok, sub, c.start)
+		}
+	}
+	if got := evidence.FormatEpisode(netip.MustParsePrefix("10.10.123.0/24"), time.Date(2001, 8, 6, 10, 1, 0, 0, time.UTC).UnixNano()); got != "ipband evidence: subnet 10.10.123.0/24 episode-start 2001-08-06T10:01:00.000000000Z" {
+		t.Errorf("FormatEpisode: %q", got)
+	}
+	for _, bad := range []string{
+		"",
+		"captured at the halifax branch",
+		"ipband evidence: subnet 10.10.123.0/24",
+		"ipband evidence: subnet 10.10.123.0/24 episode-start",
+		"ipband evidence: subnet 10.10.123.0/24 episode-start 2001-08-06T10:01:00Z",
+		"ipband evidence: subnet 10.10.123.0/24 episode-start 2001-08-06T10:01:00.000000000+02:00",
+		"ipband evidence: subnet 10.10.123.0/24 episode-start 2001-08-06T10:01:00.000000000Z trailing",
+		"ipband evidence: subnet 10.10.123.7/24 episode-start 2001-08-06T10:01:00.000000000Z",
+		"ipband evidence: subnet 10.10.123.0 episode-start 2001-08-06T10:01:00.000000000Z",
+		"ipband evidence: subnet  10.10.123.0/24 episode-start 2001-08-06T10:01:00.000000000Z",
+		"IPBAND EVIDENCE: subnet 10.10.123.0/24 episode-start 2001-08-06T10:01:00.000000000Z",
+	} {
+		if sub, start, ok := evidence.ParseEpisode(bad); ok {
+			t.Errorf("%q parses as %v %d", bad, sub, start)
+		}
 	}
 }
 

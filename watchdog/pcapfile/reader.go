@@ -22,6 +22,10 @@ const MaxRecord = 256 << 10
 // between any two of them fits in an int64.
 const MaxTime int64 = maxSec * 1e9
 
+// MaxComment is the longest first-section comment Comment returns (4
+// KiB); a longer one is ignored.
+const MaxComment = 4 << 10
+
 // Sentinel errors of Reader, found with errors.Is on a *Error or on
 // the error from Open and NewReader.
 var (
@@ -58,6 +62,8 @@ const (
 	blockSPB       = 3                  // simple packet block
 	blockEPB       = 6                  // enhanced packet block
 	optEnd         = 0                  // opt_endofopt
+	optComment     = 1                  // opt_comment
+	shbHeaderLen   = 24                 // section header block before its options
 	optTSResol     = 9                  // if_tsresol
 	optTSOffset    = 14                 // if_tsoffset
 	magicMicro     = 0xA1B2C3D4         // pcap, microseconds
@@ -160,6 +166,9 @@ type Reader struct {
 	header  bool  // still reading the file header
 	scale   int64 // pcap: nanoseconds per fraction unit
 
+	comment  string // opt_comment of the first pcapng section
+	sections int    // pcapng sections read
+
 	ifaces   []ngIface // interfaces of the current pcapng section
 	lastTime int64     // time of the last record, for Simple Packet Blocks
 }
@@ -231,6 +240,12 @@ func (f *Reader) LinkType() LinkType { return f.link }
 // pcapng interface (0 there means no limit). Records longer than it are
 // still returned, up to MaxRecord.
 func (f *Reader) Snaplen() int { return f.snaplen }
+
+// Comment returns the first opt_comment of the first section header of a
+// pcapng file, as the file holds it: "" for a pcap file, a section without
+// a comment, or a comment longer than MaxComment bytes. It is read with
+// the header, so Open and NewReader set it.
+func (f *Reader) Comment() string { return f.comment }
 
 // Records returns the number of records returned so far.
 func (f *Reader) Records() uint64 { return f.records }
@@ -557,10 +572,40 @@ func (f *Reader) section(start int64) error {
 		return f.fail(start, errorf(ErrFormat, "pcapng: unsupported major version %d", major))
 	}
 	f.ifaces = f.ifaces[:0]
+	if f.sections++; f.sections == 1 {
+		f.comment = f.sectionComment(blen)
+	}
 	if _, err := f.discard(16); err != nil {
 		return f.fail(start, err) // buffered: cannot happen
 	}
 	return f.skip(start, blen, 16)
+}
+
+// sectionComment returns the first opt_comment of the section header
+// block at the reader's position, blen bytes long (at least 28), of which
+// it reads at most a buffer's worth without consuming it. Options that run
+// past the block or the buffer end the search: skip then checks the
+// block.
+func (f *Reader) sectionComment(blen uint32) string {
+	b, _ := f.br.Peek(min(int(blen), f.br.Size()))
+	if len(b) <= shbHeaderLen {
+		return ""
+	}
+	opts := b[shbHeaderLen:min(len(b), int(blen)-4)]
+	for len(opts) >= 4 {
+		code, olen := f.u16(opts), int(f.u16(opts[2:]))
+		if code == optEnd || 4+olen > len(opts) {
+			return ""
+		}
+		if code == optComment {
+			if olen > MaxComment {
+				return ""
+			}
+			return string(opts[4 : 4+olen])
+		}
+		opts = opts[min(4+(olen+3)&^3, len(opts)):]
+	}
+	return ""
 }
 
 // iface reads an interface description block.

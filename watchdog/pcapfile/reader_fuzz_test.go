@@ -25,9 +25,11 @@ func frFuzzSeeds() [][]byte {
 	ng := frStdNg().epb(0, 1e6, 60, 60, d).block(0x0BAD, d[:7]).spb(60, d).pb(0, 2e6, 30, 60, d[:30]).buf
 	n := &frNg{o: be}
 	beNg := n.shb(1, 0).idb(1, 0, n.tsresol(0x8a), n.tsoffset(-5)).idb(101, 0).epb(0, 1<<40, 60, 60, d).epb(1, 7, 14, 14, d[:14]).buf
+	commented := (&frNg{o: le}).shb(1, 0, n.opt(2, []byte("amd64")), (&frNg{o: le}).comment("ipband evidence: subnet 10.0.0.0/24 episode-start 2001-08-06T10:01:00.000000000Z")).idb(1, 0).epb(0, 1, 60, 60, d).buf
 	twoSections := append(append([]byte{}, ng...), (&frNg{o: le}).shb(2, 0).idb(1, 0).epb(0, 1, 60, 60, d).buf...)
 	return [][]byte{
-		pcap, bePcap, ng, beNg, twoSections,
+		pcap, bePcap, ng, beNg, twoSections, commented,
+		commented[:40],           // section header cut inside its comment
 		pcap[:len(pcap)-10],      // record data cut
 		pcap[:30],                // record header cut
 		pcap[:10],                // file header cut
@@ -59,6 +61,9 @@ func FuzzFileReader(f *testing.F) {
 				t.Fatal("a reader and an error")
 			}
 			return
+		}
+		if c := r.Comment(); len(c) > pcapfile.MaxComment || !bytes.Contains(data, []byte(c)) {
+			t.Fatalf("comment of %d bytes, not from the input", len(c))
 		}
 		var (
 			rec  pcapfile.Record

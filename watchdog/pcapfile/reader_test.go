@@ -131,14 +131,23 @@ func (n *frNg) block(typ uint32, body []byte) *frNg {
 	return n.raw(typ, l, l, body)
 }
 
-func (n *frNg) shb(major, minor uint16) *frNg {
+func (n *frNg) shb(major, minor uint16, opts ...[]byte) *frNg {
 	var b []byte
 	b = n.o.AppendUint32(b, 0x1A2B3C4D)
 	b = n.o.AppendUint16(b, major)
 	b = n.o.AppendUint16(b, minor)
 	b = n.o.AppendUint64(b, ^uint64(0)) // section length unknown
+	if len(opts) > 0 {
+		for _, o := range opts {
+			b = append(b, o...)
+		}
+		b = append(b, 0, 0, 0, 0) // opt_endofopt
+	}
 	return n.block(0x0A0D0D0A, b)
 }
+
+// comment encodes an opt_comment.
+func (n *frNg) comment(s string) []byte { return n.opt(1, []byte(s)) }
 
 // opt encodes one option, padded.
 func (n *frNg) opt(code uint16, val []byte) []byte {
@@ -933,5 +942,47 @@ func TestDrain(t *testing.T) {
 	var fe *pcapfile.Error
 	if err := f.Drain(); !errors.As(err, &fe) || f.Records() != 1 {
 		t.Errorf("Drain of a cut file: %v (%T), %d records; want a *pcapfile.Error after 1", err, err, f.Records())
+	}
+}
+
+// TestComment: Comment returns the first comment of the first section
+// header, whatever the byte order and the options before it, and nothing
+// for a pcap file, a later section's comment, a comment beyond
+// MaxComment or one that runs past its block.
+func TestComment(t *testing.T) {
+	d := frFrame(60, 1)
+	le, be := &frNg{o: binary.LittleEndian}, &frNg{o: binary.BigEndian}
+	long := strings.Repeat("x", pcapfile.MaxComment)
+	overrun := (&frNg{o: binary.LittleEndian}).shb(1, 0).idb(1, 0).buf
+	// An option of 200 bytes in a 28-byte section header: its length
+	// field is the first option's.
+	overrun = append(append([]byte{}, overrun[:24]...), append([]byte{1, 0, 200, 0}, overrun[24:]...)...)
+	overrun[4], overrun[28] = 32, 32
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"pcap", frStdPcap().rec(1, 2, 60, 60, d).buf, ""},
+		{"no options", frStdNg().epb(0, 1, 60, 60, d).buf, ""},
+		{"comment", le.shb(1, 0, le.comment("ipband evidence: x")).idb(1, 0).epb(0, 1, 60, 60, d).buf, "ipband evidence: x"},
+		{"big endian, after shb_hardware", be.shb(1, 0, be.opt(2, []byte("amd64")), be.comment("two"), be.comment("three")).idb(1, 0).buf, "two"},
+		{"first section only", append((&frNg{o: binary.LittleEndian}).shb(1, 0).idb(1, 0).buf,
+			(&frNg{o: binary.LittleEndian}).shb(1, 0, le.comment("later")).idb(1, 0).epb(0, 1, 60, 60, d).buf...), ""},
+		{"MaxComment bytes", (&frNg{o: binary.LittleEndian}).shb(1, 0, le.comment(long)).idb(1, 0).buf, long},
+		{"too long", (&frNg{o: binary.LittleEndian}).shb(1, 0, le.comment(long+"y")).idb(1, 0).buf, ""},
+		{"option past its block", overrun, ""},
+	} {
+		r, err := pcapfile.NewReader(bytes.NewReader(c.data), c.name)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if got := r.Comment(); got != c.want {
+			t.Errorf("%s: comment %.40q, want %.40q", c.name, got, c.want)
+		}
+		if err := r.Drain(); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }
