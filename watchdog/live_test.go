@@ -9,18 +9,15 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"ipband/report"
 	"ipband/subnet"
 	"ipband/watchdog"
+	"ipband/watchdog/vethtest"
 )
 
 // syncRecorder is a recorder safe to read while the capture goroutine
@@ -207,76 +204,12 @@ func (l *logLines) count(s string) int {
 	return n
 }
 
-// netnsPair is a veth pair between two network namespaces the test makes:
-// devA (198.18.0.1/30) in nsA and its peer (198.18.0.2/30) in nsB.
-type netnsPair struct {
-	t              *testing.T
-	nsA, nsB, devA string
-}
-
-// newNetnsPair makes the namespaces and the pair, or skips the test when
-// it cannot; cleanup removes them.
-func newNetnsPair(t *testing.T) *netnsPair {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("network namespaces and live capture need root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("the ip command (iproute2) is missing: make deps installs it")
-	}
-	id := os.Getpid() % 100000
-	p := &netnsPair{t: t, nsA: fmt.Sprintf("ipband-w%d-a", id), nsB: fmt.Sprintf("ipband-w%d-b", id), devA: fmt.Sprintf("ipbw%da", id)}
-	if out, err := exec.Command("ip", "netns", "add", p.nsA).CombinedOutput(); err != nil {
-		t.Skipf("cannot make a network namespace here: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", p.nsA).Run() }) //nolint:errcheck // best effort
-	p.ip("netns", "add", p.nsB)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", p.nsB).Run() }) //nolint:errcheck // best effort
-	p.add()
-	return p
-}
-
-func (p *netnsPair) ip(args ...string) {
-	p.t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		p.t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-func (p *netnsPair) add() {
-	p.t.Helper()
-	devB := p.devA[:len(p.devA)-1] + "b"
-	p.ip("-n", p.nsA, "link", "add", p.devA, "type", "veth", "peer", "name", devB, "netns", p.nsB)
-	p.ip("-n", p.nsA, "addr", "add", "198.18.0.1/30", "dev", p.devA)
-	p.ip("-n", p.nsB, "addr", "add", "198.18.0.2/30", "dev", devB)
-	p.ip("-n", p.nsA, "link", "set", p.devA, "up")
-	p.ip("-n", p.nsB, "link", "set", devB, "up")
-}
-
-func (p *netnsPair) del() { p.t.Helper(); p.ip("-n", p.nsA, "link", "del", p.devA) }
-
-// inNsA runs fn on a thread moved into nsA, which ends with fn's
-// goroutine; what fn opens there (sockets, captures) stays in nsA.
-func (p *netnsPair) inNsA(fn func() error) error {
-	runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-	f, err := os.Open("/run/netns/" + p.nsA)
-	if err != nil {
-		return err
-	}
-	err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("setns %s: %w", p.nsA, err)
-	}
-	return fn()
-}
-
 // TestLiveReopen captures on a veth end in a namespace, deletes the pair
 // and makes it again: Run logs the loss and the return once each, closes
 // periods with no packets meanwhile, and counts traffic again after. A
 // Close while the interface is gone ends Run at once.
 func TestLiveReopen(t *testing.T) {
-	p := newNetnsPair(t)
+	p := vethtest.New(t, "w")
 	rec := newSyncRecorder()
 	e, err := watchdog.New(watchdog.Config{
 		Average: time.Second, Report: time.Hour, MaxConns: 100,
@@ -289,8 +222,8 @@ func TestLiveReopen(t *testing.T) {
 	lives := make(chan *watchdog.Live, 1)
 	done := make(chan error, 1)
 	go func() {
-		err := p.inNsA(func() error {
-			l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: p.devA, Filter: "udp and dst port 9",
+		err := p.InA(func() error {
+			l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: p.DevA, Filter: "udp and dst port 9",
 				Tick: 50 * time.Millisecond, ReopenMin: 100 * time.Millisecond, ReopenMax: 400 * time.Millisecond, Logf: logs.logf})
 			if err != nil {
 				return err
@@ -310,7 +243,7 @@ func TestLiveReopen(t *testing.T) {
 	dial := func() *net.UDPConn {
 		ch := make(chan *net.UDPConn, 1)
 		go func() {
-			err := p.inNsA(func() error {
+			err := p.InA(func() error {
 				c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(198, 18, 0, 2), Port: 9})
 				ch <- c
 				return err
@@ -365,7 +298,7 @@ func TestLiveReopen(t *testing.T) {
 	rec.waitFor(t, 10*time.Second, "traffic counted", countedSince(0))
 	close(stopSend)
 
-	p.del()
+	p.Del()
 	waitLog("capture lost", 1)
 	lostAt := periods()
 	rec.waitFor(t, 10*time.Second, "empty periods while the link is gone", func(ps []report.Period, _ []report.Report) bool {
@@ -377,7 +310,7 @@ func TestLiveReopen(t *testing.T) {
 		}
 		return empty >= 2
 	})
-	p.add()
+	p.Add()
 	waitLog("capture back", 1)
 	backAt := periods()
 	conn = dial()
@@ -392,9 +325,9 @@ func TestLiveReopen(t *testing.T) {
 	// Down and up again: the capture stays open (libpcap reports no
 	// error), the change is logged once each way, and traffic is counted
 	// again after.
-	p.ip("-n", p.nsA, "link", "set", p.devA, "down")
+	p.Down()
 	waitLog("down;", 1)
-	p.ip("-n", p.nsA, "link", "set", p.devA, "up")
+	p.Up()
 	waitLog("up again", 1)
 	upAt := periods()
 	rec.waitFor(t, 10*time.Second, "traffic counted after the link is up", func(ps []report.Period, rs []report.Report) bool {
@@ -406,7 +339,7 @@ func TestLiveReopen(t *testing.T) {
 	}
 
 	// Gone again, and closed while it is gone: Run ends at once.
-	p.del()
+	p.Del()
 	waitLog("capture lost", 2)
 	l.Close()
 	select {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipband/watchdog/vethtest"
 )
 
 // tableEnd is the line that ends each -d 2 table.
@@ -22,11 +24,11 @@ var tableEnd = strings.Repeat("*", 48) + "\n"
 // periods with zero traffic while the interface is gone, and counts the
 // traffic the test sends across the pair again once it is back.
 func TestLinkLostAndBack(t *testing.T) {
-	v := newVethPair(t)
+	v := vethtest.New(t, "t")
 	bin := buildIpband(t)
 	const port = 9
 	var stdout, stderr lockedBuffer
-	cmd := exec.Command("ip", "netns", "exec", v.nsA, bin, "-C", "-i", v.devA, "-a", "1", "-b", "1000", "-d", "2",
+	cmd := exec.Command("ip", "netns", "exec", v.NsA, bin, "-C", "-i", v.DevA, "-a", "1", "-b", "1000", "-d", "2",
 		"-f", "udp and dst port 9", "-o", t.TempDir()+"/report.txt")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -53,11 +55,11 @@ func TestLinkLostAndBack(t *testing.T) {
 	}
 	payload := make([]byte, 500)
 	counted := func(from int) bool { return strings.Contains(stdout.String()[from:], " 198.18.0.0 ") }
-	conn := v.dialFromA(port)
+	conn := v.DialFromA(port)
 	send := func() { conn.Write(payload) } //nolint:errcheck // fails while the link is gone
 	waitFor(20*time.Second, "traffic counted before the link goes", func() bool { return counted(0) }, send)
 
-	v.del()
+	v.Del()
 	waitFor(10*time.Second, "the loss to be logged", func() bool { return strings.Contains(stderr.String(), "capture lost") }, nil)
 	lostAt := len(stdout.String())
 	// Periods close from the clock while the interface is gone: at least
@@ -74,10 +76,10 @@ func TestLinkLostAndBack(t *testing.T) {
 	}
 	waitFor(10*time.Second, "empty periods while the link is gone", func() bool { return emptyTables() >= 3 }, nil)
 
-	v.add()
+	v.Add()
 	waitFor(40*time.Second, "the return to be logged", func() bool { return strings.Contains(stderr.String(), "capture back") }, nil)
 	backAt := len(stdout.String())
-	conn = v.dialFromA(port)
+	conn = v.DialFromA(port)
 	waitFor(20*time.Second, "traffic counted after the link is back", func() bool { return counted(backAt) }, send)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -114,11 +116,11 @@ func tables(out string) []string {
 // so once the interface is back ipband exits with status 1, saying why,
 // for its supervisor to restart it.
 func TestLinkLostAfterDrop(t *testing.T) {
-	v := newVethPair(t)
+	v := vethtest.New(t, "t")
 	nobody(t)
 	bin := buildIpband(t)
 	var stdout, stderr lockedBuffer
-	cmd := exec.Command("ip", "netns", "exec", v.nsA, bin, "-C", "-i", v.devA, "-a", "1", "-d", "2", "-o", "/dev/null", "--user", "nobody")
+	cmd := exec.Command("ip", "netns", "exec", v.NsA, bin, "-C", "-i", v.DevA, "-a", "1", "-d", "2", "-o", "/dev/null", "--user", "nobody")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -131,7 +133,7 @@ func TestLinkLostAfterDrop(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	v.del()
+	v.Del()
 	for !strings.Contains(stderr.String(), "capture lost") {
 		if time.Now().After(deadline) {
 			t.Fatalf("loss not logged; stderr:\n%s", stderr.String())
@@ -142,14 +144,14 @@ func TestLinkLostAfterDrop(t *testing.T) {
 	if isZombie(cmd.Process.Pid) {
 		t.Fatalf("ipband ended while the interface was gone; stderr:\n%s", stderr.String())
 	}
-	v.add()
+	v.Add()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
 		ee, ok := err.(*exec.ExitError)
-		want := "capture: interface " + v.devA + " lost and cannot be reopened: interface " + v.devA +
-			": Permission Denied: capture on " + v.devA + " needs root or CAP_NET_RAW and CAP_NET_ADMIN (see ipband(8))\n"
+		want := "capture: interface " + v.DevA + " lost and cannot be reopened: interface " + v.DevA +
+			": Permission Denied: capture on " + v.DevA + " needs root or CAP_NET_RAW and CAP_NET_ADMIN (see ipband(8))\n"
 		if !ok || ee.ExitCode() != exitFail || !strings.Contains(stderr.String(), want) {
 			t.Errorf("ipband: %v; stderr:\n%s\nwant exit status 1 and %q", err, stderr.String(), want)
 		}
@@ -164,7 +166,7 @@ func TestLinkLostAfterDrop(t *testing.T) {
 // user itself). It captures, and when its interface is deleted and made
 // again it reopens the capture in place.
 func TestLinkAmbientCapabilities(t *testing.T) {
-	v := newVethPair(t)
+	v := vethtest.New(t, "t")
 	uid, gid := nobody(t)
 	bin := buildIpband(t)
 	for _, dir := range []string{filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
@@ -174,13 +176,13 @@ func TestLinkAmbientCapabilities(t *testing.T) {
 	}
 	const capNetAdmin, capNetRaw = 12, 13
 	var stdout, stderr lockedBuffer
-	cmd := exec.Command(bin, "-C", "-i", v.devA, "-a", "1", "-d", "2", "-o", os.DevNull, "--user", "nobody")
+	cmd := exec.Command(bin, "-C", "-i", v.DevA, "-a", "1", "-d", "2", "-o", os.DevNull, "--user", "nobody")
 	cmd.Stdout, cmd.Stderr, cmd.Dir = &stdout, &stderr, "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Credential:  &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}},
 		AmbientCaps: []uintptr{capNetAdmin, capNetRaw},
 	}
-	v.startInA(cmd)
+	v.StartInA(cmd)
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // stopped below when the test passes
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -202,9 +204,9 @@ func TestLinkAmbientCapabilities(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, status)
 		}
 	}
-	v.del()
+	v.Del()
 	waitFor("the loss to be logged", func() bool { return strings.Contains(stderr.String(), "capture lost") })
-	v.add()
+	v.Add()
 	waitFor("the return to be logged", func() bool { return strings.Contains(stderr.String(), "capture back") })
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
