@@ -36,10 +36,6 @@ type LiveOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// DefaultSnaplen keeps enough of each frame for the deepest headers the
-// decoder reads (stacked VLAN tags and a chain of IPv6 extension headers).
-const DefaultSnaplen = 512
-
 // Live is a live capture on one interface through libpcap. It is the only
 // part of ipband that talks to libpcap for capture. When the interface
 // disappears (a PPP or VPN link that goes away), Run reopens it by name
@@ -119,21 +115,6 @@ func openHandle(o *LiveOptions) (*pcap.Handle, error) {
 	}
 	return h, nil
 }
-
-// PermissionError is a capture that libpcap refused for lack of
-// privilege: opening a live capture needs root or the capabilities
-// CAP_NET_RAW and CAP_NET_ADMIN.
-type PermissionError struct {
-	Interface string
-	Err       error // libpcap's error
-}
-
-func (e *PermissionError) Error() string {
-	return fmt.Sprintf("interface %s: %v: capture on %s needs root or CAP_NET_RAW and CAP_NET_ADMIN (see ipband(8))",
-		e.Interface, e.Err, e.Interface)
-}
-
-func (e *PermissionError) Unwrap() error { return e.Err }
 
 // pcapErrorPermDenied is libpcap's PCAP_ERROR_PERM_DENIED.
 const pcapErrorPermDenied = -8

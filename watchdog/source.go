@@ -30,6 +30,25 @@ type Source interface {
 	String() string
 }
 
+// DefaultSnaplen keeps enough of each frame for the deepest headers the
+// decoder reads (stacked VLAN tags and a chain of IPv6 extension headers).
+const DefaultSnaplen = 512
+
+// PermissionError is a capture that libpcap refused for lack of
+// privilege: opening a live capture needs root or the capabilities
+// CAP_NET_RAW and CAP_NET_ADMIN.
+type PermissionError struct {
+	Interface string
+	Err       error // libpcap's error
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("interface %s: %v: capture on %s needs root or CAP_NET_RAW and CAP_NET_ADMIN (see ipband(8))",
+		e.Interface, e.Err, e.Interface)
+}
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
 // errNoDevice is the reason OpenLive gives when libpcap finds no device
 // and says nothing more.
 var errNoDevice = errors.New("libpcap lists no device")

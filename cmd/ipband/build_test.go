@@ -3,7 +3,9 @@ package main
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -34,4 +36,16 @@ func commandDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// nobody returns the uid and gid of the user nobody, or skips the test.
+func nobody(t *testing.T) (uid, gid int) {
+	t.Helper()
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,18 +15,6 @@ import (
 	"testing"
 	"time"
 )
-
-// nobody returns the uid and gid of the user nobody, or skips the test.
-func nobody(t *testing.T) (uid, gid int) {
-	t.Helper()
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skipf("no user nobody: %v", err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return uid, gid
-}
 
 // TestUserDrop runs ipband as root on lo with --user nobody: once it
 // captures, every thread of the process runs as nobody and nobody's group,
