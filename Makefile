@@ -44,8 +44,10 @@ build: deps
 run: build
 	$(IPBAND) --read testdata/classic.pcap -c testdata/classic.conf --networks testdata/networks -d 2 -o -
 
+# vet also checks the build without cgo (no libpcap: replay only).
 vet:
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
