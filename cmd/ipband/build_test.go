@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -48,4 +49,22 @@ func nobody(t *testing.T) (uid, gid int) {
 	uid, _ = strconv.Atoi(u.Uid)
 	gid, _ = strconv.Atoi(u.Gid)
 	return uid, gid
+}
+
+// loopbackUDP listens on a free UDP port of 127.0.0.1 and returns the port,
+// for a live test's filter (only the test's own traffic counts), and a
+// socket sending to it. Both are closed at cleanup.
+func loopbackUDP(t *testing.T) (port string, tx *net.UDPConn) {
+	t.Helper()
+	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rx.Close() })
+	tx, err = net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Close() })
+	return strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port), tx
 }

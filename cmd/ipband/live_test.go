@@ -5,10 +5,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -49,23 +47,13 @@ func TestLiveCommand(t *testing.T) {
 		services: filepath.Join(td, "none"), protocols: filepath.Join(td, "none")}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	port, tx := loopbackUDP(t)
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-C", "-i", "lo", "-f", "udp and dst port " + port, "-a", "1", "-r", "1", "-b", "1",
 			"-o", out, "-w", html, "-d", "2"}, env)
 	}()
 
-	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
 	payload := make([]byte, 1200)
 	deadline := time.Now().Add(30 * time.Second)
 	// Send until the report file holds a report (the capture may take a

@@ -86,12 +86,7 @@ func TestMetricsLive(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildIpband(t)
-	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	port, tx := loopbackUDP(t)
 	addr := "127.0.0.1:" + freePort(t)
 	var stderr lockedBuffer
 	cmd := exec.Command(bin, "-C", "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "2", "-b", "1",
@@ -104,11 +99,6 @@ func TestMetricsLive(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	defer cmd.Process.Kill() //nolint:errcheck // cleanup if the test fails early
 
-	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
 	const payload = 1200
 	const frame = payload + 8 + 20 + 14 // UDP, IPv4, Ethernet headers on lo
 	url := "http://" + addr + "/metrics"

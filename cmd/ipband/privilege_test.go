@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,12 +42,7 @@ func TestUserDrop(t *testing.T) {
 	}
 	out := filepath.Join(dir, "report.txt")
 
-	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	port, tx := loopbackUDP(t)
 	var stdout, stderr lockedBuffer
 	cmd := exec.Command(bin, "-C", "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "1", "-b", "1",
 		"-o", out, "--user", "nobody")
@@ -57,11 +51,6 @@ func TestUserDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) //nolint:errcheck // stopped below when the test passes
-	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
 	payload := make([]byte, 1200)
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(readFile(out), "Network: 127.0.0.0") {

@@ -179,12 +179,7 @@ func TestLiveSignals(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	port, tx := loopbackUDP(t)
 	writeConf("subnet 127.0.0.0 bandwidth 1\n")
 	d := startIpband(t, "-c", cfgFile, "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "2",
 		"-o", out, "-d", "2", "--pidfile", pid)
@@ -194,12 +189,6 @@ func TestLiveSignals(t *testing.T) {
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)
-		tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer tx.Close()
 		payload := make([]byte, 1000)
 		for {
 			select {
@@ -346,19 +335,9 @@ func TestLiveStopFlushesMail(t *testing.T) {
 	if err := os.WriteFile(mta, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	port := strconv.Itoa(rx.LocalAddr().(*net.UDPAddr).Port)
+	port, tx := loopbackUDP(t)
 	d := startIpband(t, "-C", "-i", "lo", "-f", "udp and dst port "+port, "-a", "1", "-r", "1", "-b", "1",
 		"-o", out, "-M", "noc@example.com", "-T", mta, "--spool-dir", filepath.Join(dir, "spool"))
-	tx, err := net.DialUDP("udp4", nil, rx.LocalAddr().(*net.UDPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
 	payload := make([]byte, 1000)
 	d.until("three reports", func() bool {
 		tx.Write(payload) //nolint:errcheck // a lost datagram changes nothing here
