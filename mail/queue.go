@@ -137,7 +137,6 @@ type entry struct {
 var (
 	_ report.Output = (*Queue)(nil)
 	_ report.Closer = (*Queue)(nil)
-	_ report.Sink   = (*Queue)(nil)
 )
 
 // OpenError is an error of Open, with the option at fault.
@@ -310,9 +309,6 @@ func (q *Queue) Name() string { return "mail" }
 
 // Period does nothing: mail is sent for reports only.
 func (q *Queue) Period(*report.Period) error { return nil }
-
-// Deliver is Report, for the report.Sink interface.
-func (q *Queue) Deliver(r report.Report) error { return q.Report(r) }
 
 // Report composes the message for r (From, To, Date, Message-ID and
 // Subject headers; the text report and the footer as the body), writes it

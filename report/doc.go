@@ -9,5 +9,6 @@
 // metrics and notify.
 //
 // The engine produces Report and Period values; it knows none of the
-// renderers or sinks. Sinks share one small interface, Sink.
+// renderers or outputs. Every output implements one small interface,
+// Output (with Reopener and Closer when it writes files or holds work).
 package report

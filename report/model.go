@@ -140,12 +140,6 @@ type Stats struct {
 	Dropped uint64
 }
 
-// Sink receives finished reports: the output file, mail, later JSON. A Sink
-// must not block the capture path for long: slow deliveries queue.
-type Sink interface {
-	Deliver(r Report) error
-}
-
 // Add adds the counters of o to s.
 func (s *Stats) Add(o Stats) {
 	s.Packets += o.Packets

@@ -106,8 +106,6 @@ type FileSink struct {
 	scratch []byte   // rendering buffer, reused when a report is written at once
 }
 
-var _ Sink = (*FileSink)(nil)
-
 // NewFileSink returns a sink appending reports to the file at path; "-"
 // means standard output. Names are looked up in names (nil means
 // EmbeddedNames()); faults are logged with logf (nil discards them).
