@@ -75,9 +75,6 @@ func (f *reportFile) Report(r report.Report) error { return kept(f.sink.Deliver(
 // every delivery, so a rotated file (logrotate create or copytruncate) is
 // written from the next report on; reopening writes what is pending.
 func (f *reportFile) Reopen() error {
-	if r, ok := any(f.sink).(report.Reopener); ok {
-		return r.Reopen()
-	}
 	if f.sink.Pending() > 0 {
 		return f.sink.Retry()
 	}
