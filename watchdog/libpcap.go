@@ -3,7 +3,6 @@
 package watchdog
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/google/gopacket/pcap"
@@ -20,7 +19,7 @@ func LibpcapVersion() string { return pcap.Version() }
 func DefaultDevice() (string, error) {
 	devs, err := pcap.FindAllDevs()
 	if err == nil && len(devs) == 0 {
-		err = errors.New("libpcap lists no device")
+		err = errNoDevice
 	}
 	if err != nil {
 		return "", fmt.Errorf("no capture interface found: %w", err)

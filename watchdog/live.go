@@ -3,7 +3,6 @@
 package watchdog
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,11 +61,11 @@ type Live struct {
 // capture refused for lack of privilege says what it needs.
 func OpenLive(o LiveOptions) (*Live, error) {
 	if o.Interface == "" {
-		devs, err := pcap.FindAllDevs()
-		if err != nil || len(devs) == 0 {
-			return nil, fmt.Errorf("no capture interface found: %w", cmp.Or(err, errNoDevice))
+		dev, err := DefaultDevice()
+		if err != nil {
+			return nil, err
 		}
-		o.Interface = devs[0].Name
+		o.Interface = dev
 	}
 	if o.Snaplen <= 0 {
 		o.Snaplen = DefaultSnaplen

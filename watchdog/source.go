@@ -49,8 +49,8 @@ func (e *PermissionError) Error() string {
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 
-// errNoDevice is the reason OpenLive gives when libpcap finds no device
-// and says nothing more.
+// errNoDevice is the reason DefaultDevice (and so OpenLive) gives when
+// libpcap finds no device and says nothing more.
 var errNoDevice = errors.New("libpcap lists no device")
 
 // FileSource replays a pcap or pcapng file, optionally through a BPF
