@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,21 @@ func (e *PermissionError) Error() string {
 }
 
 func (e *PermissionError) Unwrap() error { return e.Err }
+
+// NoDeviceError is a capture on an interface that libpcap does not list.
+// Its message names the interfaces it does list, so that a mistyped name
+// shows the right one.
+type NoDeviceError struct {
+	Interface string
+	Devices   []string // the devices libpcap lists, in its order
+}
+
+func (e *NoDeviceError) Error() string {
+	if len(e.Devices) == 0 {
+		return fmt.Sprintf("interface %s: no such interface, and libpcap lists none", e.Interface)
+	}
+	return fmt.Sprintf("interface %s: no such interface; interfaces: %s", e.Interface, strings.Join(e.Devices, ", "))
+}
 
 // errNoDevice is the reason DefaultDevice (and so OpenLive) gives when
 // libpcap finds no device and says nothing more.

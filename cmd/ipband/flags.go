@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -130,6 +131,25 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 		fmt.Fprint(out, fs.FlagUsagesWrapped(80))
 	}
 	return fs
+}
+
+// checkShorthands refuses a single-dash argument whose letters spell a
+// long flag, such as -read: pflag takes it as -r with the value "ead",
+// and the error it gives then ("-r: ead: not a number") hides the slip.
+func checkShorthands(fs *pflag.FlagSet, args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if len(name) > 1 && fs.Lookup(name) != nil {
+			return fmt.Errorf("flag %s: did you mean --%s? (long flags take two dashes)", a, name)
+		}
+	}
+	return nil
 }
 
 // applyFlags sets the directives of the flags given on the command line,

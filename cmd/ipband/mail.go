@@ -23,7 +23,7 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 	if cfg.MailFoot != "" {
 		footer, err = os.ReadFile(cfg.MailFoot)
 		if err != nil {
-			return nil, fmt.Errorf("mailfoot: %w", err)
+			return nil, fmt.Errorf("flag -l/--mailfoot or mailfoot: %w", err)
 		}
 	}
 	sender, err := newSender(cfg, logf)
@@ -45,7 +45,7 @@ func checkMail(cfg *conf.Config) error {
 	}
 	if cfg.MailFoot != "" {
 		if _, err := os.ReadFile(cfg.MailFoot); err != nil {
-			return fmt.Errorf("mailfoot: %w", err)
+			return fmt.Errorf("flag -l/--mailfoot or mailfoot: %w", err)
 		}
 	}
 	sender, err := newSender(cfg, func(string, ...any) {})

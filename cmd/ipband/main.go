@@ -86,7 +86,11 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	var c cli
 	fs := newFlags(&c, stderr)
-	if err := fs.Parse(args); err != nil {
+	err := checkShorthands(fs, args)
+	if err == nil {
+		err = fs.Parse(args)
+	}
+	if err != nil {
 		logf("%v (see ipband --help)", err)
 		return exitUsage
 	}
@@ -320,12 +324,7 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 			err = fmt.Errorf("flag -J/--lenadj or lenadj: %w", err)
 		case errors.As(err, &ferr):
 			err = fmt.Errorf("%s: %w", cfg.Origin("filter"), ferr)
-		case src == nil && c.read.s == "":
-			var perr *watchdog.PermissionError
-			if !errors.As(err, &perr) {
-				err = fmt.Errorf("interface %s: %w", cfg.Interface, err)
-			}
-		case src == nil:
+		case src == nil: // the capture's errors name the interface (or the file)
 		case c.read.s != "":
 			err = fmt.Errorf("%s: %w", c.read.s, err)
 		default:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -156,16 +157,20 @@ func Open(opt Options) (*Dir, error) {
 
 // scan checks the directory and counts the files of earlier runs.
 func (d *Dir) scan() error {
-	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*")
-	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
-	}
-	probe.Close()
-	os.Remove(probe.Name())
 	ents, err := os.ReadDir(d.opt.Dir)
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
+	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // its path is the probe's: say the directory's
+			err = pe.Err
+		}
+		return fmt.Errorf("evidence: cannot create files in the directory: %w", err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	type old struct {
 		doneFile
 		mod time.Time
