@@ -92,6 +92,7 @@ var directives = [...]directive{
 	{"mailretrymax", func(c *Config) field { return duration(&c.MailRetryMax, time.Millisecond) }},
 	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
 	{"evidencedir", func(c *Config) field { return text(&c.EvidenceDir) }},
+	{"evidencesnaplen", func(c *Config) field { return integer(&c.EvidenceSnaplen, 64, 262144) }},
 }
 
 // Directives returns the name of every directive, in lower case.

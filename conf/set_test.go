@@ -37,6 +37,7 @@ func setCases() []setCase {
 		user     = func(c *conf.Config) any { return c.User }
 		maxtotal = func(c *conf.Config) any { return c.MaxConnsTotal }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
+		evsnap   = func(c *conf.Config) any { return c.EvidenceSnaplen }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
@@ -237,6 +238,8 @@ func setCases() []setCase {
 		{"evidencedir", "/var/lib/ipband/evidence", evidence, "/var/lib/ipband/evidence", nil},
 		{"evidencedir", "dir\x07", evidence, nil, conf.ErrInvalidValue},
 
+		{"evidencesnaplen", "65535", evsnap, 65535, nil},
+		{"evidencesnaplen", "63", evsnap, nil, conf.ErrOutOfRange},
 		{"maxconnstotal", "100000", maxtotal, 100000, nil},
 		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},
 

@@ -66,6 +66,7 @@ var options = []option{
 	{"", "mail-retry-max", "mailretrymax", "", "DURATION", "longest wait between two mail attempts (default 1h)"},
 	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
 	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcapng file in DIR, named in its reports"},
+	{"", "evidence-snaplen", "evidencesnaplen", "", "BYTES", fmt.Sprintf("bytes of each frame a live capture keeps for --evidence-dir, 64-262144 (default %d)", conf.DefaultEvidenceSnaplen)},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
 }
 

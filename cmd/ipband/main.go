@@ -112,6 +112,7 @@ func run(ctx context.Context, args []string, env environment) int {
 		return exitUsage
 	}
 	warnAccumulate(cfg, logf)
+	warnReport(cfg, logf)
 	if d != nil {
 		d.absolute(&c, cfg)
 	} else if cfg.Fork && !bool(c.foreground) && c.read.s == "" {

@@ -129,16 +129,29 @@ var (
 	_ report.Output   = (*statusPage)(nil)
 )
 
-// checkOutputs checks, before anything starts, that the report file (-o)
-// and the status page (-w) can be written there; an error names the flag,
+// checkOutputs checks, before anything starts, that the report file (-o),
+// the status page (-w), the JSON and stats files can be written there,
+// and the evidence directory used, by one rule (for root, no directory
+// that other users can write, /tmp included); an error names the flag,
 // or the directive and its config file, that set the path.
 func checkOutputs(fs *pflag.FlagSet, cfg *conf.Config) error {
+	optional := func(check func(string) error) func(string) error {
+		return func(path string) error {
+			if path == "" {
+				return nil
+			}
+			return check(path)
+		}
+	}
 	for _, c := range []struct {
 		directive, path string
 		check           func(string) error
 	}{
 		{"outfile", cfg.OutFile, report.CheckFile},
 		{"htmlfile", cfg.HTMLFile, report.CheckPage},
+		{"jsonfile", cfg.JSONFile, optional(report.CheckFile)},
+		{"statsfile", cfg.StatsFile, optional(report.CheckFile)},
+		{"evidencedir", cfg.EvidenceDir, report.CheckDir},
 	} {
 		if err := c.check(c.path); err != nil {
 			return fmt.Errorf("%s: %w", settingName(fs, cfg, c.directive), err)

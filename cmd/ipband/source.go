@@ -28,6 +28,7 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 	}
 	s, err := watchdog.OpenLiveSource(watchdog.LiveOptions{
 		Interface: iface,
+		Snaplen:   liveSnaplen(cfg),
 		Promisc:   cfg.Promisc,
 		Filter:    cfg.Filter,
 		Logf:      logf,
