@@ -81,6 +81,7 @@ type Engine struct {
 
 	started    bool
 	t0         int64     // start of period 0
+	last       int64     // time of a replay's last record, set at its end
 	start, end int64     // the open period [start, end)
 	logging    int       // subnets in detail logging
 	pool       *connPool // MaxConnsTotal, or nil
@@ -425,6 +426,21 @@ func (e *Engine) Stats() report.Stats {
 	s := e.total
 	s.Add(e.stats)
 	return s
+}
+
+// Span tells how far the engine got: the start of period 0 (the first
+// record's time in replay), the time of the last record of a replay that
+// reached the end of its file (else the zero Time), and whether any period
+// closed. Before any record or Start, start is the zero Time. Call it once
+// the capture has stopped.
+func (e *Engine) Span() (start, last time.Time, closed bool) {
+	if !e.started {
+		return time.Time{}, time.Time{}, false
+	}
+	if e.last != 0 {
+		last = toTime(e.last)
+	}
+	return toTime(e.t0), last, e.start > e.t0
 }
 
 // Tracked returns the number of subnets tracked now.

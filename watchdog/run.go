@@ -60,6 +60,9 @@ func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) 
 		}
 		if err := f.Next(&rec); err != nil {
 			if errors.Is(err, io.EOF) {
+				if n > 0 {
+					e.last = p.Time
+				}
 				return nil
 			}
 			return err

@@ -235,6 +235,14 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		logf("%v", err)
 		return exitUsage
 	}
+	if cfg.Debug == 0 {
+		iface, _, _ := strings.Cut(p.src.String(), ",") // the default device named
+		what := "watching " + iface
+		if c.read.s != "" {
+			what = "replaying " + c.read.s
+		}
+		log.Info(startLine(what, cfg))
+	}
 	status := exitOK
 	if err := svc.Run(ctx); err != nil && !errors.Is(err, service.ErrLost) {
 		logf("%v", err)
@@ -245,6 +253,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	}
 	if c.read.s != "" {
 		log.Info(summaryLine(c.read.s, svc.Engine().Stats(), false))
+		start, last, closed := svc.Engine().Span()
+		if line := shortReplayLine(c.read.s, start, last, closed, cfg.Average); line != "" && status == exitOK {
+			log.Warn(line)
+		}
 	} else {
 		log.Info(summaryLine(liveName(cfg.Interface), svc.Engine().Stats(), true))
 	}
