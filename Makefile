@@ -22,7 +22,9 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ 
 all: build
 
 # deps installs libpcap's headers (and gcc for cgo) when they are missing,
-# and iproute2, whose ip command the link-loss tests use.
+# iproute2, whose ip command the link-loss tests use, chromium, in which
+# the status page is tested (TestPageInBrowser), and tmux, the terminal
+# the --tui view is tested in.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -33,6 +35,11 @@ deps:
 		echo "installing iproute2 (ip, for the network namespace tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then \
+		echo "installing chromium and tmux (for the page and --tui tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium tmux >/dev/null; \
 	fi
 
 build: deps
@@ -98,7 +105,7 @@ golden:
 # file and (unless one is there) the config file under DESTDIR and PREFIX.
 # screenshot renders the -w status page of testdata/classic.pcap with
 # headless Chromium into docs/status-page.png, installing chromium with apt
-# when it is missing (make test does not need it).
+# when it is missing.
 screenshot: build
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing chromium with apt-get"; \
