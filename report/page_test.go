@@ -338,7 +338,9 @@ func TestStatusPageKeepsQuietSubnets(t *testing.T) {
 	if strings.Contains(s, "No subnet to show") {
 		t.Error("the page shows no subnet after the logging one went quiet")
 	}
-	rows := find(doc.root, func(n *html.Node) bool { return n.Data == "tr" && n.Parent.Data == "tbody" && !hasClass(n.Parent.Parent, "counters") })
+	rows := find(doc.root, func(n *html.Node) bool {
+		return n.Data == "tr" && n.Parent.Data == "tbody" && !hasClass(n.Parent.Parent, "counters")
+	})
 	if len(rows) != 1 || !hasClass(rows[0], "quiet") || !strings.Contains(nodeText(rows[0]), "10.0.1.0") || !strings.Contains(nodeText(rows[0]), "no traffic this period") {
 		t.Errorf("want one quiet row, of 10.0.1.0; got %d rows:\n%s", len(rows), s)
 	}
