@@ -83,6 +83,7 @@ type Engine struct {
 	t0         int64     // start of period 0
 	last       int64     // time of a replay's last record, set at its end
 	start, end int64     // the open period [start, end)
+	wake       int64     // packet time of the next Advance: end, or sooner to serve a snapshot
 	logging    int       // subnets in detail logging
 	pool       *connPool // MaxConnsTotal, or nil
 
@@ -139,6 +140,7 @@ func (e *Engine) Start(t int64) {
 	}
 	e.started = true
 	e.t0, e.start, e.end = t, t, t+e.avg
+	e.wake = min(e.end, t+int64(lookEvery))
 }
 
 // Packet counts one decoded frame. Its time first closes every period that
@@ -151,7 +153,7 @@ func (e *Engine) Packet(p *Packet) {
 	if !e.started {
 		e.Start(p.Time)
 	}
-	if p.Time >= e.end {
+	if p.Time >= e.wake { // the period's end, or a look at snapshot requests
 		e.Advance(p.Time)
 	}
 	e.stats.Packets++
@@ -195,6 +197,9 @@ func (e *Engine) Advance(now int64) {
 	if e.ctl.snap.Load() != nil {
 		e.serveSnapshot(now)
 	}
+	if e.ctl.conn.Load() != nil {
+		e.serveConns()
+	}
 	for now >= e.end {
 		if e.quiet() {
 			if n := (now-e.end)/e.avg + 1; n > 1 {
@@ -204,7 +209,14 @@ func (e *Engine) Advance(now int64) {
 		}
 		e.closePeriod()
 	}
+	e.wake = min(e.end, now+int64(lookEvery))
 }
+
+// lookEvery is how often, in packet time, the engine looks for snapshot
+// requests while packets come (live capture reads the clock only when the
+// link is idle): at most one comparison a packet, the one it makes
+// anyway for the period's end.
+const lookEvery = 250 * time.Millisecond
 
 // quiet reports whether the open period is empty and nothing is logging,
 // so that closing it changes nothing but the clock.

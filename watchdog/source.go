@@ -77,8 +77,14 @@ type FileSource struct {
 	fh     *os.File
 	path   string
 	filter *BPF
+	speed  float64 // SetSpeed; 0 is as fast as it reads
 	once   sync.Once
 }
+
+// SetSpeed paces the replay: speed 1 replays the records at the pace they
+// were captured, 10 ten times faster; 0, the default, as fast as the file
+// reads. Call it before Run.
+func (s *FileSource) SetSpeed(speed float64) { s.speed = speed }
 
 // OpenFileSource opens the capture file at path and compiles filter (""
 // for none) for its link type, so that a bad file or filter is found
@@ -132,6 +138,9 @@ func (s *FileSource) Close() error {
 func (s *FileSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
 	if s.filter != nil {
 		opt.Filter = s.filter
+	}
+	if s.speed > 0 && opt.Speed == 0 {
+		opt.Speed = s.speed
 	}
 	// A read waiting on a pipe returns when ctx is done; a regular file
 	// never waits, and ignores the deadline.

@@ -72,13 +72,15 @@ var options = []option{
 
 // cli holds the flags that are not directives.
 type cli struct {
-	config     textValue
-	noConfig   switchValue
-	read       textValue
-	networks   textValue
-	help       switchValue
-	version    switchValue
-	foreground switchValue
+	config      textValue
+	noConfig    switchValue
+	read        textValue
+	networks    textValue
+	help        switchValue
+	version     switchValue
+	foreground  switchValue
+	tui         switchValue
+	replaySpeed textValue
 }
 
 // textValue is a flag's text, shown in --help with its argument name
@@ -109,11 +111,13 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 	fs.SetOutput(w)
 	fs.SortFlags = false
 	c.config = textValue{s: conf.DefaultPath, arg: "FILE"}
-	c.read.arg, c.networks.arg = "FILE", "FILE"
+	c.read.arg, c.networks.arg, c.replaySpeed.arg = "FILE", "FILE", "SPEED"
 	fs.VarP(&c.config, "config", "c", "config file")
 	fs.VarP(&c.noConfig, "no-config", "C", "ignore the config file")
 	fs.VarP(&c.read, "read", "R", "replay a pcap or pcapng FILE instead of capturing live")
 	fs.Var(&c.networks, "networks", "network names FILE in /etc/networks syntax (default /etc/networks)")
+	fs.Var(&c.tui, "tui", "full-screen live view of the subnets, sorted by load (keys: arrows, Enter, /, l r n a, p, q); outputs run as usual")
+	fs.Var(&c.replaySpeed, "replay-speed", "pace --read: 1 replays at the pace of the capture, 10 ten times faster (default 0: as fast as it reads)")
 	for _, o := range options {
 		if o.fixed != "" {
 			fs.VarP(new(switchValue), o.long, o.short, o.help)

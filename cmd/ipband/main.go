@@ -27,6 +27,7 @@ import (
 	"ipband/mail"
 	"ipband/report"
 	"ipband/report/metrics"
+	"ipband/report/tui"
 	"ipband/subnet"
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
@@ -105,6 +106,9 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	cfg, err := configure(&c, fs)
 	if err == nil {
+		err = checkTUI(&c, cfg, stdout)
+	}
+	if err == nil {
 		err = checkOutputs(fs, cfg)
 	}
 	if err != nil {
@@ -170,6 +174,11 @@ func positional(args []string, cfg *conf.Config) error {
 // watch opens the capture and the outputs and runs the service until the
 // file ends or a signal arrives.
 func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env environment, d *daemonChild) int {
+	var tap *logTap
+	if c.tui { // the view holds the log lines while it owns the terminal
+		tap = &logTap{w: env.stderr}
+		env.stderr = tap
+	}
 	log, err := service.NewLogger(service.LogOptions{Format: cfg.LogFormat, W: env.stderr,
 		NoTime: !env.logTime, Syslog: d != nil})
 	if err != nil {
@@ -193,6 +202,12 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		return exitUsage
 	}
 	defer pid.remove()
+	var view *tui.View
+	if c.tui {
+		what, _, _ := strings.Cut(p.src.String(), ", link type") // "interface eth0", "file x.pcap"
+		view = tui.New(tui.Options{Title: what, Average: cfg.Average, Names: p.names})
+		p.outputs = append(p.outputs, view)
+	}
 	if cfg.Debug >= 1 {
 		report.WriteOptions(env.stdout, version, optionSummary(c, cfg, p.src)) //nolint:errcheck // best effort on a terminal
 	}
@@ -243,8 +258,29 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		}
 		log.Info(startLine(what, cfg))
 	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var ui *tuiRun
+	if view != nil {
+		ui, err = startTUI(view, svc.Engine(), tap, func() {
+			log.Info("stopping on q: flushing outputs")
+			stopRun()
+		})
+		if err != nil {
+			p.abort()
+			logf("%v", err)
+			return exitUsage
+		}
+	}
 	status := exitOK
-	if err := svc.Run(ctx); err != nil && !errors.Is(err, service.ErrLost) {
+	err = svc.Run(runCtx)
+	if ui != nil {
+		if c.read.s != "" && runCtx.Err() == nil && err == nil {
+			ui.waitQuit(ctx, "end of "+c.read.s+": the outputs are written; q to quit")
+		}
+		ui.close()
+	}
+	if err != nil && !errors.Is(err, service.ErrLost) {
 		logf("%v", err)
 		status = exitFail
 	}
@@ -326,6 +362,9 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 	if err == nil {
 		p.src = src
 		err = watchdog.CheckLenAdj(cfg.LenAdj, src.LinkType())
+		if f, ok := src.(*watchdog.FileSource); ok {
+			f.SetSpeed(replaySpeed(c))
+		}
 	}
 	if err != nil {
 		var (

@@ -1,0 +1,284 @@
+package tui
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"ipband/report"
+)
+
+// sparkPeriods is the number of closed periods a row's sparkline shows.
+const sparkPeriods = 24
+
+// detailRows is the number of connections the detail view asks for.
+const detailRows = 12
+
+// Source is what the view asks of the engine (a *watchdog.Engine): a
+// snapshot of the open period, and the connections of a subnet in detail
+// logging. Both call back on the engine's goroutine; the callbacks must
+// not block.
+type Source interface {
+	Snapshot(f func(*report.Period))
+	SnapshotConns(sub netip.Prefix, top int, f func([]report.Row))
+}
+
+// Options configures a View.
+type Options struct {
+	// Title says what is watched: "interface eth0", "capture.pcap".
+	Title string
+	// Average is the averaging period, shown in the header.
+	Average time.Duration
+	// Names names services and protocols in the detail view; nil means
+	// report.EmbeddedNames().
+	Names *report.Names
+}
+
+// sortKey is the order of the rows.
+type sortKey int
+
+const (
+	byLoad    sortKey = iota // share of the threshold, highest first
+	byRate                   // rate of the last period, highest first
+	byName                   // network name, then address
+	byAddress                // address
+)
+
+func (k sortKey) String() string {
+	return [...]string{"load", "rate", "name", "address"}[k]
+}
+
+// subnet is what the view knows of one subnet.
+type subnet struct {
+	prefix    netip.Prefix
+	text      string // as reports show it
+	name      string
+	threshold float64
+	last      float64 // kBps of the last closed period
+	now       float64 // kBps of the open period so far
+	hasNow    bool
+	logging   bool
+	since     time.Time
+	reports   int            // reports so far
+	report    *report.Report // the latest
+	spark     []float64      // kBps of the last closed periods, oldest first
+	seen      bool           // in the latest closed period
+}
+
+// load is the subnet's share of its threshold: the open period's when it
+// has one, else the last period's.
+func (s *subnet) load() float64 {
+	if s.threshold <= 0 {
+		return 0
+	}
+	return s.rate() / s.threshold
+}
+
+// rate is the open period's rate when known, else the last period's.
+func (s *subnet) rate() float64 {
+	if s.hasNow {
+		return s.now
+	}
+	return s.last
+}
+
+// model is the view's state. View.mu guards it.
+type model struct {
+	opt      Options
+	subs     map[netip.Prefix]*subnet
+	end      time.Time    // end of the latest closed period
+	openEnd  time.Time    // end of the latest snapshot
+	stats    report.Stats // the latest closed period's counters
+	total    report.Stats // all closed periods
+	sortBy   sortKey
+	filter   string
+	typing   bool // the filter is being typed
+	paused   bool
+	frozen   []subnet // the rows as they were when paused
+	sel      netip.Prefix
+	detail   bool         // the selected subnet's detail is shown
+	conns    []report.Row // its connections, from the engine
+	gotConns bool         // the engine has answered since Enter
+	status   string       // the bottom line's message
+	stopping bool         // q was pressed
+	ended    bool         // the capture ended; q quits
+}
+
+func newModel(opt Options) *model {
+	if opt.Names == nil {
+		opt.Names = report.EmbeddedNames()
+	}
+	return &model{opt: opt, subs: make(map[netip.Prefix]*subnet)}
+}
+
+// period takes a closed period.
+func (m *model) period(p *report.Period) {
+	m.end = p.End
+	if p.Repeat > 0 {
+		m.end = p.End.Add(time.Duration(p.Repeat) * p.End.Sub(p.Start))
+	}
+	m.stats = p.Stats
+	m.total.Add(p.Stats)
+	for _, s := range m.subs {
+		s.seen, s.hasNow = false, false
+	}
+	for _, l := range p.Lines {
+		s := m.subnet(l.Subnet, p.MaskBits)
+		s.name, s.threshold, s.last = l.Name, l.Threshold, l.KBps
+		s.logging, s.since, s.seen = l.Logging, l.Since, true
+	}
+	for sub, s := range m.subs {
+		if !s.seen {
+			s.last, s.logging = 0, false
+			if s.reports == 0 && len(s.spark) > 0 && allZero(s.spark) && sub != m.sel {
+				delete(m.subs, sub) // a quiet subnet that never mattered
+				continue
+			}
+		}
+		s.spark = append(s.spark, s.last)
+		if len(s.spark) > sparkPeriods {
+			s.spark = s.spark[len(s.spark)-sparkPeriods:]
+		}
+	}
+}
+
+func allZero(xs []float64) bool {
+	for _, x := range xs {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// subnet returns the state of sub, made on first sight.
+func (m *model) subnet(sub netip.Prefix, maskBits int) *subnet {
+	s := m.subs[sub]
+	if s == nil {
+		text := sub.String()
+		if sub.Addr().Is4() && (maskBits == 0 || sub.Bits() == maskBits) {
+			text = sub.Addr().String()
+		}
+		s = &subnet{prefix: sub, text: text}
+		m.subs[sub] = s
+	}
+	return s
+}
+
+// open takes a snapshot of the open period.
+func (m *model) open(p *report.Period) {
+	m.openEnd = p.End
+	for _, s := range m.subs {
+		s.now, s.hasNow = 0, true
+	}
+	for _, l := range p.Lines {
+		s := m.subnet(l.Subnet, p.MaskBits)
+		s.name, s.threshold, s.now, s.hasNow = l.Name, l.Threshold, l.KBps, true
+	}
+}
+
+// report takes a report.
+func (m *model) report(r report.Report) {
+	s := m.subnet(r.Subnet, r.MaskBits)
+	s.reports++
+	s.report = &r
+	if s.name == "" {
+		s.name = r.Name
+	}
+	s.threshold = r.Threshold
+}
+
+// rows returns the subnets to show, filtered and sorted; while paused,
+// those of the moment of the pause.
+func (m *model) rows() []*subnet {
+	var all []*subnet
+	if m.paused {
+		for i := range m.frozen {
+			all = append(all, &m.frozen[i])
+		}
+	} else {
+		for _, s := range m.subs {
+			all = append(all, s)
+		}
+	}
+	if f := strings.ToLower(m.filter); f != "" {
+		all = slices.DeleteFunc(all, func(s *subnet) bool {
+			return !strings.Contains(strings.ToLower(s.text), f) && !strings.Contains(strings.ToLower(s.prefix.String()), f) &&
+				!strings.Contains(strings.ToLower(s.name), f)
+		})
+	}
+	byAddr := func(a, b *subnet) int {
+		if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.prefix.Bits(), b.prefix.Bits())
+	}
+	slices.SortFunc(all, func(a, b *subnet) int {
+		var c int
+		switch m.sortBy {
+		case byLoad:
+			c = cmp.Compare(b.load(), a.load())
+		case byRate:
+			c = cmp.Compare(b.rate(), a.rate())
+		case byName:
+			c = cmp.Compare(unnamed(a), unnamed(b)) // named first
+			if c == 0 {
+				c = cmp.Compare(a.name, b.name)
+			}
+		}
+		if c == 0 {
+			c = byAddr(a, b)
+		}
+		return c
+	})
+	return all
+}
+
+func unnamed(s *subnet) int {
+	if s.name == "" {
+		return 1
+	}
+	return 0
+}
+
+// pause freezes the rows, or thaws them.
+func (m *model) pause() {
+	m.paused = !m.paused
+	m.frozen = m.frozen[:0]
+	if m.paused {
+		for _, s := range m.subs {
+			c := *s
+			c.spark = slices.Clone(s.spark)
+			m.frozen = append(m.frozen, c)
+		}
+	}
+}
+
+// selected returns the selected row's index in rows, selecting the first
+// row when the selection is gone.
+func (m *model) selected(rows []*subnet) int {
+	for i, s := range rows {
+		if s.prefix == m.sel {
+			return i
+		}
+	}
+	if len(rows) == 0 {
+		m.sel = netip.Prefix{}
+		return -1
+	}
+	m.sel = rows[0].prefix
+	return 0
+}
+
+// move moves the selection by d rows.
+func (m *model) move(d int) {
+	rows := m.rows()
+	i := m.selected(rows)
+	if i < 0 {
+		return
+	}
+	i = min(max(i+d, 0), len(rows)-1)
+	m.sel = rows[i].prefix
+}
