@@ -17,7 +17,7 @@ FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata golden install clean screenshot
+.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata golden install clean screenshot tui-screenshot
 
 all: build
 
@@ -113,6 +113,11 @@ screenshot: build
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 	sh contrib/screenshot.sh $(IPBAND) docs/status-page.png
+
+# tui-screenshot runs the --tui view in tmux on testdata/classic.pcap and
+# captures it into docs/tui.txt and, rendered with chromium, docs/tui.png.
+tui-screenshot: build deps
+	sh contrib/tui-screenshot.sh $(IPBAND) docs/tui.txt docs/tui.png
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc

@@ -59,6 +59,7 @@ type subnet struct {
 	last      float64 // kBps of the last closed period
 	now       float64 // kBps of the open period so far
 	hasNow    bool
+	nowRuns   bool // the open period has run long enough to sort and load by
 	logging   bool
 	since     time.Time
 	reports   int            // reports so far
@@ -76,12 +77,19 @@ func (s *subnet) load() float64 {
 	return s.rate() / s.threshold
 }
 
-// rate is the open period's rate when known, else the last period's.
+// rate is the open period's rate once it has run a while (a rate over
+// the first second of a period is noise), else the last period's.
 func (s *subnet) rate() float64 {
-	if s.hasNow {
+	if s.hasNow && s.nowRuns {
 		return s.now
 	}
 	return s.last
+}
+
+// settled is how long the open period must have run for its rate to
+// load and sort the rows: a quarter of the period, at most 15 s.
+func settled(avg time.Duration) time.Duration {
+	return min(15*time.Second, avg/4)
 }
 
 // model is the view's state. View.mu guards it.
@@ -170,12 +178,13 @@ func (m *model) subnet(sub netip.Prefix, maskBits int) *subnet {
 // open takes a snapshot of the open period.
 func (m *model) open(p *report.Period) {
 	m.openEnd = p.End
+	runs := p.End.Sub(p.Start) >= settled(m.opt.Average)
 	for _, s := range m.subs {
-		s.now, s.hasNow = 0, true
+		s.now, s.hasNow, s.nowRuns = 0, true, runs
 	}
 	for _, l := range p.Lines {
 		s := m.subnet(l.Subnet, p.MaskBits)
-		s.name, s.threshold, s.now, s.hasNow = l.Name, l.Threshold, l.KBps, true
+		s.name, s.threshold, s.now, s.hasNow, s.nowRuns = l.Name, l.Threshold, l.KBps, true, runs
 	}
 }
 

@@ -37,10 +37,20 @@ func New(opt Options) *View {
 // Name names the view in logs.
 func (v *View) Name() string { return "terminal view" }
 
-// Period takes a closed period and redraws.
+// Period takes a closed period and redraws, and asks for the new open
+// period at once rather than at the next tick.
 func (v *View) Period(p *report.Period) error {
 	v.update(func(m *model) { m.period(p) })
+	v.poke()
 	return nil
+}
+
+// poke has tick ask the engine now.
+func (v *View) poke() {
+	select {
+	case v.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Report takes a report and redraws.
@@ -175,10 +185,7 @@ func (v *View) key(k *tcell.EventKey) {
 	case tcell.KeyEnter:
 		m.detail = !m.detail && m.sel.IsValid()
 		m.conns, m.gotConns = nil, false
-		select { // its connections now, not at the next tick
-		case v.kick <- struct{}{}:
-		default:
-		}
+		v.poke() // its connections now, not at the next tick
 	case tcell.KeyEscape:
 		m.detail = false
 	case tcell.KeyCtrlC:
