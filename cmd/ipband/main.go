@@ -458,6 +458,8 @@ func restartOnly(running, next *conf.Config) []string {
 		{"notifytimeout", running.NotifyTimeout == next.NotifyTimeout},
 		{"pidfile", running.PidFile == next.PidFile},
 		{"logformat", running.LogFormat == next.LogFormat},
+		{"evidencedir", running.EvidenceDir == next.EvidenceDir},
+		{"evidencesnaplen", running.EvidenceSnaplen == next.EvidenceSnaplen},
 	} {
 		if !x.same {
 			d = append(d, x.name)
@@ -587,6 +589,7 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Metrics listen address", Value: cfg.Metrics},
 		{Name: "Notify command", Value: cfg.Notify},
 		{Name: "Evidence directory", Value: cfg.EvidenceDir},
+		{Name: "Evidence snap length (live)", Value: evidenceSnap(cfg)},
 		{Name: "Run as user", Value: cfg.User},
 		{Name: "Pid file", Value: cfg.PidFile},
 	} {
@@ -595,6 +598,14 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		}
 	}
 	return opts
+}
+
+// evidenceSnap is evidencesnaplen for -d 1, when evidencedir is set.
+func evidenceSnap(cfg *conf.Config) string {
+	if cfg.EvidenceDir == "" {
+		return ""
+	}
+	return fmt.Sprint(cfg.EvidenceSnaplen)
 }
 
 // liveName names a live capture in the exit summary.

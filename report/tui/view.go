@@ -106,7 +106,9 @@ func (v *View) Run(s tcell.Screen, src Source, stop func()) error {
 				v.key(k)
 			}
 			if _, ok := ev.(*tcell.EventResize); ok {
+				v.mu.Lock() // the screen is drawn under mu
 				s.Sync()
+				v.mu.Unlock()
 			}
 			v.draw()
 		}

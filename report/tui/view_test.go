@@ -73,38 +73,42 @@ func run(t *testing.T, v *tui.View, src tui.Source, stop func()) tcell.Simulatio
 		}
 		s.Fini()
 	})
-	waitFor(t, s, "the first draw", func(string) bool { w, _ := s.Size(); return w > 0 })
-	s.SetSize(120, 30)
+	waitFor(t, v, s, "the first draw", func(string) bool { w, _ := s.Size(); return w > 0 })
+	tui.WithLock(v, func() { s.SetSize(120, 30) })
 	s.PostEvent(tcell.NewEventResize(120, 30)) //nolint:errcheck // redraws
 	return s
 }
 
-// text returns the screen's lines, trailing spaces cut.
-func text(s tcell.SimulationScreen) []string {
-	cells, w, h := s.GetContents()
-	lines := make([]string, h)
-	for y := range h {
-		var b strings.Builder
-		for x := range w {
-			c := cells[y*w+x]
-			if len(c.Runes) == 0 {
-				b.WriteRune(' ')
-			} else {
-				b.WriteString(string(c.Runes))
+// text returns the screen's lines, trailing spaces cut, read while v
+// cannot draw.
+func text(v *tui.View, s tcell.SimulationScreen) []string {
+	var lines []string
+	tui.WithLock(v, func() {
+		cells, w, h := s.GetContents()
+		lines = make([]string, h)
+		for y := range h {
+			var b strings.Builder
+			for x := range w {
+				c := cells[y*w+x]
+				if len(c.Runes) == 0 {
+					b.WriteRune(' ')
+				} else {
+					b.WriteString(string(c.Runes))
+				}
 			}
+			lines[y] = strings.TrimRight(b.String(), " ")
 		}
-		lines[y] = strings.TrimRight(b.String(), " ")
-	}
+	})
 	return lines
 }
 
 // waitFor waits until cond holds of the screen's text, failing after
-// 5 s with the screen.
-func waitFor(t *testing.T, s tcell.SimulationScreen, what string, cond func(screen string) bool) string {
+// 15 s with the screen.
+func waitFor(t *testing.T, v *tui.View, s tcell.SimulationScreen, what string, cond func(screen string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
-		screen := strings.Join(text(s), "\n")
+		screen := strings.Join(text(v, s), "\n")
 		if cond(screen) {
 			return screen
 		}
@@ -145,7 +149,7 @@ func TestViewTable(t *testing.T) {
 		"136%",
 	}
 	// By load: 30/22, 6/7, 40/100.
-	waitFor(t, s, "rows by load and "+strings.Join(want, "; "), func(sc string) bool {
+	waitFor(t, v, s, "rows by load and "+strings.Join(want, "; "), func(sc string) bool {
 		for _, w := range want {
 			if !strings.Contains(sc, w) {
 				return false
@@ -163,7 +167,7 @@ func TestViewTable(t *testing.T) {
 		{'l', "10.10.123.0 10.10.2.0 10.10.81.0"},
 	} {
 		key(s, tt.key)
-		waitFor(t, s, "rows sorted after "+string(tt.key), func(sc string) bool { return strings.Join(rowOrder(sc), " ") == tt.want })
+		waitFor(t, v, s, "rows sorted after "+string(tt.key), func(sc string) bool { return strings.Join(rowOrder(sc), " ") == tt.want })
 	}
 
 	// The open period, every second: the NOW column and the order.
@@ -172,7 +176,7 @@ func TestViewTable(t *testing.T) {
 		{Subnet: toronto, Name: "toronto", KBps: 250, Threshold: 100},
 	}}
 	src.mu.Unlock()
-	waitFor(t, s, "the open period, toronto at 250 kB/s first", func(sc string) bool {
+	waitFor(t, v, s, "the open period, toronto at 250 kB/s first", func(sc string) bool {
 		return strings.Contains(sc, "now 10:01:20") && strings.Contains(sc, "250.00") && strings.HasPrefix(strings.Join(rowOrder(sc), " "), "10.10.81.0 ")
 	})
 }
@@ -184,13 +188,13 @@ func TestViewFilterPause(t *testing.T) {
 		report.Line{Subnet: halifax, Name: "halifax", KBps: 30, Threshold: 22},
 		report.Line{Subnet: toronto, Name: "toronto", KBps: 40, Threshold: 100},
 	))
-	waitFor(t, s, "rows", func(sc string) bool { return len(rowOrder(sc)) == 2 })
+	waitFor(t, v, s, "rows", func(sc string) bool { return len(rowOrder(sc)) == 2 })
 	key(s, '/')
 	for _, r := range "tor" {
 		key(s, r)
 	}
 	s.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
-	screen := waitFor(t, s, "the filter", func(sc string) bool { return strings.Contains(sc, `filter "tor"`) })
+	screen := waitFor(t, v, s, "the filter", func(sc string) bool { return strings.Contains(sc, `filter "tor"`) })
 	if got := rowOrder(screen); len(got) != 1 || got[0] != "10.10.81.0" {
 		t.Errorf("filter tor: rows %q", got)
 	}
@@ -199,21 +203,21 @@ func TestViewFilterPause(t *testing.T) {
 		key(s, r)
 	}
 	s.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
-	waitFor(t, s, "the address filter", func(sc string) bool { return strings.Join(rowOrder(sc), " ") == "10.10.123.0" })
+	waitFor(t, v, s, "the address filter", func(sc string) bool { return strings.Join(rowOrder(sc), " ") == "10.10.123.0" })
 	key(s, '/')
 	s.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
-	waitFor(t, s, "both rows again", func(sc string) bool { return len(rowOrder(sc)) == 2 })
+	waitFor(t, v, s, "both rows again", func(sc string) bool { return len(rowOrder(sc)) == 2 })
 
 	key(s, 'p')
-	waitFor(t, s, "PAUSED", func(sc string) bool { return strings.Contains(sc, "PAUSED") })
+	waitFor(t, v, s, "PAUSED", func(sc string) bool { return strings.Contains(sc, "PAUSED") })
 	v.Period(period(1, report.Line{Subnet: lab, KBps: 6, Threshold: 7}))
 	v.Status("redraw") // a redraw after the period
-	screen = waitFor(t, s, "the status", func(sc string) bool { return strings.Contains(sc, "redraw") && strings.Contains(sc, "PAUSED") })
+	screen = waitFor(t, v, s, "the status", func(sc string) bool { return strings.Contains(sc, "redraw") && strings.Contains(sc, "PAUSED") })
 	if strings.Contains(screen, "10.10.2.0") {
 		t.Errorf("paused, the rows changed:\n%s", screen)
 	}
 	key(s, 'p')
-	waitFor(t, s, "the new period", func(sc string) bool { return strings.Contains(sc, "10.10.2.0") && !strings.Contains(sc, "PAUSED") })
+	waitFor(t, v, s, "the new period", func(sc string) bool { return strings.Contains(sc, "10.10.2.0") && !strings.Contains(sc, "PAUSED") })
 }
 
 func TestViewDetailAndQuit(t *testing.T) {
@@ -232,7 +236,7 @@ func TestViewDetailAndQuit(t *testing.T) {
 	v.Report(report.Report{Time: t0.Add(time.Minute), Subnet: halifax, Name: "halifax", Threshold: 22, KBps: 30,
 		Exceeded: 5 * time.Minute, Start: t0, MaskBits: 24,
 		Rows: []report.Row{{Src: netip.MustParseAddr("10.10.123.7"), Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: 51000, DstPort: 443, Proto: 6, Bytes: 100000}}})
-	waitFor(t, s, "the report count", func(sc string) bool { return strings.Contains(sc, "1 report") })
+	waitFor(t, v, s, "the report count", func(sc string) bool { return strings.Contains(sc, "1 report") })
 	s.InjectKey(tcell.KeyEnter, 0, tcell.ModNone) // on the first row: halifax
 	want := []string{
 		"10.10.123.0 halifax, threshold 22.00 kB/s",
@@ -242,7 +246,7 @@ func TestViewDetailAndQuit(t *testing.T) {
 		"Last report, 10:01:00: 30.00 kB/s, exceeded for 5m0s",
 		"https",
 	}
-	waitFor(t, s, "the detail: "+strings.Join(want, "; "), func(sc string) bool {
+	waitFor(t, v, s, "the detail: "+strings.Join(want, "; "), func(sc string) bool {
 		for _, w := range want {
 			if !strings.Contains(sc, w) {
 				return false
@@ -251,7 +255,7 @@ func TestViewDetailAndQuit(t *testing.T) {
 		return true
 	})
 	s.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
-	waitFor(t, s, "the table again", func(sc string) bool { return len(rowOrder(sc)) == 2 })
+	waitFor(t, v, s, "the table again", func(sc string) bool { return len(rowOrder(sc)) == 2 })
 
 	key(s, 'q')
 	select {
@@ -259,7 +263,7 @@ func TestViewDetailAndQuit(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("q did not quit")
 	}
-	waitFor(t, s, "the flush message", func(sc string) bool { return strings.Contains(sc, "stopping on q: flushing outputs") })
+	waitFor(t, v, s, "the flush message", func(sc string) bool { return strings.Contains(sc, "stopping on q: flushing outputs") })
 	key(s, 'q') // a second q changes nothing
 	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
