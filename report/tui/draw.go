@@ -211,7 +211,7 @@ func (v *View) drawTable(s tcell.Screen, w, h int) {
 		switch {
 		case r.logging:
 			style = styleLogging
-		case !r.seen && !r.hasNow:
+		case !r.seen && r.now == 0:
 			style = styleQuiet
 		}
 		if i == sel {

@@ -137,29 +137,37 @@ func (m *model) period(p *report.Period) {
 		s.name, s.threshold, s.last = l.Name, l.Threshold, l.KBps
 		s.logging, s.since, s.seen = l.Logging, l.Since, true
 	}
+	var quiet []*subnet // gone quiet after a report
 	for sub, s := range m.subs {
 		if !s.seen {
 			s.last, s.logging = 0, false
-			if s.reports == 0 && len(s.spark) > 0 && allZero(s.spark) && sub != m.sel {
-				delete(m.subs, sub) // a quiet subnet that never mattered
+			if s.reports == 0 && sub != m.sel {
+				delete(m.subs, sub) // gone quiet, and never mattered
 				continue
 			}
+			quiet = append(quiet, s)
 		}
 		s.spark = append(s.spark, s.last)
 		if len(s.spark) > sparkPeriods {
 			s.spark = s.spark[len(s.spark)-sparkPeriods:]
 		}
 	}
-}
-
-func allZero(xs []float64) bool {
-	for _, x := range xs {
-		if x != 0 {
-			return false
+	// The view holds the subnets of the last period (as many as the
+	// engine tracks) and at most keepQuiet that went quiet after a
+	// report, the latest reported.
+	if len(quiet) > keepQuiet {
+		slices.SortFunc(quiet, func(a, b *subnet) int { return b.report.Time.Compare(a.report.Time) })
+		for _, s := range quiet[keepQuiet:] {
+			if s.prefix != m.sel {
+				delete(m.subs, s.prefix)
+			}
 		}
 	}
-	return true
 }
+
+// keepQuiet is the most subnets the view keeps that were reported and
+// carry no traffic now.
+const keepQuiet = 64
 
 // subnet returns the state of sub, made on first sight.
 func (m *model) subnet(sub netip.Prefix, maskBits int) *subnet {
