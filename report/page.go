@@ -71,6 +71,7 @@ type pageState struct {
 	hist    *History
 	reports []Report // newest last, at most opt.Reports
 	last    *Period  // the latest period, rendered again when a report comes
+	stopped bool // Stopped was called: the page is final
 	// noted are the subnets that logged or were reported: they stay on
 	// the page, with their graphs, while the history keeps them, even
 	// in periods they carry no traffic (dynamic subnets gone quiet).
@@ -136,6 +137,20 @@ func (h *HTMLFile) Report(r Report) error {
 		return fmt.Errorf("reports page: %w", err)
 	}
 	if st.last == nil {
+		return nil
+	}
+	return h.writePage(st.last)
+}
+
+// Stopped rewrites the latest page as the last one, for a capture that
+// stops: it no longer refreshes itself and says at once that it is stale.
+// A page on standard output, or before any period, is left as it is.
+func (h *HTMLFile) Stopped() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state()
+	st.stopped = true
+	if h.path == "-" || st.last == nil {
 		return nil
 	}
 	return h.writePage(st.last)
@@ -211,7 +226,8 @@ type pageView struct {
 	Title       string
 	Refresh     int
 	Seconds     int
-	Stale       int // seconds after which the page shows itself stale: two periods
+	Stale       int  // seconds after which the page shows itself stale: two periods
+	Stopped     bool // the capture stopped: no refresh, stale now
 	End, EndISO string
 	Zone        string // the time zone of the times shown: "EDT (UTC-04:00)"
 	Repeat      string
@@ -280,6 +296,9 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 		v.Refresh = defaultRefresh
 	}
 	v.Stale = 2 * v.Refresh
+	if st.stopped {
+		v.Stopped, v.Refresh, v.Stale = true, 0, 0
+	}
 	if p.Repeat > 0 {
 		v.Repeat = string(appendCount(nil, uint64(p.Repeat), "more idle period")) +
 			", until " + endOfRepeat(p).Format(pageTimeLayout)

@@ -431,3 +431,25 @@ func TestStatusPageStaleAndDark(t *testing.T) {
 		t.Error("the page has a script")
 	}
 }
+
+// TestStatusPageStopped checks the last page of a capture that stops: no
+// refresh, and the stale banner at once.
+func TestStatusPageStopped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ipband.html")
+	h := report.NewStatusPage(path, "t", report.PageOptions{}, nil)
+	if err := h.Period(faultyPeriod()); err != nil {
+		t.Fatal(err)
+	}
+	if s := string(readBytes(t, path)); !strings.Contains(s, `http-equiv="refresh"`) || strings.Contains(s, "ipband stopped") {
+		t.Fatalf("a running page:\n%s", s)
+	}
+	if err := h.Stopped(); err != nil {
+		t.Fatal(err)
+	}
+	s := string(readBytes(t, path))
+	checkPage(t, []byte(s))
+	if strings.Contains(s, `http-equiv="refresh"`) || !strings.Contains(s, `animation-delay: 0s">Stale: ipband stopped after the period ending`) {
+		t.Errorf("the stopped page:\n%s", s)
+	}
+}

@@ -314,6 +314,7 @@ type prepared struct {
 	tasks    []service.Task // run beside the capture (a metrics server)
 	mail     *mail.Queue    // -M, or nil; also among the outputs
 	names    *report.Names  // service and protocol names
+	live     bool           // a live capture, not a replay
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -352,7 +353,7 @@ func (p *prepared) abort() {
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
-	p := &prepared{names: report.SystemNames(env.services, env.protocols)}
+	p := &prepared{names: report.SystemNames(env.services, env.protocols), live: c.read.s == ""}
 	outs, tasks, err := newOutputs(cfg, env, log, p)
 	if err != nil {
 		return nil, err
@@ -522,7 +523,7 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 	}
 	if cfg.HTMLFile != "" {
 		page := report.NewStatusPage(cfg.HTMLFile, cfg.HTMLTitle, pageOptions(cfg, names, stdout), service.Logf(log, "status-page"))
-		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: page})
+		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: page, live: p.live})
 	}
 	var mailCounts func() metrics.MailCounts
 	if len(cfg.MailTo) > 0 {
