@@ -71,7 +71,7 @@ type pageState struct {
 	hist    *History
 	reports []Report // newest last, at most opt.Reports
 	last    *Period  // the latest period, rendered again when a report comes
-	stopped bool // Stopped was called: the page is final
+	stopped bool     // Stopped was called: the page is final
 	// noted are the subnets that logged or were reported: they stay on
 	// the page, with their graphs, while the history keeps them, even
 	// in periods they carry no traffic (dynamic subnets gone quiet).
