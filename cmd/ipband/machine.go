@@ -64,7 +64,8 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		for _, p := range cfg.Preloaded() {
 			preloaded = append(preloaded, p.Prefix)
 		}
-		m := metrics.New(metrics.Options{Preloaded: preloaded, Mail: mailCounts})
+		m := metrics.New(metrics.Options{Preloaded: preloaded, Mail: mailCounts,
+			Average: cfg.Average, Report: cfg.Report, Version: version})
 		srv, err := metrics.Listen(cfg.Metrics, m.Handler())
 		if err != nil {
 			return outs, nil, fmt.Errorf("metrics (--metrics-listen): %w", err)

@@ -213,6 +213,9 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 			if changed := restartOnly(cfg, next); len(changed) > 0 {
 				log.Warn("changed, in force only after a restart: "+strings.Join(changed, ", "), "subsystem", "config")
 			}
+			if m := p.metrics(); m != nil {
+				m.SetPeriods(next.Average, next.Report)
+			}
 			return engineConfig(next, p.networks), nil
 		},
 		Started: d.started,
@@ -374,6 +377,9 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		log.Warn(fmt.Sprintf("%v (network names not shown)", err), "subsystem", "names")
 	}
 	p.networks = networks
+	if m := p.metrics(); m != nil {
+		m.SetNames(networks.Name)
+	}
 	if cfg.Debug >= 3 {
 		p.trace = env.stdout
 	}
@@ -440,6 +446,16 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 			Networks:   networks,
 		},
 	}
+}
+
+// metrics returns the metrics output, or nil when there is none.
+func (p *prepared) metrics() *metrics.Metrics {
+	for _, o := range p.outputs {
+		if m, ok := o.(*metrics.Metrics); ok {
+			return m
+		}
+	}
+	return nil
 }
 
 // newOutputs builds the outputs the config asks for, in the order they

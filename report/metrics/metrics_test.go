@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,6 +217,59 @@ func TestScrapePreloaded(t *testing.T) {
 	f.expect(t, 1, "ipband_subnet_logging", "subnet=10.10.123.0/24")
 }
 
+// TestScrapeEpisode checks the series the alerting rules join on: the
+// subnets' names and preloaded flag, the time in detail logging, the
+// periods and the build.
+func TestScrapeEpisode(t *testing.T) {
+	names := map[netip.Prefix]string{pfx("10.10.123.0/24"): "halifax"}
+	m := metrics.New(metrics.Options{
+		Preloaded: []netip.Prefix{pfx("10.10.123.0/24"), pfx("10.10.124.0/24")},
+		Average:   time.Minute,
+		Report:    5 * time.Minute,
+		Version:   "1.2.3",
+	})
+	url := serve(t, m)
+	f := scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.10.123.0/24", "name=", "preloaded=true")
+	m.SetNames(func(p netip.Prefix) string { return names[p] })
+	f = scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.10.123.0/24", "name=halifax", "preloaded=true")
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.10.124.0/24", "preloaded=true")
+	f.expect(t, 0, "ipband_subnet_exceeded_seconds", "subnet=10.10.123.0/24")
+	f.expect(t, 60, "ipband_averaging_period_seconds")
+	f.expect(t, 300, "ipband_reporting_period_seconds")
+	f.expect(t, 1, "ipband_build_info", "version=1.2.3", "goversion="+runtime.Version())
+
+	// Over from the end of period 0: logging for n minutes at the end of
+	// period n, back to 0 once it falls under.
+	for n := range 7 {
+		l := line("10.10.123.0/24", 3_000_000, 22, true)
+		l.Name, l.Since = "halifax", t0.Add(time.Minute)
+		m.Period(period(n, l, line("10.10.124.0/24", 0, 7, false)))
+		f = scrape(t, url)
+		f.expect(t, float64(n*60), "ipband_subnet_exceeded_seconds", "subnet=10.10.123.0/24")
+		f.expect(t, 0, "ipband_subnet_exceeded_seconds", "subnet=10.10.124.0/24")
+	}
+	m.Period(period(7, line("10.10.123.0/24", 0, 22, false)))
+	f = scrape(t, url)
+	f.expect(t, 0, "ipband_subnet_exceeded_seconds", "subnet=10.10.123.0/24")
+
+	// A dynamic subnet takes its name from its line; a reload changes the
+	// periods.
+	l := line("192.0.2.0/24", 3_000_000, 22, true)
+	l.Name, l.Since = "lab", t0.Add(8*time.Minute)
+	m.Period(period(8, l))
+	m.SetPeriods(10*time.Second, 30*time.Second)
+	f = scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=192.0.2.0/24", "name=lab", "preloaded=false")
+	f.expect(t, 60, "ipband_subnet_exceeded_seconds", "subnet=192.0.2.0/24")
+	f.expect(t, 10, "ipband_averaging_period_seconds")
+	f.expect(t, 30, "ipband_reporting_period_seconds")
+	if got := f.subnets("ipband_subnet_info"); len(got) != 3 {
+		t.Errorf("info series %v, want one per subnet", got)
+	}
+}
+
 // TestScrapeNoMail: without a mail counter function there are no mail
 // series.
 func TestScrapeNoMail(t *testing.T) {
@@ -254,6 +309,9 @@ func TestDynamicCardinality(t *testing.T) {
 		labels := f.subnets("ipband_subnet_bytes_total")
 		if len(labels) > top+1 {
 			t.Fatalf("period %d: %d subnet series: %v", n, len(labels), labels)
+		}
+		if info := f.subnets("ipband_subnet_info"); len(info) != len(labels)-1 || slices.Contains(info, metrics.Other) {
+			t.Fatalf("period %d: info series %v for the subnet series %v; want one per series but %q", n, info, labels, metrics.Other)
 		}
 		f.expect(t, 1, "ipband_subnet_logging", "subnet="+hot)
 		var sum, reports float64
