@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,14 +132,40 @@ type webhookAlert struct {
 	Annotations map[string]string `json:"annotations"`
 }
 
+// promQuery runs the instant query q on the Prometheus at addr and returns
+// the number of series in its result; an error fails the test.
+func promQuery(t *testing.T, addr, q string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("query %q: %v", q, err)
+	}
+	if r.Status != "success" {
+		t.Errorf("query %q: %s %s", q, r.Status, r.Error)
+	}
+	return len(r.Data.Result)
+}
+
 // TestAlertsEndToEnd runs what an operator runs: two ipband sensors live
 // on the loopback interface, each with its own metrics port and preloaded
 // subnets; Prometheus with the shipped rules, unchanged, scraping both;
 // Alertmanager routing to a webhook the test serves. The test loads one
 // subnet of one sensor over its threshold: IpbandSubnetOverThreshold
 // arrives with that subnet, its name and that sensor's instance and
-// labels, and none for the other sensor; once the traffic stops it
-// arrives resolved. Every process is stopped at the end.
+// labels, and none for the other sensor; meanwhile every query of the
+// Grafana dashboard runs on that Prometheus and has data; once the
+// traffic stops the alert arrives resolved. Every process is stopped at the end.
 func TestAlertsEndToEnd(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture on lo needs root (CAP_NET_RAW): run the tests as root for the end-to-end alert test")
@@ -243,9 +270,32 @@ scrape_configs:
 	}
 	defer tx.Close()
 	const alertname = "IpbandSubnetOverThreshold"
+	stop := make(chan struct{})
+	sent := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				sent <- nil
+				return
+			case <-tick.C:
+				if _, err := tx.Write(make([]byte, 1000)); err != nil {
+					sent <- err
+					return
+				}
+			}
+		}
+	}()
+	stopTraffic := sync.OnceFunc(func() {
+		close(stop)
+		if err := <-sent; err != nil {
+			t.Errorf("traffic: %v", err)
+		}
+	})
+	defer stopTraffic()
 	var firing webhookAlert
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
 	for firing.Status == "" {
 		select {
 		case a := <-alerts:
@@ -256,12 +306,7 @@ scrape_configs:
 				t.Fatalf("unexpected alert %+v", a)
 			}
 			firing = a
-		case <-tick.C:
-			if _, err := tx.Write(make([]byte, 1000)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if time.Now().After(deadline) {
+		case <-time.After(time.Until(deadline)):
 			t.Fatalf("no %s at the webhook while the subnet is loaded", alertname)
 		}
 	}
@@ -281,7 +326,19 @@ scrape_configs:
 
 	t.Logf("firing after %v: %v %v", time.Since(deadline.Add(-90*time.Second)).Round(time.Second), firing.Labels, firing.Annotations)
 
+	// While the subnet is loaded, every dashboard query runs on this
+	// Prometheus, and all but the mail ones (no -M here) have data.
+	exprs, _, _ := queries(t)
+	vars := strings.NewReplacer("$job", "ipband", "$instance", ".*", "$subnet", ".*", "$__rate_interval", "1m")
+	for _, q := range exprs {
+		n := promQuery(t, promAddr, vars.Replace(q))
+		if n == 0 && !strings.Contains(q, "ipband_mail_") {
+			t.Errorf("dashboard query %q: no data from two live sensors", q)
+		}
+	}
+
 	// Quiet now: the alert resolves.
+	stopTraffic()
 	for {
 		select {
 		case a := <-alerts:
