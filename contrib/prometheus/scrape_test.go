@@ -235,3 +235,50 @@ func TestRealScrapeVocabulary(t *testing.T) {
 		t.Errorf("the scrape lacks %v", missing)
 	}
 }
+
+// TestManPageListsEveryMetric: ipband(8) has an entry, ".B name{labels}",
+// for every ipband metric of a real scrape, with exactly its labels, and
+// none for a metric ipband does not have.
+func TestManPageListsEveryMetric(t *testing.T) {
+	b, err := os.ReadFile("../../docs/ipband.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\.B (ipband_[a-z_]+)(?:\{([a-z_,]*)\})?$`).FindAllStringSubmatch(string(b), -1) {
+		documented[m[1]] = m[2]
+	}
+	for name, f := range realScrape(t) {
+		if !strings.HasPrefix(name, "ipband_") {
+			continue
+		}
+		labels := map[string]bool{}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				labels[l.GetName()] = true
+			}
+		}
+		var want []string
+		for l := range labels {
+			want = append(want, l)
+		}
+		sort.Strings(want)
+		got, ok := documented[name]
+		if !ok {
+			t.Errorf("ipband(8) has no entry .B %s", name)
+			continue
+		}
+		delete(documented, name)
+		gotLabels := strings.Split(got, ",")
+		if got == "" {
+			gotLabels = nil
+		}
+		sort.Strings(gotLabels)
+		if strings.Join(gotLabels, ",") != strings.Join(want, ",") {
+			t.Errorf("ipband(8) lists %s with labels {%s}; a scrape has {%s}", name, got, strings.Join(want, ","))
+		}
+	}
+	for name := range documented {
+		t.Errorf("ipband(8) lists %s, which a scrape of ipband does not have", name)
+	}
+}
