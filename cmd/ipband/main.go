@@ -215,6 +215,7 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 			}
 			if m := p.metrics(); m != nil {
 				m.SetPeriods(next.Average, next.Report)
+				m.SetPreloaded(preloadedPrefixes(next), p.networks.Name)
 			}
 			return engineConfig(next, p.networks), nil
 		},

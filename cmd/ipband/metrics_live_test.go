@@ -193,8 +193,9 @@ func labelled(fams map[string]*dto.MetricFamily, name string, labels map[string]
 // TestMetricsEpisodeAndReload runs ipband live on lo with a preloaded,
 // named subnet: the metrics name it from the first scrape, show the
 // periods, the build, and the subnet's time in detail logging growing
-// under traffic; a SIGHUP with another reporting period shows in
-// ipband_reporting_period_seconds.
+// under traffic; a SIGHUP with another reporting period and one more
+// preloaded subnet shows in ipband_reporting_period_seconds and
+// ipband_subnet_info.
 func TestMetricsEpisodeAndReload(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture on lo needs root (CAP_NET_RAW): run the tests as root to scrape a live ipband")
@@ -204,14 +205,14 @@ func TestMetricsEpisodeAndReload(t *testing.T) {
 	if err := os.WriteFile(networks, []byte("loopnet 127.0.0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeConf := func(report int) {
+	writeConf := func(report int, more string) {
 		t.Helper()
-		body := fmt.Sprintf("average 1\nreport %d\nsubnet 127.0.0.0 bandwidth 1\n", report)
+		body := fmt.Sprintf("average 1\nreport %d\nsubnet 127.0.0.0 bandwidth 1\n%s", report, more)
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	writeConf(2)
+	writeConf(2, "")
 	port, tx := loopbackUDP(t)
 	addr := "127.0.0.1:" + freePort(t)
 	d := startIpband(t, "-c", cfg, "--networks", networks, "-i", "lo", "-f", "udp and dst port "+port,
@@ -253,11 +254,15 @@ func TestMetricsEpisodeAndReload(t *testing.T) {
 			sample(fams, "ipband_subnet_logging", "127.0.0.0/24"), sample(fams, "ipband_reports_total", "127.0.0.0/24"))
 	}
 
-	writeConf(5)
+	writeConf(5, "subnet 127.0.5.0 bandwidth 1\n")
 	d.signal(syscall.SIGHUP)
 	d.until("the reloaded reporting period", func() bool {
-		return sample(scrapeMetrics(t, url), "ipband_reporting_period_seconds", "") == 5
+		fams = scrapeMetrics(t, url)
+		return sample(fams, "ipband_reporting_period_seconds", "") == 5
 	})
+	if v := labelled(fams, "ipband_subnet_info", map[string]string{"subnet": "127.0.5.0/24", "preloaded": "true"}); v != 1 {
+		t.Errorf("the subnet the reload preloads: info %v, want 1: %v", v, fams["ipband_subnet_info"])
+	}
 	d.signal(syscall.SIGTERM)
 	if code := d.wait(15 * time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM; stderr:\n%s", code, d.stderr.String())

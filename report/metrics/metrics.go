@@ -21,8 +21,8 @@
 // ipband_subnet_exceeded_seconds (how long the subnet has been in detail
 // logging, in the episode in progress), ipband_reports_total, and
 // ipband_subnet_info{subnet,name,preloaded} (always 1: the subnet's name
-// from /etc/networks, and preloaded="true" or "false"). The number of subnet label values is bounded:
-// every preloaded subnet has its own series, and of the dynamic subnets
+// from /etc/networks, and preloaded="true" or "false"). The number of
+// subnet label values is bounded: every preloaded subnet has its own series, and of the dynamic subnets
 // the Options.TopSubnets busiest (logging ones first, then by bytes in
 // the last period; subnets that have a series keep it while there is
 // room). The others are summed into subnet="other": when a dynamic subnet
@@ -35,8 +35,8 @@
 // ipband_table_evictions_total{table="subnet"|"connection"},
 // ipband_periods_total, ipband_last_period_end_timestamp_seconds (packet
 // time), ipband_averaging_period_seconds, ipband_reporting_period_seconds,
-// ipband_build_info{version,goversion}, and, when Options.Mail is set, ipband_mail_queue_messages,
-// ipband_mail_sent_total, ipband_mail_failed_total and
+// ipband_build_info{version,goversion}, and, when Options.Mail is set,
+// ipband_mail_queue_messages, ipband_mail_sent_total, ipband_mail_failed_total and
 // ipband_mail_dropped_total; plus the client library's go_* and process_*
 // metrics.
 package metrics
@@ -195,6 +195,36 @@ func (m *Metrics) SetNames(name func(netip.Prefix) string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for p, s := range m.subnets {
+		if s.name == "" {
+			s.name = name(p)
+		}
+	}
+	m.publish()
+}
+
+// SetPreloaded makes prefixes the preloaded subnets, for a reload that
+// changes them: each has a series from now on, named by name when it has
+// none yet; a subnet no longer preloaded keeps its series as a dynamic
+// one, while the dynamic subnets have room.
+func (m *Metrics) SetPreloaded(prefixes []netip.Prefix, name func(netip.Prefix) string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.subnets {
+		if s.preloaded {
+			s.preloaded = false
+			m.dynamic++
+		}
+	}
+	for _, p := range prefixes {
+		s, ok := m.subnets[p]
+		switch {
+		case !ok:
+			s = &series{label: p.String()}
+			m.subnets[p] = s
+		case !s.preloaded:
+			m.dynamic--
+		}
+		s.preloaded = true
 		if s.name == "" {
 			s.name = name(p)
 		}

@@ -270,6 +270,30 @@ func TestScrapeEpisode(t *testing.T) {
 	}
 }
 
+// TestSetPreloaded: a reload that changes the preloaded subnets gives a
+// new one its series, named, at once; one no longer preloaded becomes a
+// dynamic series, which a busier dynamic subnet can push into "other".
+func TestSetPreloaded(t *testing.T) {
+	m := metrics.New(metrics.Options{Preloaded: []netip.Prefix{pfx("10.0.1.0/24")}, TopSubnets: 1})
+	url := serve(t, m)
+	m.Period(period(0, line("10.0.1.0/24", 5000, 10, false)))
+	m.SetPreloaded([]netip.Prefix{pfx("10.0.2.0/24"), pfx("10.0.2.0/24")}, func(p netip.Prefix) string {
+		return map[netip.Prefix]string{pfx("10.0.2.0/24"): "two", pfx("10.0.1.0/24"): "one"}[p]
+	})
+	f := scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.0.2.0/24", "name=two", "preloaded=true")
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.0.1.0/24", "name=", "preloaded=false")
+	f.expect(t, 0, "ipband_subnet_bytes_total", "subnet=10.0.2.0/24")
+
+	m.Period(period(1, line("10.0.2.0/24", 100, 10, false), line("10.0.3.0/24", 9000, 10, false)))
+	f = scrape(t, url)
+	if got := f.subnets("ipband_subnet_info"); !slices.Equal(slices.Sorted(slices.Values(got)), []string{"10.0.2.0/24", "10.0.3.0/24"}) {
+		t.Errorf("info series %v: want the preloaded 10.0.2.0/24 and the one dynamic series, 10.0.3.0/24", got)
+	}
+	f.expect(t, 5000, "ipband_subnet_bytes_total", "subnet="+metrics.Other)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.0.3.0/24", "preloaded=false")
+}
+
 // TestScrapeNoMail: without a mail counter function there are no mail
 // series.
 func TestScrapeNoMail(t *testing.T) {
