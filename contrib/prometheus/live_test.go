@@ -185,6 +185,10 @@ func TestAlertsEndToEnd(t *testing.T) {
 
 	// The webhook receiver.
 	alerts := make(chan webhookAlert, 100)
+	var (
+		seenMu sync.Mutex
+		seen   = map[string]bool{} // every alert name that arrived
+	)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var msg struct {
 			Alerts []webhookAlert `json:"alerts"`
@@ -193,7 +197,14 @@ func TestAlertsEndToEnd(t *testing.T) {
 			t.Errorf("webhook: %v", err)
 		}
 		for _, a := range msg.Alerts {
-			alerts <- a
+			seenMu.Lock()
+			seen[a.Labels["alertname"]] = true
+			seenMu.Unlock()
+			select {
+			case alerts <- a:
+			case <-r.Context().Done():
+				return
+			}
 		}
 	}))
 	defer hook.Close()
@@ -350,6 +361,14 @@ scrape_configs:
 			}
 			if a.Status == "resolved" {
 				t.Logf("resolved after %v", time.Since(deadline.Add(-90*time.Second)).Round(time.Second))
+				// Two healthy sensors: no alert about the sensors themselves.
+				seenMu.Lock()
+				defer seenMu.Unlock()
+				for _, name := range []string{"IpbandPeriodsStalled", "IpbandSensorDown", "IpbandSubnetQuiet", "IpbandMailQueueGrowing"} {
+					if seen[name] {
+						t.Errorf("%s about healthy sensors", name)
+					}
+				}
 				return
 			}
 		case <-time.After(time.Until(deadline)):
