@@ -300,14 +300,14 @@ func (f secondsField) check() error {
 	return nil
 }
 
-// thresholdField is a finite number of kBytes/s above 0.
+// thresholdField is a finite rate above 0, in kBytes/s.
 type thresholdField struct{ p *float64 }
 
-// threshold reads a finite number of kBytes/s above 0.
+// threshold reads a finite rate above 0 (ParseRate), in kBytes/s.
 func threshold(p *float64) field { return thresholdField{p} }
 
 func (f thresholdField) set(v string, _ int) error {
-	x, err := parseFloat(v)
+	x, err := ParseRate(v)
 	if err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func (c *Config) addSubnet(v string, line int) error {
 	switch {
 	case len(f) == 1:
 	case len(f) == 3 && strings.EqualFold(f[1], "bandwidth"):
-		bw, err := parseFloat(f[2])
+		bw, err := ParseRate(f[2])
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ type option struct {
 var options = []option{
 	{"a", "average", "average", "", "SECS", "averaging period in seconds (default 60)"},
 	{"A", "accumulate", "accumulate", "yes", "", "add the exceeded time since start to reports (preloaded subnets only)"},
-	{"b", "bandwidth", "bandwidth", "", "KBPS", "default threshold in kBytes/s, 1 kB = 1024 bytes; may be fractional (default 7)"},
+	{"b", "bandwidth", "bandwidth", "", "RATE", "default threshold in kB/s (kilobytes, 1 kB = 1024 bytes), may be fractional; or with a unit: 22kB, 2MB, 176kbit, 1.5Mbit (default 7)"},
 	{"d", "debug", "debug", "", "N", "0 none, 1 option summary, 2 subnet table every period, 3 every packet (default 0)"},
 	{"f", "filter", "filter", "", "EXPR", "pcap (BPF) filter, tcpdump syntax"},
 	{"F", "fork", "fork", "yes", "", "run in the background as a daemon"},

@@ -743,6 +743,7 @@ func TestBadFlags(t *testing.T) {
 		{"bandwidth-word", []string{"-b", "abc"}, []string{"flag -b/--bandwidth", `"abc"`}},
 		{"bandwidth-nan", []string{"-b", "NaN"}, []string{"flag -b/--bandwidth", `"NaN"`}},
 		{"bandwidth-inf", []string{"--bandwidth", "+Inf"}, []string{"flag -b/--bandwidth", `"+Inf"`}},
+		{"bandwidth-unit", []string{"-b", "128k"}, []string{"flag -b/--bandwidth", `"128k"`, "176kbit"}},
 		{"maskbits-zero", []string{"-m", "0"}, []string{"flag -m/--maskbits", `"0"`}},
 		{"maskbits-33", []string{"-m", "33"}, []string{"flag -m/--maskbits", `"33"`}},
 		{"maskbits6-zero", []string{"--maskbits6", "0"}, []string{"flag --maskbits6", `"0"`}},
