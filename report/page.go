@@ -215,6 +215,7 @@ type pageView struct {
 type rowView struct {
 	ID, Subnet, Name     string
 	KBps, Threshold, Pct string
+	In, Out              string // kB/s in and out, with "/ threshold" when the direction has one
 	Load                 string // share of the threshold, for <meter>
 	Logging              bool
 	Since, SinceISO      string
@@ -317,6 +318,8 @@ func (st *pageState) row(l Line, end time.Time, reports []linkView, maskBits int
 		Name:      l.Name,
 		KBps:      strconv.FormatFloat(l.KBps, 'f', 2, 64),
 		Threshold: strconv.FormatFloat(l.Threshold, 'f', 2, 64),
+		In:        dirRate(l.InKBps, l.ThresholdIn),
+		Out:       dirRate(l.OutKBps, l.ThresholdOut),
 		Logging:   l.Logging,
 		Reports:   reports,
 	}
@@ -446,6 +449,16 @@ func formatSpan(d time.Duration) string {
 	s := strconv.Itoa(int(d/(24*time.Hour))) + " d"
 	if h := d % (24 * time.Hour) / time.Hour; h != 0 {
 		s += " " + strconv.Itoa(int(h)) + " h"
+	}
+	return s
+}
+
+// dirRate shows a direction's rate, and its threshold when it has one:
+// "12.00" or "12.00 / 16.00".
+func dirRate(kbps, threshold float64) string {
+	s := strconv.FormatFloat(kbps, 'f', 2, 64)
+	if threshold > 0 {
+		s += " / " + strconv.FormatFloat(threshold, 'f', 2, 64)
 	}
 	return s
 }

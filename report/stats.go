@@ -28,6 +28,14 @@ type jsonLine struct {
 	KBps          float64 `json:"kbps"`
 	ThresholdKBps float64 `json:"threshold_kbps"`
 	Logging       bool    `json:"logging"`
+
+	InBytes   uint64   `json:"in_bytes"`
+	OutBytes  uint64   `json:"out_bytes"`
+	InKBps    float64  `json:"in_kbps"`
+	OutKBps   float64  `json:"out_kbps"`
+	ThreshIn  float64  `json:"threshold_in_kbps,omitempty"`
+	ThreshOut float64  `json:"threshold_out_kbps,omitempty"`
+	Over      []string `json:"over"`
 }
 
 // AppendPeriodJSON appends p as one stats object, without a trailing
@@ -36,7 +44,9 @@ type jsonLine struct {
 //
 //	{"version":1,"start":"2001-08-06T11:03:37Z","end":"2001-08-06T11:04:37Z",
 //	 "periods":1,"subnets":[{"subnet":"10.10.81.0/24","name":"toronto",
-//	   "bytes":1093837,"kbps":17.8,"threshold_kbps":22,"logging":false}],
+//	   "bytes":1093837,"kbps":17.8,"threshold_kbps":22,"logging":false,
+//	   "in_bytes":737280,"out_bytes":356557,"in_kbps":12,"out_kbps":5.8,
+//	   "over":[]}],
 //	 "packets":1500,"ip":1500,"not_ip":0,"malformed":0,
 //	 "evicted_subnets":0,"evicted_connections":0,"dropped":0}
 //
@@ -72,6 +82,13 @@ func AppendPeriodJSON(dst []byte, p *Period) []byte {
 			KBps:          finite(l.KBps),
 			ThresholdKBps: finite(l.Threshold),
 			Logging:       l.Logging,
+			InBytes:       l.InBytes,
+			OutBytes:      l.OutBytes,
+			InKBps:        finite(l.InKBps),
+			OutKBps:       finite(l.OutKBps),
+			ThreshIn:      finite(l.ThresholdIn),
+			ThreshOut:     finite(l.ThresholdOut),
+			Over:          l.Over.names(),
 		})
 	}
 	return appendJSONValue(dst, &j)

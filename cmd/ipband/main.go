@@ -419,7 +419,7 @@ func restartOnly(running, next *conf.Config) []string {
 func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 	var preload []subnet.Preload
 	for _, p := range cfg.Preloaded() {
-		preload = append(preload, subnet.Preload{Prefix: p.Prefix, Threshold: p.Threshold})
+		preload = append(preload, subnet.Preload{Prefix: p.Prefix, Threshold: p.Threshold, In: p.In, Out: p.Out})
 	}
 	return watchdog.Config{
 		Average:    cfg.Average,

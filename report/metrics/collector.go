@@ -16,6 +16,14 @@ var (
 		"The subnet's threshold.", subnetLabel, nil)
 	descSubnetLogging = prometheus.NewDesc("ipband_subnet_logging",
 		"1 while the subnet is over its threshold and in detail logging, else 0.", subnetLabel, nil)
+	dirLabels = []string{"subnet", "direction"}
+
+	descDirBytes = prometheus.NewDesc("ipband_subnet_direction_bytes_total",
+		"Bytes counted for the subnet in one direction: in (to the subnet) or out (from it), in closed periods.", dirLabels, nil)
+	descDirRate = prometheus.NewDesc("ipband_subnet_direction_rate_bytes_per_second",
+		"The subnet's rate in one direction in the last closed averaging period.", dirLabels, nil)
+	descDirThreshold = prometheus.NewDesc("ipband_subnet_direction_threshold_bytes_per_second",
+		"The subnet's threshold for one direction, when it has one.", dirLabels, nil)
 	descReports = prometheus.NewDesc("ipband_reports_total",
 		"Reports made for the subnet.", subnetLabel, nil)
 
@@ -54,6 +62,7 @@ var _ prometheus.Collector = collector{}
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSubnetBytes, descSubnetRate, descSubnetThreshold, descSubnetLogging,
+		descDirBytes, descDirRate, descDirThreshold,
 		descReports, descPackets, descIP, descNotIP, descMalformed, descDropped, descEvictions, descPeriods, descLastEnd} {
 		ch <- d
 	}
@@ -75,11 +84,22 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		metric(descSubnetThreshold, prometheus.GaugeValue, s.threshold, s.label)
 		metric(descSubnetLogging, prometheus.GaugeValue, bit(s.logging), s.label)
 		metric(descReports, prometheus.CounterValue, s.reports, s.label)
+		for i, d := range s.dir {
+			metric(descDirBytes, prometheus.CounterValue, d.bytes, s.label, directionLabels[i])
+			metric(descDirRate, prometheus.GaugeValue, d.rate, s.label, directionLabels[i])
+			if d.threshold > 0 {
+				metric(descDirThreshold, prometheus.GaugeValue, d.threshold, s.label, directionLabels[i])
+			}
+		}
 	}
 	if o := snap.other; o.bytes > 0 || o.reports > 0 || o.rate > 0 {
 		metric(descSubnetBytes, prometheus.CounterValue, o.bytes, Other)
 		metric(descSubnetRate, prometheus.GaugeValue, o.rate, Other)
 		metric(descReports, prometheus.CounterValue, o.reports, Other)
+		for i, d := range o.dir {
+			metric(descDirBytes, prometheus.CounterValue, d.bytes, Other, directionLabels[i])
+			metric(descDirRate, prometheus.GaugeValue, d.rate, Other, directionLabels[i])
+		}
 	}
 	t := snap.total
 	metric(descPackets, prometheus.CounterValue, float64(t.Packets))
