@@ -135,6 +135,9 @@ type Line struct {
 	// Over names what was over its threshold this period; 0 when nothing
 	// was.
 	Over Over
+	// P95 are the 95th percentiles of the subnet's 5-minute rates over the
+	// last 24 hours (RateWindow); zero when not kept.
+	P95 Percentiles
 	// Logging is true when the subnet is in detail logging after this
 	// period's decision (it crossed now or is still over).
 	Logging bool

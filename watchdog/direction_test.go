@@ -76,3 +76,27 @@ func TestDirectionsDynamic(t *testing.T) {
 		t.Errorf("missing %v", want)
 	}
 }
+
+// TestEngineWindow checks that the engine hands its closed periods to its
+// rate window, which sets the lines' 95th percentiles once a 5-minute
+// interval has closed: 20 minutes at 4 kB/s in then 10 at 8 kB/s.
+func TestEngineWindow(t *testing.T) {
+	c := cfg(subnet.Preload{Prefix: pfx("10.10.123.0/24"), Threshold: 22})
+	c.Window = report.NewRateWindow(0, 0, 0)
+	e, rec := newEngine(t, c)
+	for m := int64(0); m < 30; m++ {
+		kbps := 4
+		if m >= 20 {
+			kbps = 8
+		}
+		feed(e, m, kbps, "10.100.11.13", "10.10.123.173")
+	}
+	e.Advance(t0 + 30*minute)
+	if got := rec.periods[3].Lines[0].P95; got.Intervals != 0 {
+		t.Errorf("minute 4: %+v before the first interval closed", got)
+	}
+	got := rec.periods[29].Lines[0].P95
+	if got.Intervals != 6 || got.Total != 8 || got.In != 8 || got.Out != 0 {
+		t.Errorf("percentiles %+v; want 6 intervals, p95 8 kB/s in", got)
+	}
+}

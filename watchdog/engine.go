@@ -41,6 +41,11 @@ type Config struct {
 	MaxConnsTotal int
 	// Subnets configures the subnet table.
 	Subnets subnet.Options
+	// Window, when not nil, keeps each subnet's 5-minute rates of the
+	// last 24 hours and sets the 95th percentiles of every period's lines
+	// (report.Line.P95). The engine takes it at New and keeps it across
+	// Reconfigure, so that a reload keeps the window; nil keeps none.
+	Window *report.RateWindow
 }
 
 // Output receives what the engine produces at the end of each period: the
@@ -92,9 +97,10 @@ type Engine struct {
 	v4     []uint64     // scratch of sortSlots
 	sorted []*slot      // scratch of sortSlots, swapped with slots
 
-	ctl       control  // requests from other goroutines (reload.go)
-	ev        Evidence // frames of logging subnets, or nil (evidence.go)
-	frameData []byte   // the frame of the packet being counted (PacketFrame)
+	window    *report.RateWindow // Config.Window, or nil
+	ctl       control            // requests from other goroutines (reload.go)
+	ev        Evidence           // frames of logging subnets, or nil (evidence.go)
+	frameData []byte             // the frame of the packet being counted (PacketFrame)
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -115,6 +121,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 		avg:    int64(cfg.Average),
 		rep:    int64(cfg.Report),
 		lenAdj: int64(cfg.LenAdj),
+		window: cfg.Window,
 	}
 	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging() })
 	if err != nil {
@@ -219,7 +226,7 @@ func (e *Engine) closeIdle(n int64) {
 		p.Lines = append(p.Lines, e.line(s, secs, 0))
 	}
 	p.Repeat = n - 1
-	e.out.Period(p)
+	e.emit(p)
 	e.start += n * e.avg
 	e.end = e.start + e.avg
 	e.serveConfig()
@@ -403,7 +410,7 @@ func (e *Engine) closePeriod() {
 	if len(p.Lines) == 0 {
 		p.Lines = nil // as when nothing was appended
 	}
-	e.out.Period(p)
+	e.emit(p)
 	for _, r := range reports {
 		e.out.Report(r)
 	}
@@ -413,6 +420,15 @@ func (e *Engine) closePeriod() {
 }
 
 func notLogging(s *slot) bool { return !s.State.logging() }
+
+// emit adds the closed period p to the rate window, which sets its lines'
+// percentiles, and hands it to the output.
+func (e *Engine) emit(p *report.Period) {
+	if e.window != nil {
+		e.window.Add(p)
+	}
+	e.out.Period(p)
+}
 
 // report makes the report of a subnet that has been logging for at least
 // the reporting period, and restarts its logging clock; over is what was

@@ -191,9 +191,11 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if cfg.Debug >= 1 {
 		report.WriteOptions(env.stdout, version, optionSummary(c, cfg, p.src)) //nolint:errcheck // best effort on a terminal
 	}
+	ec := engineConfig(cfg, p.networks)
+	ec.Window = rateWindow(cfg, log)
 	svc, err := service.New(service.Config{
 		Source:  p.src,
-		Engine:  engineConfig(cfg, p.networks),
+		Engine:  ec,
 		Outputs: p.outputs,
 		Block:   c.read.s != "",
 		Trace:   p.trace,
@@ -413,6 +415,19 @@ func restartOnly(running, next *conf.Config) []string {
 		}
 	}
 	return d
+}
+
+// rateWindow returns the window of 5-minute rates the engine keeps for
+// the 95th percentiles, restored from the stats stream when there is one
+// (as the status page's history is); a fault there is logged.
+func rateWindow(cfg *conf.Config, log *slog.Logger) *report.RateWindow {
+	w := report.NewRateWindow(0, 0, 0)
+	if cfg.StatsFile != "" && cfg.StatsFile != "-" {
+		if _, err := report.RestoreWindow(w, cfg.StatsFile); err != nil {
+			log.Warn(err.Error(), "subsystem", "stats-file")
+		}
+	}
+	return w
 }
 
 // engineConfig builds the engine's configuration from cfg.

@@ -24,6 +24,10 @@ var (
 		"The subnet's rate in one direction in the last closed averaging period.", dirLabels, nil)
 	descDirThreshold = prometheus.NewDesc("ipband_subnet_direction_threshold_bytes_per_second",
 		"The subnet's threshold for one direction, when it has one.", dirLabels, nil)
+	descP95 = prometheus.NewDesc("ipband_subnet_rate_p95_bytes_per_second",
+		"95th percentile of the subnet's 5-minute rates over the last 24 hours, for the sum (direction total), in or out.", dirLabels, nil)
+	descIntervalsOver = prometheus.NewDesc("ipband_subnet_intervals_over_threshold",
+		"5-minute intervals of the last 24 hours whose rate reached the threshold of the sum (direction total) or of the direction.", dirLabels, nil)
 	descReports = prometheus.NewDesc("ipband_reports_total",
 		"Reports made for the subnet.", subnetLabel, nil)
 
@@ -62,7 +66,7 @@ var _ prometheus.Collector = collector{}
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSubnetBytes, descSubnetRate, descSubnetThreshold, descSubnetLogging,
-		descDirBytes, descDirRate, descDirThreshold,
+		descDirBytes, descDirRate, descDirThreshold, descP95, descIntervalsOver,
 		descReports, descPackets, descIP, descNotIP, descMalformed, descDropped, descEvictions, descPeriods, descLastEnd} {
 		ch <- d
 	}
@@ -89,6 +93,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			metric(descDirRate, prometheus.GaugeValue, d.rate, s.label, directionLabels[i])
 			if d.threshold > 0 {
 				metric(descDirThreshold, prometheus.GaugeValue, d.threshold, s.label, directionLabels[i])
+			}
+		}
+		if p := s.pct; p.Intervals > 0 {
+			for _, v := range [...]struct {
+				dir       string
+				p95, over float64
+			}{{"total", p.Total, float64(p.Over)}, {"in", p.In, float64(p.OverIn)}, {"out", p.Out, float64(p.OverOut)}} {
+				metric(descP95, prometheus.GaugeValue, v.p95*1024, s.label, v.dir)
+				metric(descIntervalsOver, prometheus.GaugeValue, v.over, s.label, v.dir)
 			}
 		}
 	}

@@ -32,7 +32,11 @@
 // ipband_subnet_direction_rate_bytes_per_second and, for a direction with
 // a threshold of its own, ipband_subnet_direction_threshold_bytes_per_second.
 // They are families of their own because in plus out is not the subnet's
-// total.
+// total. Per subnet and direction="total"|"in"|"out", once a 5-minute
+// interval has closed: ipband_subnet_rate_p95_bytes_per_second (the 95th
+// percentile of the 5-minute rates of the last 24 hours) and
+// ipband_subnet_intervals_over_threshold (those intervals at or over the
+// threshold of the sum or of the direction).
 //
 // Process-wide: ipband_packets_total, ipband_ip_packets_total,
 // ipband_not_ip_packets_total, ipband_malformed_packets_total,
@@ -97,6 +101,7 @@ type series struct {
 	rate      float64      // bytes/s in the last period
 	threshold float64      // bytes/s; 0 for Other
 	dir       [2]direction // in, out
+	pct       report.Percentiles
 	logging   bool
 	reports   float64
 	last      uint64 // bytes in the last period, to rank dynamic subnets
@@ -213,6 +218,7 @@ func (s *series) update(l report.Line) {
 	s.threshold = l.Threshold * 1024
 	s.logging = l.Logging
 	s.last = l.Bytes
+	s.pct = l.P95
 	s.dir[0].add(l.InBytes, l.InKBps, l.ThresholdIn)
 	s.dir[1].add(l.OutBytes, l.OutKBps, l.ThresholdOut)
 }

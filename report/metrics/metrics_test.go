@@ -229,6 +229,20 @@ func TestScrapePreloaded(t *testing.T) {
 	if _, ok := f.value("ipband_subnet_direction_threshold_bytes_per_second", "subnet=10.10.123.0/24", "direction=out"); ok {
 		t.Error("a threshold series for out, which has none")
 	}
+	if _, ok := f.value("ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=total"); ok {
+		t.Error("a 95th percentile before an interval closed")
+	}
+
+	// The 95th percentiles of the line, per direction.
+	dir.P95 = report.Percentiles{Total: 30, In: 25, Out: 6, Over: 12, OverIn: 11, Intervals: 288}
+	m.Period(period(10, dir, line("2001:db8:1::/48", 0, 100, false)))
+	f = scrape(t, url)
+	f.expect(t, 30*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=total")
+	f.expect(t, 25*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 6*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=out")
+	f.expect(t, 12, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=total")
+	f.expect(t, 11, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 0, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=out")
 }
 
 // TestScrapeNoMail: without a mail counter function there are no mail
