@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // rateUnits maps the units a rate may be written in (matched without
@@ -73,3 +74,8 @@ func rateUnit(unit string) (float64, bool) {
 		return rateUnits[u], rateUnits[u] != 0
 	}
 }
+
+// ParseDuration reads a duration as directives such as mailexpire do: a
+// whole number of seconds ("30"), a Go duration ("90s", "1h30m") or whole
+// days ("7d").
+func ParseDuration(v string) (time.Duration, error) { return parseDuration(v) }

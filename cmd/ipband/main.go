@@ -31,6 +31,7 @@ import (
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
 	"ipband/watchdog/service"
+	"ipband/watchdog/suggest"
 )
 
 // version is the release; builds may set it with -ldflags "-X main.version=...".
@@ -100,6 +101,12 @@ func run(ctx context.Context, args []string, env environment) int {
 		return exitOK
 	}
 	cfg, err := configure(&c, fs)
+	if err == nil {
+		err = checkSuggestFlags(&c, fs)
+	}
+	if err == nil && bool(c.suggest) {
+		return runSuggest(ctx, &c, fs, cfg, env, logf)
+	}
 	if err == nil {
 		err = checkOutputs(fs, cfg)
 	}
@@ -249,6 +256,12 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		logf("%s", l)
 		status = exitFail
 	}
+	if p.suggest != nil {
+		if err := p.suggest.Write(env.stdout); err != nil {
+			logf("%v", err)
+			status = exitFail
+		}
+	}
 	return status
 }
 
@@ -259,10 +272,11 @@ type prepared struct {
 	outputs  []report.Output
 	networks *subnet.Networks
 	trace    io.Writer
-	evidence *evidence.Dir  // evidencedir, or nil
-	tasks    []service.Task // run beside the capture (a metrics server)
-	mail     *mail.Queue    // -M, or nil; also among the outputs
-	names    *report.Names  // service and protocol names
+	evidence *evidence.Dir      // evidencedir, or nil
+	tasks    []service.Task     // run beside the capture (a metrics server)
+	mail     *mail.Queue        // -M, or nil; also among the outputs
+	names    *report.Names      // service and protocol names
+	suggest  *suggest.Collector // --suggest: the only output, or nil
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -302,6 +316,13 @@ func (p *prepared) abort() {
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
 	p := &prepared{names: report.SystemNames(env.services, env.protocols)}
+	if c.suggest {
+		opt, err := suggestOptions(c, cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.suggest = suggest.NewCollector(opt)
+	}
 	outs, tasks, err := newOutputs(cfg, env, log, p)
 	if err != nil {
 		return nil, err
@@ -462,6 +483,9 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 // checks the mail settings without opening the mail queue, for the parent
 // of -F, which must not send the spool its child will send.
 func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared) ([]report.Output, []service.Task, error) {
+	if p.suggest != nil {
+		return []report.Output{p.suggest}, nil, nil
+	}
 	stdout := env.stdout
 	names := p.names
 	var outs []report.Output
