@@ -473,14 +473,15 @@ func TestParseReferenceUncommented(t *testing.T) {
 		t.Errorf("local ranges %v, want 10.10., 192.168.1.0/24, 2001:db8::/32 and 172.16.0.1-172.16.0.200", c.LocalRange)
 	}
 	got := c.Preloaded()
-	if len(got) != 7 {
-		t.Fatalf("Preloaded() = %v, want 7 subnets", got)
+	if len(got) != 8 {
+		t.Fatalf("Preloaded() = %v, want 8 subnets", got)
 	}
 	p := netip.MustParsePrefix
 	if got[0].Prefix != p("10.10.123.0/24") || got[0].Threshold != 22 ||
-		got[4].Prefix != p("10.10.44.0/24") || got[4].Threshold != 7 ||
-		got[5].Prefix != p("10.20.0.0/16") || got[5].Threshold != 64 ||
-		got[6].Prefix != p("2001:db8:1::/48") || got[6].Threshold != 100 {
+		got[1].Prefix != p("10.10.124.0/24") || got[1].In != 14 || got[1].Out != 14 || got[1].Capacity != 128000.0/8/1024 ||
+		got[5].Prefix != p("10.10.44.0/24") || got[5].Threshold != 7 ||
+		got[6].Prefix != p("10.20.0.0/16") || got[6].Threshold != 64 ||
+		got[7].Prefix != p("2001:db8:1::/48") || got[7].Threshold != 100 {
 		t.Errorf("Preloaded() = %v", got)
 	}
 }

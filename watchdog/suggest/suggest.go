@@ -354,7 +354,7 @@ func (c *Collector) writeSubnet(w *bufio.Writer, cfg watchdog.Config, s *series)
 	}
 	fmt.Fprintf(w, "#   rule: %s\n", rule)
 	fmt.Fprintf(w, "#   check: with this threshold the observed traffic would have given %d report%s (%s minutes over)\n",
-		out.Reports, plural(out.Reports), strconv.FormatFloat(out.Over.Minutes(), 'f', -1, 64))
+		out.Reports, plural(out.Reports), strconv.FormatFloat(math.Round(out.Over.Minutes()*100)/100, 'f', -1, 64))
 	fmt.Fprintf(w, "subnet %s bandwidth %s", s.prefix, rate(pl.Threshold))
 	if pl.In > 0 {
 		fmt.Fprintf(w, " in %s", rate(pl.In))
