@@ -199,7 +199,7 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		report.WriteOptions(env.stdout, version, optionSummary(c, cfg, p.src)) //nolint:errcheck // best effort on a terminal
 	}
 	ec := engineConfig(cfg, p.networks)
-	ec.Window = rateWindow(cfg, log)
+	ec.Window = rateWindow(cfg, c.read.s == "", log)
 	svc, err := service.New(service.Config{
 		Source:  p.src,
 		Engine:  ec,
@@ -439,11 +439,12 @@ func restartOnly(running, next *conf.Config) []string {
 }
 
 // rateWindow returns the window of 5-minute rates the engine keeps for
-// the 95th percentiles, restored from the stats stream when there is one
-// (as the status page's history is); a fault there is logged.
-func rateWindow(cfg *conf.Config, log *slog.Logger) *report.RateWindow {
+// the 95th percentiles, restored in live capture from the stats stream
+// when there is one (as the status page's history is; a replay's packet
+// times are not the clock's, so it starts empty); a fault is logged.
+func rateWindow(cfg *conf.Config, live bool, log *slog.Logger) *report.RateWindow {
 	w := report.NewRateWindow(0, 0, 0)
-	if cfg.StatsFile != "" && cfg.StatsFile != "-" {
+	if live && cfg.StatsFile != "" && cfg.StatsFile != "-" {
 		if _, err := report.RestoreWindow(w, cfg.StatsFile); err != nil {
 			log.Warn(err.Error(), "subsystem", "stats-file")
 		}
