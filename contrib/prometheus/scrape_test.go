@@ -43,13 +43,14 @@ func realScrape(t *testing.T) map[string]*dto.MetricFamily {
 	var prefixes []netip.Prefix
 	for _, s := range []string{"10.10.123.0/24", "10.10.81.0/24", "10.10.1.0/24", "10.10.2.0/24"} {
 		p := netip.MustParsePrefix(s)
-		pre = append(pre, subnet.Preload{Prefix: p, Threshold: 22})
+		pre = append(pre, subnet.Preload{Prefix: p, Threshold: 22, In: 20}) // a direction threshold has series too
 		prefixes = append(prefixes, p)
 	}
 	m := metrics.New(metrics.Options{Preloaded: prefixes, Average: time.Minute, Report: 5 * time.Minute, Version: "test",
 		Mail: func() metrics.MailCounts { return metrics.MailCounts{} }})
 	m.SetNames(networks.Name)
 	e, err := watchdog.New(watchdog.Config{Average: time.Minute, Report: 5 * time.Minute, MaxConns: 1000,
+		Window: report.NewRateWindow(0, 0, 0), // the 95th percentile series, as ipband has them
 		Subnets: subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 10, Preload: pre, Networks: networks}}, engineOut{m})
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestManPageListsEveryMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	documented := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^\.B (ipband_[a-z_]+)(?:\{([a-z_,]*)\})?$`).FindAllStringSubmatch(string(b), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\.B (ipband_[a-z0-9_]+)(?:\{([a-z_,]*)\})?$`).FindAllStringSubmatch(string(b), -1) {
 		documented[m[1]] = m[2]
 	}
 	for name, f := range realScrape(t) {

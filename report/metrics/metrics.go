@@ -29,6 +29,18 @@
 // loses its series, its bytes and reports so far move into "other", so
 // the sum over all series stays the total, and every counter only grows.
 //
+// Per subnet and direction, labelled subnet and direction="in"|"out"
+// (bytes to the subnet, bytes from it; a packet within the subnet counts
+// in both): ipband_subnet_direction_bytes_total,
+// ipband_subnet_direction_rate_bytes_per_second and, for a direction with
+// a threshold of its own, ipband_subnet_direction_threshold_bytes_per_second.
+// They are families of their own because in plus out is not the subnet's
+// total. Per subnet and direction="total"|"in"|"out", once a 5-minute
+// interval has closed: ipband_subnet_rate_p95_bytes_per_second (the 95th
+// percentile of the 5-minute rates of the last 24 hours) and
+// ipband_subnet_intervals_over_threshold (those intervals at or over the
+// threshold of the sum or of the direction).
+//
 // Process-wide: ipband_packets_total, ipband_ip_packets_total,
 // ipband_not_ip_packets_total, ipband_malformed_packets_total,
 // ipband_dropped_packets_total (kernel or interface drops),
@@ -96,9 +108,11 @@ type Options struct {
 // series is one subnet's values.
 type series struct {
 	label     string
-	bytes     float64 // since start
-	rate      float64 // bytes/s in the last period
-	threshold float64 // bytes/s; 0 for Other
+	bytes     float64      // since start
+	rate      float64      // bytes/s in the last period
+	threshold float64      // bytes/s; 0 for Other
+	dir       [2]direction // in, out
+	pct       report.Percentiles
 	logging   bool
 	exceeded  float64 // seconds in detail logging in this episode
 	reports   float64
@@ -106,6 +120,16 @@ type series struct {
 	preloaded bool
 	name      string
 }
+
+// direction is one direction's values of a series.
+type direction struct {
+	bytes     float64 // since start
+	rate      float64 // bytes/s in the last period
+	threshold float64 // bytes/s; 0 for none
+}
+
+// directionLabels are the direction label values of series.dir.
+var directionLabels = [2]string{"in", "out"}
 
 // snapshot is what a scrape reads: immutable once published.
 type snapshot struct {
@@ -239,8 +263,10 @@ func (m *Metrics) Period(p *report.Period) error {
 	defer m.mu.Unlock()
 	for _, s := range m.subnets {
 		s.rate, s.logging, s.last, s.exceeded = 0, false, 0, 0
+		s.dir[0].rate, s.dir[1].rate = 0, 0
 	}
 	m.other.rate = 0
+	m.other.dir[0].rate, m.other.dir[1].rate = 0, 0
 	newcomers := m.fresh[:0]
 	for _, l := range p.Lines {
 		s, ok := m.subnets[l.Subnet]
@@ -276,6 +302,24 @@ func (s *series) update(l report.Line, end time.Time) {
 	}
 	if l.Name != "" {
 		s.name = l.Name
+	}
+	s.pct = l.P95
+	s.dir[0].add(l.InBytes, l.InKBps, l.ThresholdIn)
+	s.dir[1].add(l.OutBytes, l.OutKBps, l.ThresholdOut)
+}
+
+// add takes a period's bytes, rate and threshold (kBytes/s) of d.
+func (d *direction) add(n uint64, kbps, threshold float64) {
+	d.bytes += float64(n)
+	d.rate = kbps * 1024
+	d.threshold = threshold * 1024
+}
+
+// fold adds the bytes and rates of o to s, for Other.
+func (s *series) fold(o *series) {
+	for i := range s.dir {
+		s.dir[i].bytes += o.dir[i].bytes
+		s.dir[i].rate += o.dir[i].rate
 	}
 }
 
@@ -334,11 +378,16 @@ func (m *Metrics) admit(newcomers []report.Line, end time.Time) {
 			m.other.bytes += it.s.bytes
 			m.other.reports += it.s.reports
 			m.other.rate += it.s.rate
+			m.other.fold(it.s)
 			delete(m.subnets, it.prefix)
 			m.dynamic--
 		case i >= m.top:
 			m.other.bytes += float64(it.line.Bytes)
 			m.other.rate += it.line.KBps * 1024
+			var o series
+			o.dir[0].add(it.line.InBytes, it.line.InKBps, 0)
+			o.dir[1].add(it.line.OutBytes, it.line.OutKBps, 0)
+			m.other.fold(&o)
 		}
 	}
 	clear(items)

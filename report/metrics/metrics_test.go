@@ -215,6 +215,36 @@ func TestScrapePreloaded(t *testing.T) {
 	f = scrape(t, url)
 	f.expect(t, 30*1024, "ipband_subnet_rate_bytes_per_second", "subnet=10.10.123.0/24")
 	f.expect(t, 1, "ipband_subnet_logging", "subnet=10.10.123.0/24")
+
+	// Directions: bytes in and out add up per direction, rates are the
+	// last period's, and only a direction with a threshold has one.
+	dir := line("10.10.123.0/24", 60*1024*30, 22, true)
+	dir.InBytes, dir.OutBytes, dir.InKBps, dir.OutKBps, dir.ThresholdIn = 60*1024*25, 60*1024*6, 25, 6, 20
+	m.Period(period(8, dir, line("2001:db8:1::/48", 0, 100, false)))
+	m.Period(period(9, dir, line("2001:db8:1::/48", 0, 100, false)))
+	f = scrape(t, url)
+	f.expect(t, 2*60*1024*25, "ipband_subnet_direction_bytes_total", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 2*60*1024*6, "ipband_subnet_direction_bytes_total", "subnet=10.10.123.0/24", "direction=out")
+	f.expect(t, 25*1024, "ipband_subnet_direction_rate_bytes_per_second", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 6*1024, "ipband_subnet_direction_rate_bytes_per_second", "subnet=10.10.123.0/24", "direction=out")
+	f.expect(t, 20*1024, "ipband_subnet_direction_threshold_bytes_per_second", "subnet=10.10.123.0/24", "direction=in")
+	if _, ok := f.value("ipband_subnet_direction_threshold_bytes_per_second", "subnet=10.10.123.0/24", "direction=out"); ok {
+		t.Error("a threshold series for out, which has none")
+	}
+	if _, ok := f.value("ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=total"); ok {
+		t.Error("a 95th percentile before an interval closed")
+	}
+
+	// The 95th percentiles of the line, per direction.
+	dir.P95 = report.Percentiles{Total: 30, In: 25, Out: 6, Over: 12, OverIn: 11, Intervals: 288}
+	m.Period(period(10, dir, line("2001:db8:1::/48", 0, 100, false)))
+	f = scrape(t, url)
+	f.expect(t, 30*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=total")
+	f.expect(t, 25*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 6*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=out")
+	f.expect(t, 12, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=total")
+	f.expect(t, 11, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 0, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=out")
 }
 
 // TestScrapeEpisode checks the series the alerting rules join on: the
