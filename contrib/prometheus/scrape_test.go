@@ -50,7 +50,7 @@ func realScrape(t *testing.T) map[string]*dto.MetricFamily {
 		Mail: func() metrics.MailCounts { return metrics.MailCounts{} }})
 	m.SetNames(networks.Name)
 	e, err := watchdog.New(watchdog.Config{Average: time.Minute, Report: 5 * time.Minute, MaxConns: 1000,
-		Window: report.NewRateWindow(0, 0, 0), // the 95th percentile series, as ipband has them
+		Window:  report.NewRateWindow(0, 0, 0), // the 95th percentile series, as ipband has them
 		Subnets: subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 10, Preload: pre, Networks: networks}}, engineOut{m})
 	if err != nil {
 		t.Fatal(err)
