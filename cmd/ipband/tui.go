@@ -37,6 +37,9 @@ func checkTUI(c *cli, cfg *conf.Config, stdout io.Writer) error {
 	if !c.tui {
 		return nil
 	}
+	if c.suggest {
+		return errors.New("flag --tui shows a capture's subnets, --suggest prints suggestions: drop one")
+	}
 	if f, ok := stdout.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
 		return errors.New("flag --tui: standard output is not a terminal")
 	}
