@@ -11,7 +11,7 @@ command -v tmux >/dev/null || { echo "tui-screenshot.sh: tmux not found (apt-get
 tmp=$(mktemp -d)
 sock=ipband-shot-$$
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$tmp"' EXIT
-tmux -L "$sock" new-session -d -x 118 -y 16 \
+tmux -L "$sock" new-session -d -x 132 -y 16 \
 	"$ipband -c testdata/classic.conf --networks testdata/networks --read testdata/classic.pcap --replay-speed 20 --tui -o $tmp/ipband.txt 2>$tmp/stderr; sleep 60"
 i=0
 until tmux -L "$sock" capture-pane -p | grep -q '1 report'; do
@@ -33,7 +33,7 @@ chrome=$(command -v chromium || command -v chromium-browser || true)
 } >"$tmp/tui.html"
 "$chrome" --headless --no-sandbox --disable-gpu --disable-background-networking \
 	--disable-component-update --disable-sync --no-first-run --hide-scrollbars \
-	--user-data-dir="$tmp/profile" --window-size=1010,330 \
+	--user-data-dir="$tmp/profile" --window-size=1130,330 \
 	--screenshot="$tmp/tui.png" "file://$tmp/tui.html" >"$tmp/chromium.log" 2>&1 || {
 	cat "$tmp/chromium.log" >&2
 	exit 1

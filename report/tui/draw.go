@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,29 +14,53 @@ import (
 	"ipband/report"
 )
 
-// column is one column of the table: adding a field (in and out rates
-// when the engine gives them) is one entry in columns.
+// column is one column of the table: adding a field is one entry in
+// columns.
 type column struct {
 	title string
 	width int  // 0: the rest of the line
 	right bool // right-aligned
 	cell  func(s *subnet) string
+	drop  int // on a narrow terminal the highest goes first; 0 stays
 }
 
 var columns = []column{
-	{"SUBNET", 18, false, func(s *subnet) string { return s.text }},
-	{"NAME", 10, false, func(s *subnet) string { return s.name }},
-	{"LAST kB/s", 9, true, func(s *subnet) string { return kbps(s.last) }},
+	{"SUBNET", 18, false, func(s *subnet) string { return s.text }, 0},
+	{"NAME", 9, false, func(s *subnet) string { return s.name }, 3},
+	{"LAST kB/s", 9, true, func(s *subnet) string { return kbps(s.last) }, 0},
 	{"NOW kB/s", 9, true, func(s *subnet) string {
 		if !s.hasNow {
 			return "-"
 		}
 		return kbps(s.now)
-	}},
-	{"THRESH", 8, true, func(s *subnet) string { return kbps(s.threshold) }},
-	{"LOAD", 15, false, func(s *subnet) string { return bar(s.load(), 10) }},
-	{"LAST PERIODS", rowSpark, false, func(s *subnet) string { return spark(lastN(s.spark, rowSpark), s.threshold) }},
-	{"STATE", 0, false, state},
+	}, 2},
+	{"IN / OUT", 13, true, func(s *subnet) string { return inOut(s.lastIn, s.lastOut) }, 4},
+	{"THRESH", 8, true, func(s *subnet) string { return kbps(s.threshold) }, 0},
+	{"LOAD", 15, false, func(s *subnet) string { return bar(s.load(), 10) }, 1},
+	{"LAST PERIODS", rowSpark, false, func(s *subnet) string { return spark(lastN(s.spark, rowSpark), s.threshold) }, 5},
+	{"STATE", 0, false, state, 0},
+}
+
+// stateWidth is the room the STATE column needs: columns are dropped,
+// the highest drop first, until it has it.
+const stateWidth = 30
+
+// fit returns the columns that fit in w cells, leaving STATE its room.
+func fit(w int) []column {
+	cols := slices.Clone(columns)
+	for {
+		used, worst := 0, -1
+		for i, c := range cols {
+			used += c.width + 1
+			if c.drop > 0 && (worst < 0 || c.drop > cols[worst].drop) {
+				worst = i
+			}
+		}
+		if used+stateWidth <= w || worst < 0 {
+			return cols
+		}
+		cols = slices.Delete(cols, worst, worst+1)
+	}
 }
 
 // rowSpark is the number of periods a row's sparkline shows; the detail
@@ -51,6 +76,12 @@ func lastN(xs []float64, n int) []float64 {
 }
 
 func kbps(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// inOut is the last period's rates to the subnet and from it, with one
+// decimal: "22.5 / 7.5".
+func inOut(in, out float64) string {
+	return strconv.FormatFloat(in, 'f', 1, 64) + " / " + strconv.FormatFloat(out, 'f', 1, 64)
+}
 
 // bar draws load (share of the threshold) as width cells of blocks, the
 // threshold at the end, followed by the percentage.
@@ -184,8 +215,9 @@ func footer(m *model) string {
 // drawTable draws the column titles and one row a subnet.
 func (v *View) drawTable(s tcell.Screen, w, h int) {
 	m := v.m
+	cols := fit(w)
 	x := 0
-	for _, c := range columns {
+	for _, c := range cols {
 		x += putCell(s, x, 1, w, c, c.title, styleTitles)
 	}
 	rows := m.rows()
@@ -219,7 +251,7 @@ func (v *View) drawTable(s tcell.Screen, w, h int) {
 			put(s, 0, 2+i-first, w, "", style, true)
 		}
 		x := 0
-		for _, c := range columns {
+		for _, c := range cols {
 			x += putCell(s, x, 2+i-first, w, c, c.cell(r), style)
 		}
 	}
@@ -258,6 +290,17 @@ func (v *View) drawDetail(s tcell.Screen, w, h int) {
 		now = kbps(sub.now)
 	}
 	line(fmt.Sprintf("last period %s kB/s, now %s kB/s, load %s; %s", kbps(sub.last), now, bar(sub.load(), 10), state(sub)), styleBase)
+	dir := func(what string, last, now, thr float64) string {
+		t := what + " " + kbps(last) + " kB/s"
+		if sub.hasNow {
+			t += " (now " + kbps(now) + ")"
+		}
+		if thr > 0 {
+			t += ", threshold " + kbps(thr)
+		}
+		return t
+	}
+	line(dir("in", sub.lastIn, sub.nowIn, sub.thrIn)+"; "+dir("out", sub.lastOut, sub.nowOut, sub.thrOut), styleBase)
 	y++
 	line(fmt.Sprintf("Last %d periods, oldest first (a full block is the threshold or the peak, %s kB/s):", len(sub.spark), kbps(peak(sub))), styleTitles)
 	line(spark(sub.spark, sub.threshold), styleBase)

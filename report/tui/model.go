@@ -56,7 +56,13 @@ type subnet struct {
 	text      string // as reports show it
 	name      string
 	threshold float64
+	thrIn     float64 // threshold of the bytes to the subnet; 0 for none
+	thrOut    float64 // threshold of the bytes from it; 0 for none
 	last      float64 // kBps of the last closed period
+	lastIn    float64 // of which to the subnet
+	lastOut   float64 // and from it
+	nowIn     float64 // the open period's, so far
+	nowOut    float64
 	now       float64 // kBps of the open period so far
 	hasNow    bool
 	nowRuns   bool // the open period has run long enough to sort and load by
@@ -68,13 +74,21 @@ type subnet struct {
 	seen      bool           // in the latest closed period
 }
 
-// load is the subnet's share of its threshold: the open period's when it
-// has one, else the last period's.
+// load is the subnet's share of its threshold, or of a direction's when
+// that is higher (a subnet is over when its sum or a direction is): the
+// open period's once it has run a while, else the last period's.
 func (s *subnet) load() float64 {
-	if s.threshold <= 0 {
-		return 0
+	in, out := s.lastIn, s.lastOut
+	if s.hasNow && s.nowRuns {
+		in, out = s.nowIn, s.nowOut
 	}
-	return s.rate() / s.threshold
+	var l float64
+	for _, x := range [][2]float64{{s.rate(), s.threshold}, {in, s.thrIn}, {out, s.thrOut}} {
+		if x[1] > 0 {
+			l = max(l, x[0]/x[1])
+		}
+	}
+	return l
 }
 
 // rate is the open period's rate once it has run a while (a rate over
@@ -135,12 +149,13 @@ func (m *model) period(p *report.Period) {
 	for _, l := range p.Lines {
 		s := m.subnet(l.Subnet, p.MaskBits)
 		s.name, s.threshold, s.last = l.Name, l.Threshold, l.KBps
+		s.thrIn, s.thrOut, s.lastIn, s.lastOut = l.ThresholdIn, l.ThresholdOut, l.InKBps, l.OutKBps
 		s.logging, s.since, s.seen = l.Logging, l.Since, true
 	}
 	var quiet []*subnet // gone quiet after a report
 	for sub, s := range m.subs {
 		if !s.seen {
-			s.last, s.logging = 0, false
+			s.last, s.lastIn, s.lastOut, s.logging = 0, 0, 0, false
 			if s.reports == 0 && sub != m.sel {
 				delete(m.subs, sub) // gone quiet, and never mattered
 				continue
@@ -188,11 +203,12 @@ func (m *model) open(p *report.Period) {
 	m.openEnd = p.End
 	runs := p.End.Sub(p.Start) >= settled(m.opt.Average)
 	for _, s := range m.subs {
-		s.now, s.hasNow, s.nowRuns = 0, true, runs
+		s.now, s.nowIn, s.nowOut, s.hasNow, s.nowRuns = 0, 0, 0, true, runs
 	}
 	for _, l := range p.Lines {
 		s := m.subnet(l.Subnet, p.MaskBits)
-		s.name, s.threshold, s.now, s.hasNow, s.nowRuns = l.Name, l.Threshold, l.KBps, true, runs
+		s.name, s.threshold, s.thrIn, s.thrOut = l.Name, l.Threshold, l.ThresholdIn, l.ThresholdOut
+		s.now, s.nowIn, s.nowOut, s.hasNow, s.nowRuns = l.KBps, l.InKBps, l.OutKBps, true, runs
 	}
 }
 

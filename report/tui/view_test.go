@@ -272,3 +272,34 @@ func TestViewDetailAndQuit(t *testing.T) {
 		t.Errorf("stop called %d times, want once", stops)
 	}
 }
+
+// TestViewInOutNarrow checks the rates per direction, the load of a
+// direction over its own threshold, and that a narrow terminal drops
+// columns but keeps the state.
+func TestViewInOutNarrow(t *testing.T) {
+	v := tui.New(tui.Options{Title: "interface eth0", Average: time.Minute})
+	s := run(t, v, &engine{}, nil)
+	v.Period(period(0,
+		// 16 kB/s in against a threshold of 14 in: 114%, though the sum is under 22.
+		report.Line{Subnet: halifax, Name: "halifax", KBps: 20, InKBps: 16, OutKBps: 4, Threshold: 22, ThresholdIn: 14},
+		report.Line{Subnet: lab, KBps: 6, InKBps: 1, OutKBps: 5, Threshold: 7},
+	))
+	waitFor(t, v, s, "in/out and the load of a direction", func(sc string) bool {
+		return strings.Contains(sc, "IN / OUT") && strings.Contains(sc, "16.0 / 4.0") && strings.Contains(sc, "114%") &&
+			strings.Join(rowOrder(sc), " ") == "10.10.123.0 10.10.2.0"
+	})
+	tui.WithLock(v, func() { s.SetSize(80, 20) })
+	s.PostEvent(tcell.NewEventResize(80, 20)) //nolint:errcheck // redraws
+	screen := waitFor(t, v, s, "the narrow table", func(sc string) bool {
+		return strings.Contains(sc, "STATE") && !strings.Contains(sc, "IN / OUT") && len(rowOrder(sc)) == 2
+	})
+	for _, l := range strings.Split(screen, "\n") {
+		if len([]rune(l)) > 80 {
+			t.Errorf("a line of %d cells on an 80-cell screen: %q", len([]rune(l)), l)
+		}
+	}
+	s.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
+	waitFor(t, v, s, "the directions in the detail", func(sc string) bool {
+		return strings.Contains(sc, "in 16.00 kB/s") && strings.Contains(sc, "threshold 14.00") && strings.Contains(sc, "out 4.00 kB/s")
+	})
+}
