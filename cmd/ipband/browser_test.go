@@ -109,14 +109,25 @@ type rect struct {
 	Left, Right, Top, Bottom float64
 	Width                    float64 // window.innerWidth
 	ScrollWidth              float64 // of the document
+	ClipRight                float64 // right edge of the box that scrolls it (.wrap), or Width
+	Hidden                   float64 // width of its table that its box scrolls out of view
+}
+
+// visible reports whether the box is inside the viewport and not
+// scrolled out of its container.
+func (r *rect) visible() bool {
+	return r.Left >= 0 && r.Top >= 0 && r.Right <= r.Width && r.Right <= r.ClipRight && r.Hidden <= 0
 }
 
 const rectJS = `(() => {
 	const e = document.querySelector(%q);
 	if (!e) return null;
 	const r = e.getBoundingClientRect();
+	const wrap = e.closest(".wrap");
 	return {Left: r.left, Right: r.right, Top: r.top, Bottom: r.bottom,
-		Width: window.innerWidth, ScrollWidth: document.documentElement.scrollWidth};
+		Width: window.innerWidth, ScrollWidth: document.documentElement.scrollWidth,
+		ClipRight: wrap ? wrap.getBoundingClientRect().right : window.innerWidth,
+		Hidden: wrap ? wrap.scrollWidth - wrap.clientWidth : 0};
 })()`
 
 // TestPageInBrowser opens the status page of a replay that ends while a
@@ -150,11 +161,31 @@ func TestPageInBrowser(t *testing.T) {
 		if box == nil {
 			t.Fatalf("%d px: no report link in a logging row", width)
 		}
-		if box.Left < 0 || box.Right > box.Width || box.Top < 0 {
-			t.Errorf("%d px: the report link is at x %.0f-%.0f, outside the viewport of %.0f px", width, box.Left, box.Right, box.Width)
+		if !box.visible() {
+			t.Errorf("%d px: the report link is at x %.0f-%.0f, outside the viewport of %.0f px or its table's box (to %.0f, %.0f px scrolled out)", width, box.Left, box.Right, box.Width, box.ClipRight, box.Hidden)
 		}
 		if box.ScrollWidth > box.Width {
 			t.Errorf("%d px: the page is %.0f px wide: it scrolls sideways", width, box.ScrollWidth)
+		}
+	}
+
+	// The classic capture's page, with its wide columns (in, out, p95):
+	// at 1280, 960 and 400 px the links of the Reports column are in view,
+	// not scrolled out of the table's box (at 960 they were).
+	classic := filepath.Join(dir, "classic.html")
+	if r := ipband(t, "-c", td+"/classic.conf", "--networks", td+"/networks", "--read", td+"/classic.pcap", "-w", classic, "-o", "OUT"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, width := range []int64{1280, 960, 400} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate("file://"+classic)); err != nil {
+			t.Fatal(err)
+		}
+		box := eval[*rect](t, ctx, fmt.Sprintf(rectJS, "td.reports a"))
+		if box == nil {
+			t.Fatalf("classic page, %d px: no report link", width)
+		}
+		if !box.visible() {
+			t.Errorf("classic page, %d px: a report link is at x %.0f-%.0f, outside the viewport of %.0f px or its table's box (to %.0f, %.0f px scrolled out)", width, box.Left, box.Right, box.Width, box.ClipRight, box.Hidden)
 		}
 	}
 
