@@ -12,6 +12,7 @@ import (
 	"ipband/report/metrics"
 	"ipband/report/notify"
 	"ipband/watchdog/service"
+	"ipband/watchdog/service/privilege"
 )
 
 // newMachineOutputs builds the outputs for programs the config asks for:
@@ -48,7 +49,7 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		if err != nil {
 			return outs, nil, fmt.Errorf("notify (--notify): %w", err)
 		}
-		cred, err := mailCredential(cfg.User)
+		cred, err := privilege.CommandCredential(cfg.User)
 		if err != nil {
 			return outs, nil, fmt.Errorf("notify (--notify): %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"ipband/conf"
 	"ipband/mail"
 	"ipband/report"
+	"ipband/watchdog/service/privilege"
 )
 
 // newMail checks the mail settings and opens the mail queue: the footer,
@@ -93,8 +94,8 @@ func newSender(cfg *conf.Config, logf report.Logf) (mail.Sender, error) {
 		if err != nil {
 			return nil, fmt.Errorf("flag -T/--mtastring or mtastring: %w", err)
 		}
-		if cmd.Credential, err = mailCredential(cfg.User); err != nil {
-			return nil, err
+		if cmd.Credential, err = privilege.CommandCredential(cfg.User); err != nil {
+			return nil, fmt.Errorf("mail command: %w", err)
 		}
 		return cmd, nil
 	}

@@ -31,6 +31,7 @@ import (
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
 	"ipband/watchdog/service"
+	"ipband/watchdog/service/privilege"
 )
 
 // version is the release; builds may set it with -ldflags "-X main.version=...".
@@ -338,11 +339,11 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 	// The parent of -F only checks: its child opens everything again, and
 	// drops root itself.
 	if dry {
-		if err := checkUser(cfg.User); err != nil {
+		if err := privilege.Check(cfg.User); err != nil {
 			p.abort()
 			return nil, fmt.Errorf("flag --user or user: %w", err)
 		}
-	} else if err := dropPrivileges(cfg.User); err != nil {
+	} else if err := privilege.Drop(cfg.User); err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --user or user: %w", err)
 	}
@@ -480,7 +481,7 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 			closeOutputs(outs)
 			return nil, nil, err
 		}
-		if err := handOver(cfg.SpoolDir, cfg.User); err != nil {
+		if err := privilege.HandOver(cfg.SpoolDir, cfg.User); err != nil {
 			closeOutputs(outs)
 			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
 		}
