@@ -425,3 +425,43 @@ func TestSetRepeated(t *testing.T) {
 		t.Errorf("mailto %v, bandwidth %v: want [c@example.com], 4", c.MailTo, c.Bandwidth)
 	}
 }
+
+// TestAbsolute checks that Absolute resolves every directive naming a
+// file or directory against the start directory, and nothing else: not
+// "-" (standard output), not an absolute path, not a text directive.
+func TestAbsolute(t *testing.T) {
+	paths := []string{"outfile", "htmlfile", "mailfoot", "jsonfile", "statsfile", "pidfile",
+		"smtppassfile", "smtptlsca", "spooldir", "evidencedir"}
+	c := conf.Default()
+	for _, d := range paths {
+		if err := c.Set(d, "rel/"+d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Set("htmltitle", "rel/title"); err != nil {
+		t.Fatal(err)
+	}
+	c.Absolute("/start")
+	got := map[string]string{"outfile": c.OutFile, "htmlfile": c.HTMLFile, "mailfoot": c.MailFoot,
+		"jsonfile": c.JSONFile, "statsfile": c.StatsFile, "pidfile": c.PidFile, "smtppassfile": c.SMTPPassFile,
+		"smtptlsca": c.SMTPTLSCA, "spooldir": c.SpoolDir, "evidencedir": c.EvidenceDir}
+	for _, d := range paths {
+		if want := "/start/rel/" + d; got[d] != want {
+			t.Errorf("%s: %q, want %q", d, got[d], want)
+		}
+	}
+	if c.HTMLTitle != "rel/title" {
+		t.Errorf("htmltitle: %q, want it left as it is", c.HTMLTitle)
+	}
+	c = conf.Default()
+	for d, v := range map[string]string{"outfile": "-", "jsonfile": "-", "statsfile": "/var/log/s.json"} {
+		if err := c.Set(d, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Absolute("/start")
+	if c.OutFile != "-" || c.JSONFile != "-" || c.StatsFile != "/var/log/s.json" || c.HTMLFile != "" {
+		t.Errorf("outfile %q, jsonfile %q, statsfile %q, htmlfile %q: want -, -, /var/log/s.json and none",
+			c.OutFile, c.JSONFile, c.StatsFile, c.HTMLFile)
+	}
+}
