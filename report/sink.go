@@ -80,10 +80,11 @@ func describe(op string, err error) string {
 // and written before the next report and on Retry. Pending text is bounded
 // by MaxPending; beyond it the oldest reports are dropped.
 //
-// Each report goes out in a single Write of its whole text. A failed write
-// may have written part of a report: the whole report stays pending and is
-// written again later, so a file may then hold a partial copy of a report
-// before the complete one; a report is never cut in two across writes.
+// Each report goes out in a single Write of its whole text, and is in the
+// file whole or not at all: a write that stops part way (a full disk) is
+// cut off again, the file truncated back to the end of the last whole
+// report, and the report stays pending, written again later in one piece.
+// A writer sink that cannot be truncated (a pipe) keeps what was written.
 //
 // Faults are logged once per condition: when one starts ("out.txt: write:
 // no space left on device; keeping 1 report(s) in memory"), when it
@@ -170,7 +171,7 @@ func (s *FileSink) flush(text []byte) error {
 	}
 	wrote := 0
 	for _, p := range s.pending {
-		if err = writeAll(out, p); err != nil {
+		if err = appendRecord(out, p); err != nil {
 			break
 		}
 		s.size -= len(p)
@@ -178,7 +179,7 @@ func (s *FileSink) flush(text []byte) error {
 	}
 	s.pending = s.pending[:copy(s.pending, s.pending[wrote:])]
 	if err == nil && text != nil {
-		if err = writeAll(out, text); err == nil {
+		if err = appendRecord(out, text); err == nil {
 			text = nil
 		}
 	}
@@ -218,6 +219,45 @@ func writeAll(w io.Writer, b []byte) error {
 	n, err := w.Write(b)
 	if err == nil && n < len(b) {
 		err = io.ErrShortWrite
+	}
+	return err
+}
+
+// recordFile is a file appended to a record at a time: an *os.File opened
+// with O_APPEND, or a test's file that fails mid-record.
+type recordFile interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// appendRecord appends one record (a report, a JSON line, a stats line) to
+// w, opened with O_APPEND, with one Write call, so that the record is in
+// the file whole or not at all: when the write stops part way (a full
+// disk fills up at a page boundary), the part written is cut off again,
+// truncating the file back to where the record started, so that the next
+// record is not appended to a fragment. A w that cannot be truncated (a
+// pipe, a terminal) keeps what was written. The error is the write's; a
+// failed truncation is joined to it.
+func appendRecord(w io.Writer, b []byte) error {
+	n, err := w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err == nil || n <= 0 {
+		return err
+	}
+	f, ok := w.(recordFile)
+	if !ok {
+		return err
+	}
+	// With O_APPEND the offset is the end of what this write appended.
+	end, serr := f.Seek(0, io.SeekCurrent)
+	if serr != nil {
+		return err // not a regular file: nothing to cut
+	}
+	if terr := f.Truncate(end - int64(n)); terr != nil {
+		return errors.Join(err, fmt.Errorf("cutting off a partial record: %w", terr))
 	}
 	return err
 }
