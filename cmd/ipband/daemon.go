@@ -215,7 +215,7 @@ func lockPidFile(path string) (*pidFile, error) {
 	if path == "" {
 		return &pidFile{}, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("pidfile: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"ipband/conf"
@@ -56,11 +57,25 @@ func checkMail(cfg *conf.Config) error {
 	return mailError(mail.Check(mailOptions(cfg, sender, nil, nil, nil)))
 }
 
+// handOverSpool creates the spool and its failed directory, as root, for
+// the user ipband will drop to, and gives them to that user, who writes
+// them after the drop. It does nothing when ipband does not drop root.
+func handOverSpool(cfg *conf.Config) error {
+	if _, drop, err := privilege.Target(cfg.User); err != nil || !drop {
+		return nil // a bad user is the user check's to report
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.SpoolDir, mail.FailedDir), 0o700); err != nil {
+		return err
+	}
+	return privilege.HandOver(cfg.SpoolDir, cfg.User)
+}
+
 // mailOptions are the mail queue's options from cfg.
 func mailOptions(cfg *conf.Config, sender mail.Sender, footer []byte, names *report.Names, logf report.Logf) mail.Options {
+	owner, _ := privilege.Writer(cfg.User) // a bad user stops ipband before the spool is written
 	return mail.Options{
 		Sender: sender, To: cfg.MailTo, From: cfg.MailFrom, Footer: footer, Names: names,
-		SpoolDir: cfg.SpoolDir, SpoolMax: cfg.SpoolMax,
+		SpoolDir: cfg.SpoolDir, SpoolMax: cfg.SpoolMax, SpoolOwner: owner,
 		Retry: cfg.MailRetry, RetryMax: cfg.MailRetryMax, Expire: cfg.MailExpire,
 		Logf: logf,
 	}

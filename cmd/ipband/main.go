@@ -477,13 +477,13 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 		// The mail queue is opened by prepare once root is given up, so that
 		// its spool is written as the user ipband runs as; its settings are
 		// checked now, with the other outputs.
+		if err := handOverSpool(cfg); err != nil {
+			closeOutputs(outs)
+			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
+		}
 		if err := checkMail(cfg); err != nil {
 			closeOutputs(outs)
 			return nil, nil, err
-		}
-		if err := privilege.HandOver(cfg.SpoolDir, cfg.User); err != nil {
-			closeOutputs(outs)
-			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
 		}
 		mailCounts = p.mailCounts
 	}

@@ -97,10 +97,25 @@ func CommandCredential(user string) (*Credential, error) {
 	return &Credential{UID: uint32(id.UID), GID: uint32(id.GID), Groups: []uint32{}}, nil
 }
 
+// Writer returns the user id ipband writes its files as: the user it will
+// drop to (name), else the user it runs as.
+func Writer(name string) (int, error) {
+	id, drop, err := Target(name)
+	if err != nil {
+		return 0, err
+	}
+	if drop {
+		return id.UID, nil
+	}
+	return os.Geteuid(), nil
+}
+
 // HandOver gives the directory tree at path to user, whom ipband will
 // drop to: a directory created and checked as root, before the capture
 // opens, and written after the drop. It does nothing when ipband is not
-// root or stays root.
+// root or stays root, or when path does not exist. A tree owned by
+// neither root nor user is not taken from its owner: the error, wrapping
+// ErrUnsafeDir, names it and the fix.
 func HandOver(path, user string) error {
 	if os.Geteuid() != 0 || user == "" {
 		return nil
@@ -108,6 +123,17 @@ func HandOver(path, user string) error {
 	id, err := Lookup(user)
 	if err != nil {
 		return err
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o, ok := owner(fi); ok && o != 0 && o != id.UID {
+		return fmt.Errorf("%s: %w: owned by %s, neither root nor %s: chown -R %s %s, or name a directory of its own",
+			path, ErrUnsafeDir, userName(o), id.Name, id.Name, path)
 	}
 	return filepath.WalkDir(path, func(p string, _ fs.DirEntry, err error) error {
 		if err != nil {
