@@ -30,15 +30,25 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 			outs = nil
 		}
 	}()
+	// The files are opened, and created, as the user that writes them
+	// after the drop, so that a reopen on SIGHUP can open them again.
 	if cfg.JSONFile != "" {
-		j, err := report.NewJSONFile(cfg.JSONFile, names, service.Logf(log, "json-file"))
+		var j *report.JSONFile
+		err := privilege.AsUser(cfg.User, func() (err error) {
+			j, err = report.NewJSONFile(cfg.JSONFile, names, service.Logf(log, "json-file"))
+			return err
+		})
 		if err != nil {
 			return outs, nil, fmt.Errorf("jsonfile (--json-file): %w", err)
 		}
 		outs = append(outs, j)
 	}
 	if cfg.StatsFile != "" {
-		s, err := report.NewStatsFile(cfg.StatsFile, service.Logf(log, "stats-file"))
+		var s *report.StatsFile
+		err := privilege.AsUser(cfg.User, func() (err error) {
+			s, err = report.NewStatsFile(cfg.StatsFile, service.Logf(log, "stats-file"))
+			return err
+		})
 		if err != nil {
 			return outs, nil, fmt.Errorf("statsfile (--stats-file): %w", err)
 		}

@@ -15,16 +15,23 @@ import (
 	"ipband/watchdog/service/privilege"
 )
 
-// newMail checks the mail settings and opens the mail queue: the footer,
-// the sender (the mail command, or the SMTP server's CA and password
-// files), the addresses and the spool. Each error names the flag and the
-// directive at fault.
-func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Queue, error) {
-	var footer []byte
-	var err error
+// mailSetup is what the mail queue needs from files, read as root before
+// privileges are dropped: the footer, and the sender with the SMTP
+// password and CA, so that a secret readable by root only (a password
+// file of mode 0600) serves a run that drops to another user.
+type mailSetup struct {
+	footer []byte
+	sender mail.Sender
+}
+
+// readMail checks the mail settings and reads the files they name: the
+// footer, the sender (the mail command, or the SMTP server's CA and
+// password files). Each error names the flag and the directive at fault.
+func readMail(cfg *conf.Config, logf report.Logf) (*mailSetup, error) {
+	m := &mailSetup{}
 	if cfg.MailFoot != "" {
-		footer, err = os.ReadFile(cfg.MailFoot)
-		if err != nil {
+		var err error
+		if m.footer, err = os.ReadFile(cfg.MailFoot); err != nil {
 			return nil, fmt.Errorf("mailfoot: %w", err)
 		}
 	}
@@ -32,29 +39,24 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 	if err != nil {
 		return nil, err
 	}
-	q, err := mail.Open(mailOptions(cfg, sender, footer, names, logf))
+	m.sender = sender
+	return m, nil
+}
+
+// newMail opens the mail queue, with what readMail read, once ipband runs
+// as the user that writes the spool.
+func newMail(cfg *conf.Config, m *mailSetup, names *report.Names, logf report.Logf) (*mail.Queue, error) {
+	q, err := mail.Open(mailOptions(cfg, m.sender, m.footer, names, logf))
 	if err != nil {
 		return nil, mailError(err)
 	}
 	return q, nil
 }
 
-// checkMail makes newMail's checks without opening the queue (the child of
-// -F opens it).
-func checkMail(cfg *conf.Config) error {
-	if len(cfg.MailTo) == 0 {
-		return nil
-	}
-	if cfg.MailFoot != "" {
-		if _, err := os.ReadFile(cfg.MailFoot); err != nil {
-			return fmt.Errorf("mailfoot: %w", err)
-		}
-	}
-	sender, err := newSender(cfg, func(string, ...any) {})
-	if err != nil {
-		return err
-	}
-	return mailError(mail.Check(mailOptions(cfg, sender, nil, nil, nil)))
+// checkMail makes newMail's checks of the spool and the addresses
+// without opening the queue (the child of -F opens it).
+func checkMail(cfg *conf.Config, m *mailSetup) error {
+	return mailError(mail.Check(mailOptions(cfg, m.sender, nil, nil, nil)))
 }
 
 // handOverSpool creates the spool and its failed directory, as root, for

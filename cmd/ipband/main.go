@@ -261,7 +261,10 @@ type prepared struct {
 	evidence *evidence.Dir  // evidencedir, or nil
 	tasks    []service.Task // run beside the capture (a metrics server)
 	mail     *mail.Queue    // -M, or nil; also among the outputs
-	names    *report.Names  // service and protocol names
+	// mailSetup is what the mail queue reads from files (footer, password,
+	// CA), read before the drop; nil without -M.
+	mailSetup *mailSetup
+	names     *report.Names // service and protocol names
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -348,7 +351,7 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		return nil, fmt.Errorf("flag --user or user: %w", err)
 	}
 	if !dry && len(cfg.MailTo) > 0 { // checked with the outputs, opened as the user
-		q, err := newMail(cfg, p.names, service.Logf(log, "mail"))
+		q, err := newMail(cfg, p.mailSetup, p.names, service.Logf(log, "mail"))
 		if err != nil {
 			p.abort()
 			return nil, err
@@ -476,15 +479,21 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 	if len(cfg.MailTo) > 0 {
 		// The mail queue is opened by prepare once root is given up, so that
 		// its spool is written as the user ipband runs as; its settings are
-		// checked now, with the other outputs.
+		// checked now, with the other outputs, and its files (footer,
+		// password, CA) read now, as root.
 		if err := handOverSpool(cfg); err != nil {
 			closeOutputs(outs)
 			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
 		}
-		if err := checkMail(cfg); err != nil {
+		m, err := readMail(cfg, service.Logf(log, "mail"))
+		if err == nil {
+			err = checkMail(cfg, m)
+		}
+		if err != nil {
 			closeOutputs(outs)
 			return nil, nil, err
 		}
+		p.mailSetup = m
 		mailCounts = p.mailCounts
 	}
 	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)

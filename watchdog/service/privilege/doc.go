@@ -1,8 +1,8 @@
 // Package privilege is where ipband gives up root: it resolves the user
 // ipband runs as (directive user, flag --user), drops to it once the
 // capture is open and checks that every thread did, hands that user the
-// directories it will write, and starts the mail and notify commands
-// without root.
+// directories it will write, checks its outputs as that user, and starts
+// the mail and notify commands without root.
 //
 // # Dropping root
 //
@@ -15,7 +15,12 @@
 //
 // # Files written as the user
 //
-// HandOver gives a directory tree to the user.
+// AsUser runs a check, or an open, with the user's file system
+// permissions, on a thread of its own, so that an output the user cannot
+// write stops ipband at start rather than losing every report, and a file
+// created before the drop is the user's. CheckDir refuses a directory
+// ipband creates files in (the spool, the evidence directory) that another
+// user owns or may write; HandOver gives a directory tree to the user.
 //
 // # Commands
 //
