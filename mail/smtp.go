@@ -269,7 +269,7 @@ func (s *SMTP) hello(c *smtp.Client) *stepError {
 	case c.SupportsAuth(sasl.Plain):
 		a = sasl.NewPlainClient("", s.User, s.Password)
 	case c.SupportsAuth(sasl.Login):
-		a = sasl.NewLoginClient(s.User, s.Password)
+		a = &loginClient{user: s.User, password: s.Password}
 	default:
 		return &stepError{"auth", errors.New("server offers neither AUTH PLAIN nor AUTH LOGIN")}
 	}
@@ -277,6 +277,32 @@ func (s *SMTP) hello(c *smtp.Client) *stepError {
 		return &stepError{"auth", err}
 	}
 	return nil
+}
+
+// loginClient is AUTH LOGIN that answers the server's challenges in turn,
+// the user name to the first and the password to the second, whatever
+// their text: go-sasl's LOGIN client sends the user name as an initial
+// response and wants the second challenge to read exactly "Password:",
+// which aiosmtpd, for one, does not send ("Password" and a NUL), so that
+// AUTH failed and the mail was retried for days. The challenges are
+// prompts for a person (draft-murchison-sasl-login); no client need read
+// them.
+type loginClient struct {
+	user, password string
+	step           int
+}
+
+func (c *loginClient) Start() (string, []byte, error) { return sasl.Login, nil, nil }
+
+func (c *loginClient) Next([]byte) ([]byte, error) {
+	c.step++
+	switch c.step {
+	case 1:
+		return []byte(c.user), nil
+	case 2:
+		return []byte(c.password), nil
+	}
+	return nil, errors.New("AUTH LOGIN: more than two challenges")
 }
 
 // tlsConfig returns the TLS configuration, its ServerName filled in.
