@@ -23,7 +23,10 @@ import (
 // starts.
 //
 // mailCounts, when not nil, gives the metrics the mail queue's counters.
-func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, mailCounts func() metrics.MailCounts) (outs []report.Output, tasks []service.Task, err error) {
+// dry, for the parent of -F, leaves the JSON and stats files to its child
+// (checkOutputs has checked them): a child that does not start then leaves
+// no empty file behind.
+func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, mailCounts func() metrics.MailCounts, dry bool) (outs []report.Output, tasks []service.Task, err error) {
 	defer func() {
 		if err != nil {
 			closeOutputs(outs)
@@ -32,7 +35,7 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 	}()
 	// The files are opened, and created, as the user that writes them
 	// after the drop, so that a reopen on SIGHUP can open them again.
-	if cfg.JSONFile != "" {
+	if cfg.JSONFile != "" && !dry {
 		var j *report.JSONFile
 		err := privilege.AsUser(cfg.User, func() (err error) {
 			j, err = report.NewJSONFile(cfg.JSONFile, names, service.Logf(log, "json-file"))
@@ -43,7 +46,7 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		}
 		outs = append(outs, j)
 	}
-	if cfg.StatsFile != "" {
+	if cfg.StatsFile != "" && !dry {
 		var s *report.StatsFile
 		err := privilege.AsUser(cfg.User, func() (err error) {
 			s, err = report.NewStatsFile(cfg.StatsFile, service.Logf(log, "stats-file"))

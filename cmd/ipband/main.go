@@ -168,6 +168,11 @@ func positional(args []string, cfg *conf.Config) error {
 func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env environment, d *daemonChild) int {
 	log, err := service.NewLogger(service.LogOptions{Format: cfg.LogFormat, W: env.stderr,
 		NoTime: !env.logTime, Syslog: d != nil})
+	if err != nil && d != nil && !errors.Is(err, service.ErrLogFormat) {
+		err = fmt.Errorf("%w: -F logs to syslog, and there is no system logger at /dev/log: "+
+			"run ipband in the foreground (--foreground) under a service manager, which keeps its log from standard error, "+
+			"with --log-format json for a JSON log", err)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ipband: %v\n", err)
 		d.say(err.Error())
@@ -265,6 +270,7 @@ type prepared struct {
 	// CA), read before the drop; nil without -M.
 	mailSetup *mailSetup
 	names     *report.Names // service and protocol names
+	dry       bool          // the parent of -F: checks; its child opens
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -303,7 +309,7 @@ func (p *prepared) abort() {
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
-	p := &prepared{names: report.SystemNames(env.services, env.protocols)}
+	p := &prepared{names: report.SystemNames(env.services, env.protocols), dry: dry}
 	outs, tasks, err := newOutputs(cfg, env, log, p)
 	if err != nil {
 		return nil, err
@@ -496,7 +502,7 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 		p.mailSetup = m
 		mailCounts = p.mailCounts
 	}
-	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)
+	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts, p.dry)
 	if err != nil {
 		closeOutputs(outs)
 		return nil, nil, err
