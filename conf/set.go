@@ -3,6 +3,7 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net"
 	"path/filepath"
@@ -93,6 +94,7 @@ var directives = [...]directive{
 	{"mailretrymax", func(c *Config) field { return duration(&c.MailRetryMax, time.Millisecond) }},
 	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
 	{"evidencedir", func(c *Config) field { return path(&c.EvidenceDir) }},
+	{"pagemode", func(c *Config) field { return fileMode(&c.PageMode) }},
 }
 
 // Directives returns the name of every directive, in lower case.
@@ -569,6 +571,22 @@ func size(p *int64) setter {
 			return fmt.Errorf("%q: %w: want 1 byte or more", v, ErrOutOfRange)
 		}
 		*p = n << shift
+		return nil
+	}
+}
+
+// fileMode reads a file mode in octal, as chmod takes it: 644 or 0644,
+// from 0001 to 0777 (no set-id or sticky bit).
+func fileMode(p *fs.FileMode) setter {
+	return func(v string, _ int) error {
+		n, err := strconv.ParseUint(v, 8, 32)
+		if err != nil {
+			return fmt.Errorf("%q: %w: want an octal mode such as 0644", v, ErrInvalidValue)
+		}
+		if n < 1 || n > 0o777 {
+			return fmt.Errorf("%q: %w: want 0001 to 0777", v, ErrOutOfRange)
+		}
+		*p = fs.FileMode(n)
 		return nil
 	}
 }

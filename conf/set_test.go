@@ -2,6 +2,7 @@ package conf_test
 
 import (
 	"errors"
+	"io/fs"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -37,6 +38,7 @@ func setCases() []setCase {
 		user     = func(c *conf.Config) any { return c.User }
 		maxtotal = func(c *conf.Config) any { return c.MaxConnsTotal }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
+		pagemode = func(c *conf.Config) any { return c.PageMode }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
@@ -236,6 +238,12 @@ func setCases() []setCase {
 
 		{"evidencedir", "/var/lib/ipband/evidence", evidence, "/var/lib/ipband/evidence", nil},
 		{"evidencedir", "dir\x07", evidence, nil, conf.ErrInvalidValue},
+
+		{"pagemode", "0640", pagemode, fs.FileMode(0o640), nil},
+		{"pagemode", "644", pagemode, fs.FileMode(0o644), nil},
+		{"pagemode", "0999", pagemode, nil, conf.ErrInvalidValue},
+		{"pagemode", "4755", pagemode, nil, conf.ErrOutOfRange},
+		{"pagemode", "0", pagemode, nil, conf.ErrOutOfRange},
 
 		{"maxconnstotal", "100000", maxtotal, 100000, nil},
 		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 )
@@ -288,8 +289,8 @@ func (s *FileSink) failed(op string, err error, text []byte) error {
 
 // HTMLFile is the -w status page file. Each Write renders the page to a
 // temporary file in the same directory (created anew, never through a
-// symbolic link, with the mode of the page it replaces or else 0640 less
-// the umask) and renames it over the page, so a web server never serves a
+// symbolic link, then given the page's mode: PageOptions.Mode, by default
+// DefaultPageMode, 0644, whatever the umask) and renames it over the page, so a web server never serves a
 // half-written page; a symbolic link at the page's path is replaced, not
 // followed. Faults are logged once per
 // condition, as FileSink logs them, and the next period tries again. An
@@ -298,6 +299,7 @@ func (s *FileSink) failed(op string, err error, text []byte) error {
 // The zero HTMLFile is not usable: make one with NewHTMLFile.
 type HTMLFile struct {
 	path, title string
+	mode        fs.FileMode // of the page and its reports page
 
 	mu   sync.Mutex // guards cond
 	cond condition
@@ -307,16 +309,21 @@ type HTMLFile struct {
 // NewHTMLFile returns the status page file at path, with the given page
 // title; faults are logged with logf (nil discards them).
 func NewHTMLFile(path, title string, logf Logf) *HTMLFile {
-	return &HTMLFile{path: path, title: title, cond: condition{logf: logf, name: path}}
+	return &HTMLFile{path: path, title: title, mode: DefaultPageMode, cond: condition{logf: logf, name: path}}
 }
 
 // Write replaces the page with the page of period p.
 func (h *HTMLFile) Write(p *Period) error { return h.period(p) }
 
-// replaceFile writes b to a temporary file beside path and renames it to
-// path, keeping the mode of the file it replaces. A directory at path is
+// DefaultPageMode is the mode of the status page and its reports page
+// when PageOptions.Mode is 0: the page is there to be served by a web
+// server, so other users may read it.
+const DefaultPageMode fs.FileMode = 0o644
+
+// replaceFile writes b to a temporary file beside path, sets its mode
+// (whatever the umask) and renames it to path. A directory at path is
 // refused with syscall.EISDIR.
-func replaceFile(path string, b []byte) error {
+func replaceFile(path string, b []byte, mode fs.FileMode) error {
 	if err := notDir(path, "rename"); err != nil {
 		return err
 	}
@@ -326,8 +333,8 @@ func replaceFile(path string, b []byte) error {
 	}
 	tmp := f.Name()
 	err = writeAll(f, b)
-	if fi, serr := os.Lstat(path); err == nil && serr == nil && fi.Mode().IsRegular() {
-		err = f.Chmod(fi.Mode().Perm())
+	if err == nil {
+		err = f.Chmod(mode)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

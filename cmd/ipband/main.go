@@ -406,6 +406,7 @@ func restartOnly(running, next *conf.Config) []string {
 		{"outfile", running.OutFile == next.OutFile},
 		{"htmlfile", running.HTMLFile == next.HTMLFile},
 		{"htmltitle", running.HTMLTitle == next.HTMLTitle},
+		{"pagemode", running.PageMode == next.PageMode},
 		{"mailto", slices.Equal(running.MailTo, next.MailTo)},
 		{"mailfoot", running.MailFoot == next.MailFoot},
 		{"mtastring", running.MTA == next.MTA},
