@@ -402,6 +402,10 @@ func TestSMTPAiosmtpd(t *testing.T) {
 				!strings.Contains(string(m.Data), "hello") {
 				t.Errorf("received %+v", m)
 			}
+			// The client names itself in both EHLOs, before STARTTLS too.
+			if got, want := srv.Hellos(), []string{"gw.example.com plain", "gw.example.com tls"}; !slices.Equal(got, want) {
+				t.Errorf("EHLO lines %q, want %q", got, want)
+			}
 			bad := &ipmail.SMTP{Addr: srv.Addr, TLS: ipmail.StartTLS, TLSConfig: &tls.Config{RootCAs: mailtest.CertPool()},
 				LocalName: "gw.example.com", User: "ipband", Password: "wrong"}
 			err := bad.Send(ctx, env, msg)

@@ -358,4 +358,19 @@ func TestMailAiosmtpd(t *testing.T) {
 			t.Errorf("message %d: TLS %v, user %q, body holds the report: %v", i, m.TLS, m.User, strings.Contains(text(m), reports[i]))
 		}
 	}
+	// ipband names itself (its host name) in every EHLO, before STARTTLS
+	// as after it.
+	hellos := srv.Hellos()
+	if len(hellos) < 2 {
+		t.Fatalf("EHLO lines %q, want two per session", hellos)
+	}
+	for i, h := range hellos {
+		want := localName() + " plain"
+		if i%2 == 1 {
+			want = localName() + " tls"
+		}
+		if h != want {
+			t.Errorf("EHLO line %d %q, want %q", i+1, h, want)
+		}
+	}
 }

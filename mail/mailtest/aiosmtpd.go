@@ -136,9 +136,13 @@ func (a *Aiosmtpd) Messages(t *testing.T) []Received {
 	return msgs
 }
 
-// Hellos returns the names the clients gave in EHLO so far, each with
-// " tls" or " plain" for whether the session was encrypted then.
+// Hellos returns the EHLO lines the server got so far, each the name the
+// client gave and "tls" or "plain" for whether the session was encrypted
+// then: "gw.example.com plain".
 func (a *Aiosmtpd) Hellos() []string {
 	b, _ := os.ReadFile(filepath.Join(a.dir, "ehlo"))
-	return strings.Fields(strings.ReplaceAll(string(b), " ", "_"))
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 }
