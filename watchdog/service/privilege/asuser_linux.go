@@ -44,15 +44,15 @@ func AsUser(name string, check func() error) error {
 // than root clears the file system capabilities (CAP_DAC_OVERRIDE and the
 // like) of the thread.
 func becomeOnThread(id Identity) error {
-	if _, _, e := syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0); e != 0 {
+	if _, _, e := syscall.RawSyscall(sysSetgroups, 0, 0, 0); e != 0 {
 		return fmt.Errorf("setgroups: %w", e)
 	}
-	syscall.RawSyscall(syscall.SYS_SETFSGID, uintptr(id.GID), 0, 0)
-	syscall.RawSyscall(syscall.SYS_SETFSUID, uintptr(id.UID), 0, 0)
+	syscall.RawSyscall(sysSetfsgid, uintptr(id.GID), 0, 0)
+	syscall.RawSyscall(sysSetfsuid, uintptr(id.UID), 0, 0)
 	// setfsuid and setfsgid return the previous id, never an error: ask
 	// again (with an invalid id, which changes nothing) to confirm.
-	uid, _, _ := syscall.RawSyscall(syscall.SYS_SETFSUID, ^uintptr(0), 0, 0)
-	gid, _, _ := syscall.RawSyscall(syscall.SYS_SETFSGID, ^uintptr(0), 0, 0)
+	uid, _, _ := syscall.RawSyscall(sysSetfsuid, ^uintptr(0), 0, 0)
+	gid, _, _ := syscall.RawSyscall(sysSetfsgid, ^uintptr(0), 0, 0)
 	if int(uid) != id.UID || int(gid) != id.GID {
 		return fmt.Errorf("file system ids %d:%d, want %d:%d", uid, gid, id.UID, id.GID)
 	}
