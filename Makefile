@@ -23,9 +23,10 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ 
 all: build
 
 # deps installs libpcap's headers (and gcc for cgo) when they are missing,
-# iproute2, whose ip command the link-loss tests use, and Prometheus
-# (with promtool) and Alertmanager, which the tests of the shipped rules
-# and dashboard (contrib/prometheus) run.
+# iproute2, whose ip command the link-loss tests use, Prometheus (with
+# promtool) and Alertmanager, which the tests of the shipped rules and
+# dashboard (contrib/prometheus) run, and aiosmtpd, the second SMTP server
+# of the mail tests.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -41,6 +42,11 @@ deps:
 		echo "installing prometheus and prometheus-alertmanager (for the rules' tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	fi
+	@if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then \
+		echo "installing python3-aiosmtpd (an SMTP server for the mail tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; \
 	fi
 
 build: deps

@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"io/fs"
 	"net/netip"
 	"time"
 
@@ -68,6 +69,9 @@ type Config struct {
 	// MaxConnsTotal is maxconnstotal: cap on the connections of all
 	// logging subnets together, >= 1.
 	MaxConnsTotal int
+	// PageMode is pagemode: the mode of the status page and its reports
+	// page, 0001 to 0777 (default DefaultPageMode, readable by a web server).
+	PageMode fs.FileMode
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -117,6 +121,10 @@ const (
 	DefaultMaxConnsTotal = 1500000
 )
 
+// DefaultPageMode is the status page's mode: the page exists to be served
+// by a web server, so other users may read it.
+const DefaultPageMode fs.FileMode = 0o644
+
 // Default returns the configuration used when no file is read.
 func Default() *Config {
 	return &Config{
@@ -142,5 +150,6 @@ func Default() *Config {
 		MailRetryMax:  DefaultMailRetryMax,
 		MailExpire:    DefaultMailExpire,
 		MaxConnsTotal: DefaultMaxConnsTotal,
+		PageMode:      DefaultPageMode,
 	}
 }

@@ -3,8 +3,10 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,8 +54,8 @@ var directives = [...]directive{
 	{"debug", func(c *Config) field { return integer(&c.Debug, 0, 3) }},
 	{"fork", func(c *Config) field { return yesNo(&c.Fork) }},
 	{"filter", func(c *Config) field { return text(&c.Filter) }},
-	{"outfile", func(c *Config) field { return text(&c.OutFile) }},
-	{"htmlfile", func(c *Config) field { return text(&c.HTMLFile) }},
+	{"outfile", func(c *Config) field { return path(&c.OutFile) }},
+	{"htmlfile", func(c *Config) field { return path(&c.HTMLFile) }},
 	{"htmltitle", func(c *Config) field { return text(&c.HTMLTitle) }},
 	{"bandwidth", func(c *Config) field { return threshold(&c.Bandwidth) }},
 	{"average", func(c *Config) field { return seconds(&c.Average) }},
@@ -62,7 +64,7 @@ var directives = [...]directive{
 	{"top", func(c *Config) field { return integer(&c.Top, 0, math.MaxInt) }},
 	{"accumulate", func(c *Config) field { return yesNo(&c.Accumulate) }},
 	{"mailto", func(c *Config) field { return custom{c.setMailTo, c.checkMailTo} }},
-	{"mailfoot", func(c *Config) field { return text(&c.MailFoot) }},
+	{"mailfoot", func(c *Config) field { return path(&c.MailFoot) }},
 	{"mtastring", func(c *Config) field { return text(&c.MTA) }},
 	{"maskbits", func(c *Config) field { return integer(&c.MaskBits, 1, 32) }},
 	{"maskbits6", func(c *Config) field { return integer(&c.MaskBits6, 1, 128) }},
@@ -71,27 +73,28 @@ var directives = [...]directive{
 	{"maxsubnets", func(c *Config) field { return integer(&c.MaxSubnets, 1, math.MaxInt) }},
 	{"maxconns", func(c *Config) field { return integer(&c.MaxConns, 1, math.MaxInt) }},
 	{"maxconnstotal", func(c *Config) field { return integer(&c.MaxConnsTotal, 1, math.MaxInt) }},
-	{"jsonfile", func(c *Config) field { return text(&c.JSONFile) }},
-	{"statsfile", func(c *Config) field { return text(&c.StatsFile) }},
+	{"jsonfile", func(c *Config) field { return path(&c.JSONFile) }},
+	{"statsfile", func(c *Config) field { return path(&c.StatsFile) }},
 	{"metrics", func(c *Config) field { return listenAddr(&c.Metrics) }},
 	{"notify", func(c *Config) field { return text(&c.Notify) }},
 	{"notifytimeout", func(c *Config) field { return seconds(&c.NotifyTimeout) }},
 	{"user", func(c *Config) field { return word(&c.User) }},
-	{"pidfile", func(c *Config) field { return text(&c.PidFile) }},
+	{"pidfile", func(c *Config) field { return path(&c.PidFile) }},
 	{"logformat", func(c *Config) field { return oneOf(&c.LogFormat, "text", "json") }},
 	{"smtp", func(c *Config) field { return hostPort(&c.SMTP) }},
 	{"smtptls", func(c *Config) field { return oneOf(&c.SMTPTLS, "starttls", "tls", "none") }},
 	{"smtpuser", func(c *Config) field { return word(&c.SMTPUser) }},
-	{"smtppassfile", func(c *Config) field { return text(&c.SMTPPassFile) }},
-	{"smtptlsca", func(c *Config) field { return text(&c.SMTPTLSCA) }},
+	{"smtppassfile", func(c *Config) field { return path(&c.SMTPPassFile) }},
+	{"smtptlsca", func(c *Config) field { return path(&c.SMTPTLSCA) }},
 	{"mailfrom", func(c *Config) field { return mailAddr(&c.MailFrom) }},
-	{"spooldir", func(c *Config) field { return text(&c.SpoolDir) }},
+	{"spooldir", func(c *Config) field { return path(&c.SpoolDir) }},
 	{"spoolmax", func(c *Config) field { return size(&c.SpoolMax) }},
 	{"mailtimeout", func(c *Config) field { return duration(&c.MailTimeout, 0) }},
 	{"mailretry", func(c *Config) field { return duration(&c.MailRetry, time.Millisecond) }},
 	{"mailretrymax", func(c *Config) field { return duration(&c.MailRetryMax, time.Millisecond) }},
 	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
-	{"evidencedir", func(c *Config) field { return text(&c.EvidenceDir) }},
+	{"evidencedir", func(c *Config) field { return path(&c.EvidenceDir) }},
+	{"pagemode", func(c *Config) field { return fileMode(&c.PageMode) }},
 }
 
 // Directives returns the name of every directive, in lower case.
@@ -214,6 +217,30 @@ func word(p *string) field {
 // other than tab.
 func text(p *string) field {
 	return stringField{p, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }, "control characters not allowed"}
+}
+
+// pathField is a directive naming a file or a directory: text, which
+// Absolute resolves when relative. "-" (standard output, where a directive
+// allows it) is not a path.
+type pathField struct{ stringField }
+
+// path is text naming a file or a directory.
+func path(p *string) field { return pathField{text(p).(stringField)} }
+
+// Absolute makes the value of every directive that names a file or a
+// directory (outfile, htmlfile, jsonfile, statsfile, mailfoot, pidfile,
+// smtppassfile, smtptlsca, spooldir, evidencedir) absolute: a relative
+// one is joined to dir, the directory ipband started in. "" (off) and "-"
+// (standard output) stay as they are. The daemon of -F calls it before it
+// changes to /, so that a reopen on SIGHUP, a file of a later episode or a
+// spooled message goes where the admin meant.
+func (c *Config) Absolute(dir string) {
+	for _, d := range directives {
+		f, ok := d.field(c).(pathField)
+		if ok && *f.p != "" && *f.p != "-" && !filepath.IsAbs(*f.p) {
+			*f.p = filepath.Join(dir, *f.p)
+		}
+	}
 }
 
 func (f stringField) set(v string, _ int) error {
@@ -559,6 +586,22 @@ func size(p *int64) setter {
 			return fmt.Errorf("%q: %w: want 1 byte or more", v, ErrOutOfRange)
 		}
 		*p = n << shift
+		return nil
+	}
+}
+
+// fileMode reads a file mode in octal, as chmod takes it: 644 or 0644,
+// from 0001 to 0777 (no set-id or sticky bit).
+func fileMode(p *fs.FileMode) setter {
+	return func(v string, _ int) error {
+		n, err := strconv.ParseUint(v, 8, 32)
+		if err != nil {
+			return fmt.Errorf("%q: %w: want an octal mode such as 0644", v, ErrInvalidValue)
+		}
+		if n < 1 || n > 0o777 {
+			return fmt.Errorf("%q: %w: want 0001 to 0777", v, ErrOutOfRange)
+		}
+		*p = fs.FileMode(n)
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package conf_test
 
 import (
 	"errors"
+	"io/fs"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -37,6 +38,7 @@ func setCases() []setCase {
 		user     = func(c *conf.Config) any { return c.User }
 		maxtotal = func(c *conf.Config) any { return c.MaxConnsTotal }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
+		pagemode = func(c *conf.Config) any { return c.PageMode }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
@@ -250,6 +252,12 @@ func setCases() []setCase {
 		{"evidencedir", "/var/lib/ipband/evidence", evidence, "/var/lib/ipband/evidence", nil},
 		{"evidencedir", "dir\x07", evidence, nil, conf.ErrInvalidValue},
 
+		{"pagemode", "0640", pagemode, fs.FileMode(0o640), nil},
+		{"pagemode", "644", pagemode, fs.FileMode(0o644), nil},
+		{"pagemode", "0999", pagemode, nil, conf.ErrInvalidValue},
+		{"pagemode", "4755", pagemode, nil, conf.ErrOutOfRange},
+		{"pagemode", "0", pagemode, nil, conf.ErrOutOfRange},
+
 		{"maxconnstotal", "100000", maxtotal, 100000, nil},
 		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},
 
@@ -436,5 +444,45 @@ func TestSetRepeated(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c.MailTo, []string{"c@example.com"}) || c.Bandwidth != 4 {
 		t.Errorf("mailto %v, bandwidth %v: want [c@example.com], 4", c.MailTo, c.Bandwidth)
+	}
+}
+
+// TestAbsolute checks that Absolute resolves every directive naming a
+// file or directory against the start directory, and nothing else: not
+// "-" (standard output), not an absolute path, not a text directive.
+func TestAbsolute(t *testing.T) {
+	paths := []string{"outfile", "htmlfile", "mailfoot", "jsonfile", "statsfile", "pidfile",
+		"smtppassfile", "smtptlsca", "spooldir", "evidencedir"}
+	c := conf.Default()
+	for _, d := range paths {
+		if err := c.Set(d, "rel/"+d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Set("htmltitle", "rel/title"); err != nil {
+		t.Fatal(err)
+	}
+	c.Absolute("/start")
+	got := map[string]string{"outfile": c.OutFile, "htmlfile": c.HTMLFile, "mailfoot": c.MailFoot,
+		"jsonfile": c.JSONFile, "statsfile": c.StatsFile, "pidfile": c.PidFile, "smtppassfile": c.SMTPPassFile,
+		"smtptlsca": c.SMTPTLSCA, "spooldir": c.SpoolDir, "evidencedir": c.EvidenceDir}
+	for _, d := range paths {
+		if want := "/start/rel/" + d; got[d] != want {
+			t.Errorf("%s: %q, want %q", d, got[d], want)
+		}
+	}
+	if c.HTMLTitle != "rel/title" {
+		t.Errorf("htmltitle: %q, want it left as it is", c.HTMLTitle)
+	}
+	c = conf.Default()
+	for d, v := range map[string]string{"outfile": "-", "jsonfile": "-", "statsfile": "/var/log/s.json"} {
+		if err := c.Set(d, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Absolute("/start")
+	if c.OutFile != "-" || c.JSONFile != "-" || c.StatsFile != "/var/log/s.json" || c.HTMLFile != "" {
+		t.Errorf("outfile %q, jsonfile %q, statsfile %q, htmlfile %q: want -, -, /var/log/s.json and none",
+			c.OutFile, c.JSONFile, c.StatsFile, c.HTMLFile)
 	}
 }

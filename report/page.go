@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -62,6 +63,9 @@ type PageOptions struct {
 	// Stdout is where the page goes when the path is "-"; nil means
 	// os.Stdout.
 	Stdout io.Writer
+	// Mode is the mode of the page and its reports page, set whatever
+	// the umask; 0 means DefaultPageMode (0644).
+	Mode fs.FileMode
 }
 
 // pageState is what a status page remembers between periods; its
@@ -84,6 +88,9 @@ var _ Output = (*HTMLFile)(nil)
 // could be read.
 func NewStatusPage(path, title string, opt PageOptions, logf Logf) *HTMLFile {
 	h := NewHTMLFile(path, title, logf)
+	if opt.Mode != 0 {
+		h.mode = opt.Mode
+	}
 	h.st = newPageState(opt)
 	if opt.StatsFile != "" && opt.StatsFile != "-" {
 		if _, err := RestoreHistory(h.st.hist, opt.StatsFile); err != nil && logf != nil {
@@ -126,7 +133,7 @@ func (h *HTMLFile) Report(r Report) error {
 	if err := st.renderReports(&buf, h.title, filepath.Base(h.path)); err != nil {
 		return err
 	}
-	if err := replaceFile(h.ReportsPath(), buf.Bytes()); err != nil {
+	if err := replaceFile(h.ReportsPath(), buf.Bytes(), h.mode); err != nil {
 		h.cond.fail("write", err, "") // one fault for both pages: they share a directory
 		return fmt.Errorf("reports page: %w", err)
 	}
@@ -186,7 +193,7 @@ func (h *HTMLFile) writePage(p *Period) error {
 	if h.path == "-" {
 		err = writeAll(h.st.opt.Stdout, buf.Bytes())
 	} else {
-		err = replaceFile(h.path, buf.Bytes())
+		err = replaceFile(h.path, buf.Bytes(), h.mode)
 	}
 	if err != nil {
 		h.cond.fail("write", err, "")

@@ -37,7 +37,7 @@ var options = []option{
 	{"", "maskbits6", "maskbits6", "", "BITS", "IPv6 mask bits aggregating addresses into subnets, 1-128 (default 64)"},
 	{"M", "mailto", "mailto", "", "ADDRS", "mail reports to these addresses, comma separated"},
 	{"o", "outfile", "outfile", "", "FILE", "append reports to FILE; - means stdout (default ipband.txt)"},
-	{"w", "htmlfile", "htmlfile", "", "FILE", "write an HTML status page every period"},
+	{"w", "htmlfile", "htmlfile", "", "FILE", "write an HTML status page every period, mode 0644 for a web server (directive pagemode)"},
 	{"", "htmltitle", "htmltitle", "", "TEXT", "title of the HTML status page (default \"Bandwidth Usage\")"},
 	{"P", "no-promisc", "promisc", "no", "", "do not put the interface in promiscuous mode"},
 	{"r", "report", "report", "", "SECS", "reporting period: seconds a threshold must stay exceeded before a report (default 300)"},

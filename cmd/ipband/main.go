@@ -32,6 +32,7 @@ import (
 	"ipband/watchdog/evidence"
 	"ipband/watchdog/service"
 	"ipband/watchdog/suggest"
+	"ipband/watchdog/service/privilege"
 )
 
 // version is the release; builds may set it with -ldflags "-X main.version=...".
@@ -174,6 +175,11 @@ func positional(args []string, cfg *conf.Config) error {
 func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env environment, d *daemonChild) int {
 	log, err := service.NewLogger(service.LogOptions{Format: cfg.LogFormat, W: env.stderr,
 		NoTime: !env.logTime, Syslog: d != nil})
+	if err != nil && d != nil && !errors.Is(err, service.ErrLogFormat) {
+		err = fmt.Errorf("%w: -F logs to syslog, and there is no system logger at /dev/log: "+
+			"run ipband in the foreground (--foreground) under a service manager, which keeps its log from standard error, "+
+			"with --log-format json for a JSON log", err)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ipband: %v\n", err)
 		d.say(err.Error())
@@ -279,8 +285,12 @@ type prepared struct {
 	evidence *evidence.Dir      // evidencedir, or nil
 	tasks    []service.Task     // run beside the capture (a metrics server)
 	mail     *mail.Queue        // -M, or nil; also among the outputs
-	names    *report.Names      // service and protocol names
-	suggest  *suggest.Collector // --suggest: the only output, or nil
+	// mailSetup is what the mail queue reads from files (footer, password,
+	// CA), read before the drop; nil without -M.
+	mailSetup *mailSetup
+	names     *report.Names      // service and protocol names
+	suggest   *suggest.Collector // --suggest: the only output, or nil
+	dry       bool               // the parent of -F: checks; its child opens
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -319,7 +329,7 @@ func (p *prepared) abort() {
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
-	p := &prepared{names: report.SystemNames(env.services, env.protocols)}
+	p := &prepared{names: report.SystemNames(env.services, env.protocols), dry: dry}
 	if c.suggest {
 		opt, err := suggestOptions(c, cfg)
 		if err != nil {
@@ -365,16 +375,16 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 	// The parent of -F only checks: its child opens everything again, and
 	// drops root itself.
 	if dry {
-		if err := checkUser(cfg.User); err != nil {
+		if err := privilege.Check(cfg.User); err != nil {
 			p.abort()
 			return nil, fmt.Errorf("flag --user or user: %w", err)
 		}
-	} else if err := dropPrivileges(cfg.User); err != nil {
+	} else if err := privilege.Drop(cfg.User); err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --user or user: %w", err)
 	}
 	if !dry && len(cfg.MailTo) > 0 { // checked with the outputs, opened as the user
-		q, err := newMail(cfg, p.names, service.Logf(log, "mail"))
+		q, err := newMail(cfg, p.mailSetup, p.names, service.Logf(log, "mail"))
 		if err != nil {
 			p.abort()
 			return nil, err
@@ -426,6 +436,7 @@ func restartOnly(running, next *conf.Config) []string {
 		{"outfile", running.OutFile == next.OutFile},
 		{"htmlfile", running.HTMLFile == next.HTMLFile},
 		{"htmltitle", running.HTMLTitle == next.HTMLTitle},
+		{"pagemode", running.PageMode == next.PageMode},
 		{"mailto", slices.Equal(running.MailTo, next.MailTo)},
 		{"mailfoot", running.MailFoot == next.MailFoot},
 		{"mtastring", running.MTA == next.MTA},
@@ -532,18 +543,24 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 	if len(cfg.MailTo) > 0 {
 		// The mail queue is opened by prepare once root is given up, so that
 		// its spool is written as the user ipband runs as; its settings are
-		// checked now, with the other outputs.
-		if err := checkMail(cfg); err != nil {
-			closeOutputs(outs)
-			return nil, nil, err
-		}
-		if err := handOver(cfg.SpoolDir, cfg.User); err != nil {
+		// checked now, with the other outputs, and its files (footer,
+		// password, CA) read now, as root.
+		if err := handOverSpool(cfg); err != nil {
 			closeOutputs(outs)
 			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
 		}
+		m, err := readMail(cfg, service.Logf(log, "mail"))
+		if err == nil {
+			err = checkMail(cfg, m)
+		}
+		if err != nil {
+			closeOutputs(outs)
+			return nil, nil, err
+		}
+		p.mailSetup = m
 		mailCounts = p.mailCounts
 	}
-	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)
+	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts, p.dry)
 	if err != nil {
 		closeOutputs(outs)
 		return nil, nil, err

@@ -66,9 +66,9 @@ var (
 	descMailSent = prometheus.NewDesc("ipband_mail_sent_total",
 		"Report mails handed to the mail transfer agent.", nil, nil)
 	descMailFailed = prometheus.NewDesc("ipband_mail_failed_total",
-		"Attempts to hand a report mail over that failed.", nil, nil)
+		"Report mails that failed for good (refused for good, or retried until mailexpire) and went to the spool's failed directory.", nil, nil)
 	descMailDropped = prometheus.NewDesc("ipband_mail_dropped_total",
-		"Report mails given up.", nil, nil)
+		"Report mails dropped, unsent, to keep the spool under spoolmax.", nil, nil)
 )
 
 // collector is the prometheus.Collector of a Metrics: it reads the latest
