@@ -147,33 +147,3 @@ func TestServiceUnit(t *testing.T) {
 		}
 	}
 }
-
-// TestMetricsDocumented checks that ipband(8) names every metric the
-// metrics package defines (the mail queue's included).
-func TestMetricsDocumented(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "report", "metrics", "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	man := strings.ReplaceAll(readRepo(t, "docs/ipband.8"), `\_`, "_")
-	name := regexp.MustCompile(`"(ipband_[a-z_]+)"`)
-	found := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range name.FindAllStringSubmatch(string(b), -1) {
-			found++
-			if !strings.Contains(man, `\fB`+m[1]) {
-				t.Errorf("docs/ipband.8 does not name the metric %s (%s)", m[1], filepath.Base(f))
-			}
-		}
-	}
-	if found == 0 {
-		t.Error("no metric found in report/metrics")
-	}
-}

@@ -31,8 +31,8 @@ import (
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
 	"ipband/watchdog/service"
-	"ipband/watchdog/suggest"
 	"ipband/watchdog/service/privilege"
+	"ipband/watchdog/suggest"
 )
 
 // version is the release; builds may set it with -ldflags "-X main.version=...".
@@ -282,9 +282,9 @@ type prepared struct {
 	outputs  []report.Output
 	networks *subnet.Networks
 	trace    io.Writer
-	evidence *evidence.Dir      // evidencedir, or nil
-	tasks    []service.Task     // run beside the capture (a metrics server)
-	mail     *mail.Queue        // -M, or nil; also among the outputs
+	evidence *evidence.Dir  // evidencedir, or nil
+	tasks    []service.Task // run beside the capture (a metrics server)
+	mail     *mail.Queue    // -M, or nil; also among the outputs
 	// mailSetup is what the mail queue reads from files (footer, password,
 	// CA), read before the drop; nil without -M.
 	mailSetup *mailSetup
