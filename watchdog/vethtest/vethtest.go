@@ -21,7 +21,7 @@ import (
 
 // Pair is a veth pair between two namespaces that New made.
 type Pair struct {
-	t            *testing.T
+	t            testing.TB
 	NsA, NsB     string // the namespaces
 	DevA, DevB   string // the ends
 	AddrA, AddrB string // their IPv4 addresses
@@ -31,7 +31,7 @@ type Pair struct {
 // cannot (not root, no ip command, no namespaces in this sandbox). tag
 // (one letter) keeps the names of different test binaries apart. Cleanup
 // removes the namespaces, and so the pair.
-func New(t *testing.T, tag string) *Pair {
+func New(t testing.TB, tag string) *Pair {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("network namespaces and live capture need root")
