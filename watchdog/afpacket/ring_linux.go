@@ -230,7 +230,7 @@ func (r *Ring) Next(f *Frame) error {
 		if r.stopped.Load() {
 			return ErrStopped
 		}
-		r.held, r.down = true, false
+		r.held = true
 		r.left = *r.u32(base + blockNumPkts)
 		r.off = base + int(*r.u32(base + blockFirstFrame))
 	}
@@ -280,7 +280,7 @@ func (r *Ring) wait() error {
 	case r.pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0:
 		return r.sockError()
 	case n == 0 && r.down && r.gone():
-		return fmt.Errorf("afpacket: %w", ErrGone)
+		return ErrGone
 	case n == 0:
 		return ErrTimeout
 	}
@@ -289,8 +289,10 @@ func (r *Ring) wait() error {
 
 // sockError reads the socket's pending error. ENETDOWN is the interface
 // going down or away: Next then goes on while it is only down, and says
-// ErrGone once it is gone (the kernel reports the removal of a device
-// that was up only as its going down).
+// ErrGone once it is gone. The kernel reports the removal of a device
+// that was up only as its going down, and frames received before it may
+// still come after that: from then on every timeout looks whether the
+// device is still there.
 func (r *Ring) sockError() error {
 	v, err := unix.GetsockoptInt(r.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
@@ -302,7 +304,7 @@ func (r *Ring) sockError() error {
 	case errno == unix.ENETDOWN:
 		r.down = true
 		if r.gone() {
-			return fmt.Errorf("afpacket: %w", ErrGone)
+			return ErrGone
 		}
 		return ErrTimeout
 	default:

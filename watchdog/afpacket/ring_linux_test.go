@@ -4,10 +4,8 @@ package afpacket_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"testing"
@@ -53,71 +51,25 @@ func openRing(t testing.TB, p *vethtest.Pair, c afpacket.Config) *afpacket.Ring 
 	return r
 }
 
-// sender writes whole Ethernet frames on end B of a pair, so that end A
-// receives them as they are, VLAN tags and all.
+// sender sends frames from end B of p.
 type sender struct {
-	fd int
-	to unix.SockaddrLinklayer
+	t   testing.TB
+	raw *vethtest.Raw
 }
 
-func newSender(t testing.TB, p *vethtest.Pair) *sender {
-	t.Helper()
-	s := &sender{}
-	err := inNs(p.NsB, func() error {
-		ifi, err := net.InterfaceByName(p.DevB)
-		if err != nil {
-			return err
-		}
-		s.fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
-		s.to = unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(s.fd) })
-	return s
-}
+func newSender(t testing.TB, p *vethtest.Pair) *sender { return &sender{t, p.RawFromB()} }
 
-// send writes frame n times, pausing now and then so that the receiving
-// end's backlog never overflows: what the ring sees is then what was sent.
 func (s *sender) send(t testing.TB, frame []byte, n int) {
 	t.Helper()
-	for i := range n {
-		if err := unix.Sendto(s.fd, frame, 0, &s.to); err != nil {
-			t.Fatalf("send frame %d: %v", i, err)
-		}
-		if i%200 == 199 {
-			time.Sleep(200 * time.Microsecond)
-		}
+	if err := s.raw.Send(frame, n); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// srcMAC marks the test's frames among whatever else the namespace sends
-// (IPv6 neighbour discovery on a new link).
-var srcMAC = []byte{0x02, 0x00, 0x5e, 0x10, 0x00, 0x01}
-
-// udpFrame builds an Ethernet frame, broadcast, carrying an IPv4 UDP
-// datagram of payload bytes to port, behind the given VLAN tags (TPID,
-// TCI pairs, outermost first).
-func udpFrame(port uint16, payload int, tags ...uint16) []byte {
-	b := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	b = append(b, srcMAC...)
-	for _, v := range tags {
-		b = binary.BigEndian.AppendUint16(b, v)
-	}
-	b = binary.BigEndian.AppendUint16(b, 0x0800)
-	ipLen := 20 + 8 + payload
-	ip := []byte{0x45, 0, byte(ipLen >> 8), byte(ipLen), 0, 1, 0, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 9}
-	b = append(b, ip...)
-	b = binary.BigEndian.AppendUint16(b, 4000)
-	b = binary.BigEndian.AppendUint16(b, port)
-	b = binary.BigEndian.AppendUint16(b, uint16(8+payload))
-	b = append(b, 0, 0)
-	for i := range payload {
-		b = append(b, byte(i))
-	}
-	return b
+// udpFrame is vethtest's frame to 198.18.0.9, which no namespace
+// answers.
+func udpFrame(p *vethtest.Pair, port uint16, payload int, tags ...uint16) []byte {
+	return p.UDPFrame("198.18.0.9", port, payload, tags...)
 }
 
 // udpPort9 is "udp dst port 9, not a later fragment", keeping 512 bytes,
@@ -160,7 +112,7 @@ func readAll(t testing.TB, r *afpacket.Ring, fn func(f *afpacket.Frame)) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(f.Data) >= 12 && bytes.Equal(f.Data[6:12], srcMAC) {
+		if len(f.Data) >= 12 && bytes.Equal(f.Data[6:12], vethtest.SrcMAC[:]) {
 			fn(&f)
 		}
 	}
@@ -173,7 +125,7 @@ func TestCounts(t *testing.T) {
 	p := vethtest.New(t, "r")
 	r := openRing(t, p, afpacket.Config{Filter: udpPort9(t), Timeout: 50 * time.Millisecond})
 	s := newSender(t, p)
-	small, big, other := udpFrame(9, 100), udpFrame(9, 1400), udpFrame(10, 100)
+	small, big, other := udpFrame(p, 9, 100), udpFrame(p, 9, 1400), udpFrame(p, 10, 100)
 	s.send(t, small, 3000)
 	s.send(t, other, 1000)
 	s.send(t, big, 2000)
@@ -208,10 +160,10 @@ func TestVLAN(t *testing.T) {
 	r := openRing(t, p, afpacket.Config{Timeout: 50 * time.Millisecond})
 	s := newSender(t, p)
 	frames := [][]byte{
-		udpFrame(9, 100, 0x8100, 10),
-		udpFrame(9, 200, 0x88a8, 0x2064),
-		udpFrame(9, 300, 0x88a8, 20, 0x8100, 30),
-		udpFrame(9, 400),
+		udpFrame(p, 9, 100, 0x8100, 10),
+		udpFrame(p, 9, 200, 0x88a8, 0x2064),
+		udpFrame(p, 9, 300, 0x88a8, 20, 0x8100, 30),
+		udpFrame(p, 9, 400),
 	}
 	for _, f := range frames {
 		s.send(t, f, 10)
@@ -241,7 +193,7 @@ func TestDrops(t *testing.T) {
 	r := openRing(t, p, afpacket.Config{RingSize: 64 << 10, Filter: udpPort9(t), Timeout: 20 * time.Millisecond})
 	s := newSender(t, p)
 	const sent = 4000
-	s.send(t, udpFrame(9, 100), sent)
+	s.send(t, udpFrame(p, 9, 100), sent)
 	time.Sleep(100 * time.Millisecond) // every block retired
 	read := 0
 	readAll(t, r, func(*afpacket.Frame) { read++ })
@@ -263,7 +215,7 @@ func TestDrops(t *testing.T) {
 func TestZeroAllocs(t *testing.T) {
 	p := vethtest.New(t, "z")
 	r := openRing(t, p, afpacket.Config{Timeout: 20 * time.Millisecond})
-	newSender(t, p).send(t, udpFrame(9, 100, 0x8100, 10), 1100)
+	newSender(t, p).send(t, udpFrame(p, 9, 100, 0x8100, 10), 1100)
 	time.Sleep(100 * time.Millisecond)
 	var f afpacket.Frame
 	n := 0
@@ -324,6 +276,40 @@ func TestGone(t *testing.T) {
 	}
 }
 
+// TestGoneAfterDown takes the interface down and up, and deletes it while
+// frames from before wait in the ring: the frames come, then ErrGone.
+func TestGoneAfterDown(t *testing.T) {
+	p := vethtest.New(t, "u")
+	r := openRing(t, p, afpacket.Config{Timeout: 20 * time.Millisecond, Filter: udpPort9(t)})
+	var f afpacket.Frame
+	p.Down()
+	for range 3 { // ENETDOWN, then idle
+		if err := r.Next(&f); !errors.Is(err, afpacket.ErrTimeout) {
+			t.Fatalf("Next on a link that is down: %v, want ErrTimeout", err)
+		}
+	}
+	p.Up()
+	newSender(t, p).send(t, udpFrame(p, 9, 100), 10)
+	p.Del()
+	deadline := time.Now().Add(5 * time.Second)
+	frames := 0
+	for time.Now().Before(deadline) {
+		err := r.Next(&f)
+		switch {
+		case err == nil:
+			frames++
+		case errors.Is(err, afpacket.ErrGone):
+			if frames > 10 {
+				t.Errorf("%d frames, 10 sent", frames)
+			}
+			return
+		case !errors.Is(err, afpacket.ErrTimeout):
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("no ErrGone 5 s after the interface was deleted (%d frames read)", frames)
+}
+
 // TestUnsupported: a name that is no device, and a device that is not
 // Ethernet framed, are ErrUnsupported, for the caller to use libpcap.
 func TestUnsupported(t *testing.T) {
@@ -342,11 +328,12 @@ func TestUnsupported(t *testing.T) {
 // the timer stopped, then the reader empties it. ns/op is per frame.
 func BenchmarkNext(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		frame []byte
-	}{{"plain", udpFrame(9, 18)}, {"vlan", udpFrame(9, 14, 0x8100, 10)}} {
+		name string
+		tags []uint16
+	}{{"plain", nil}, {"vlan", []uint16{0x8100, 10}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			p := vethtest.New(b, "b")
+			frame := udpFrame(p, 9, 18-2*len(bc.tags), bc.tags...)
 			r := openRing(b, p, afpacket.Config{Timeout: 10 * time.Millisecond})
 			s := newSender(b, p)
 			var f afpacket.Frame
@@ -355,14 +342,14 @@ func BenchmarkNext(b *testing.B) {
 			for left := b.N; left > 0; {
 				b.StopTimer()
 				n := min(left, 20000)
-				s.send(b, bc.frame, n)
+				s.send(b, frame, n)
 				time.Sleep(30 * time.Millisecond) // the last block retired
 				b.StartTimer()
 				for got := 0; got < n; {
 					if err := r.Next(&f); err != nil {
 						b.Fatalf("after %d of %d frames: %v", got, n, err)
 					}
-					if f.Len == uint32(len(bc.frame)) {
+					if f.Len == uint32(len(frame)) {
 						got++
 					}
 				}
