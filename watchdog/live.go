@@ -67,6 +67,9 @@ type Live struct {
 	lastWait time.Duration
 
 	stop atomic.Bool // set when Run's context ends (LiveSource): look at it now
+
+	freezes       atomic.Uint64 // ring freezes, in all the openings so far
+	freezesBefore uint64        // those of the openings before the current one (Run's)
 }
 
 // Readers of a live capture (LiveOptions.Reader).
@@ -129,9 +132,9 @@ func OpenLive(o LiveOptions) (*Live, error) {
 // kind in a loop of its own.
 type capture interface {
 	linkType() LinkType
-	drops() uint64 // frames the kernel dropped since it was opened
-	stop()         // makes a reader return soon; from any goroutine
-	close()        // releases it; no reader may be in it
+	drops() (dropped, freezes uint64) // the kernel's counters since it was opened
+	stop()                            // makes a reader return soon; from any goroutine
+	close()                           // releases it; no reader may be in it
 	lostReason(cause error) string
 	String() string // the reader, for -d 1 and the exit summary
 }
@@ -153,7 +156,7 @@ func openCapture(o *LiveOptions) (capture, error) {
 	case errors.Is(err, os.ErrPermission):
 		return nil, &PermissionError{Interface: o.Interface, Err: err}
 	}
-	return nil, err // it names the interface
+	return nil, fmt.Errorf("interface %s: %w", o.Interface, err)
 }
 
 // pcapCapture is a libpcap handle.
@@ -166,12 +169,12 @@ func (c *pcapCapture) linkType() LinkType { return handleLinkType(c.h) }
 func (c *pcapCapture) stop()              { c.h.Close() }
 func (c *pcapCapture) close()             { c.h.Close() }
 
-func (c *pcapCapture) drops() uint64 {
+func (c *pcapCapture) drops() (uint64, uint64) {
 	st, err := c.h.Stats()
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	return uint64(st.PacketsDropped) + uint64(st.PacketsIfDropped)
+	return uint64(st.PacketsDropped) + uint64(st.PacketsIfDropped), 0
 }
 
 func (c *pcapCapture) lostReason(cause error) string {
@@ -261,6 +264,11 @@ func (l *Live) LinkType() LinkType {
 	return l.linkType
 }
 
+// Freezes returns how many times an AF_PACKET ring filled up and froze
+// until a block was given back, as of the last look at the kernel's
+// counters (every idle read and every 16384 frames); 0 with libpcap.
+func (l *Live) Freezes() uint64 { return l.freezes.Load() }
+
 // Reader names the reader of the capture, as of its last opening:
 // "AF_PACKET TPACKET_V3 ring, 64 MiB" or "libpcap, 64 MiB buffer".
 func (l *Live) Reader() string {
@@ -343,6 +351,7 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 		if err == nil {
 			return nil // closed, or ctx done
 		}
+		l.freezesBefore = l.freezes.Load()
 		h, dec, err = l.reopen(ctx, e, clock, h, err)
 		if h == nil {
 			return err
@@ -379,7 +388,7 @@ func (l *Live) readPcap(ctx context.Context, e *Engine, clock Clock, opt RunOpti
 			if ctx.Err() != nil {
 				return nil
 			}
-			dropped = addDrops(c, e, dropped)
+			dropped = l.addDrops(c, e, dropped)
 			now := clock.Now()
 			e.Advance(now.UnixNano())
 			if err != nil {
@@ -554,9 +563,13 @@ func (w *linkWatch) check(now time.Time) {
 	}
 }
 
-// addDrops adds the drops the kernel reports for h since the last look.
-func addDrops(h capture, e *Engine, seen uint64) uint64 {
-	total := h.drops()
+// addDrops adds the drops the kernel reports for h since the last look,
+// and keeps its count of ring freezes.
+func (l *Live) addDrops(h capture, e *Engine, seen uint64) uint64 {
+	total, freezes := h.drops()
+	if freezes > 0 {
+		l.freezes.Store(l.freezesBefore + freezes)
+	}
 	if total <= seen { // none, or the counters could not be read
 		return seen
 	}

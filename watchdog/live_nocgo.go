@@ -48,6 +48,9 @@ func (*Live) LinkType() LinkType { return 0 }
 // Reader returns "".
 func (*Live) Reader() string { return "" }
 
+// Freezes returns 0.
+func (*Live) Freezes() uint64 { return 0 }
+
 // Close does nothing.
 func (*Live) Close() {}
 

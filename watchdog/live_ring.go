@@ -69,9 +69,9 @@ func (c *ringCapture) stop()                         { c.r.Stop() }
 func (c *ringCapture) close()                        { c.r.Close() } //nolint:errcheck // it returns nil
 func (c *ringCapture) lostReason(cause error) string { return cause.Error() }
 
-func (c *ringCapture) drops() uint64 {
+func (c *ringCapture) drops() (uint64, uint64) {
 	st, _ := c.r.Stats() // the last counts on an error
-	return st.Drops
+	return st.Drops, st.Freezes
 }
 
 // String says "AF_PACKET TPACKET_V3 ring, 64 MiB".
@@ -108,7 +108,7 @@ func (l *Live) readRing(ctx context.Context, e *Engine, clock Clock, opt RunOpti
 			if ctx.Err() != nil {
 				return nil
 			}
-			dropped = addDrops(c, e, dropped)
+			dropped = l.addDrops(c, e, dropped)
 			now := clock.Now()
 			e.Advance(now.UnixNano())
 			if err != nil {

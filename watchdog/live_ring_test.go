@@ -37,8 +37,8 @@ func (g *gatedRecorder) Period(p *report.Period) {
 
 // runOnA runs a live capture of end A of p through reader, with filter,
 // into a new engine with 1-second periods, until stop is called; stop
-// returns the engine, for its counters, and the recorder.
-func runOnA(t *testing.T, p *vethtest.Pair, reader, filter string, ringSize int, rec watchdog.Output) (stop func() *watchdog.Engine) {
+// returns the engine and the capture, for their counters.
+func runOnA(t *testing.T, p *vethtest.Pair, reader, filter string, ringSize int, rec watchdog.Output) (stop func() (*watchdog.Engine, *watchdog.Live)) {
 	t.Helper()
 	e, err := watchdog.New(watchdog.Config{
 		Average: time.Second, Report: time.Hour, MaxConns: 100,
@@ -62,15 +62,16 @@ func runOnA(t *testing.T, p *vethtest.Pair, reader, filter string, ringSize int,
 			return l.Run(ctx, e, sysClock{}, watchdog.RunOptions{})
 		})
 	}()
+	var l *watchdog.Live
 	select {
-	case l := <-opened:
+	case l = <-opened:
 		if want := map[string]string{watchdog.ReaderAFPacket: "AF_PACKET", watchdog.ReaderLibpcap: "libpcap"}[reader]; !strings.HasPrefix(l.Reader(), want) {
 			t.Errorf("reader %q, want %s", l.Reader(), want)
 		}
 	case err := <-done:
 		t.Fatalf("open: %v", err)
 	}
-	return func() *watchdog.Engine {
+	return func() (*watchdog.Engine, *watchdog.Live) {
 		cancel()
 		select {
 		case err := <-done:
@@ -80,7 +81,7 @@ func runOnA(t *testing.T, p *vethtest.Pair, reader, filter string, ringSize int,
 		case <-time.After(10 * time.Second):
 			t.Fatal("capture did not stop")
 		}
-		return e
+		return e, l
 	}
 }
 
@@ -119,7 +120,7 @@ func TestLiveVLAN(t *testing.T) {
 				return bytes >= want
 			}
 			rec.waitFor(t, 10*time.Second, "every byte in closed periods", counted)
-			e := stop()
+			e, _ := stop()
 			counted(rec.periods, nil)
 			if st := e.Stats(); st.IP != 2500 || st.Packets != 2500 || st.Dropped != 0 || bytes != want {
 				t.Errorf("counted %d bytes, stats %+v; want %d bytes in 2500 IP packets, none dropped", bytes, st, want)
@@ -150,9 +151,13 @@ func TestLiveDrops(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 			close(rec.open)
 			time.Sleep(500 * time.Millisecond)
-			st := stop().Stats()
+			e, l := stop()
+			st := e.Stats()
 			if st.Dropped == 0 || st.IP+st.Dropped != sent {
 				t.Errorf("stats %+v: want some dropped, and IP + dropped = %d", st, sent)
+			}
+			if reader == watchdog.ReaderAFPacket && l.Freezes() == 0 {
+				t.Error("the ring filled up and froze, but no freeze counted")
 			}
 		})
 	}

@@ -164,6 +164,10 @@ func (s *LiveSource) String() string {
 // or "libpcap, 64 MiB buffer".
 func (s *LiveSource) Reader() string { return s.l.Reader() }
 
+// Freezes returns how often the AF_PACKET ring froze full (see
+// Live.Freezes).
+func (s *LiveSource) Freezes() uint64 { return s.l.Freezes() }
+
 // Close ends the capture.
 func (s *LiveSource) Close() error {
 	s.once.Do(s.l.Close)

@@ -18,9 +18,10 @@ const MinRingSize = 2 * 4096
 const maxBlockSize = 1 << 20
 
 var (
-	// ErrUnsupported is wrapped by Open's error for a name that is no
-	// network device, or a device whose frames are not Ethernet framed.
-	ErrUnsupported = errors.New("afpacket: not an Ethernet interface")
+	// ErrUnsupported is matched (errors.Is) by Open's error for a name
+	// that is no network device, or a device whose frames are not
+	// Ethernet framed.
+	ErrUnsupported = errors.New("afpacket: no ring for this interface")
 	// ErrTimeout is returned by Next when no frame came within the
 	// configured timeout.
 	ErrTimeout = errors.New("afpacket: timeout")
@@ -77,3 +78,9 @@ type Stats struct {
 	Drops   uint64 // frames lost because the ring was full
 	Freezes uint64 // times the ring filled up and froze until a block was freed
 }
+
+// unsupportedError is an interface Open cannot make a ring for, and why.
+type unsupportedError struct{ reason string }
+
+func (e *unsupportedError) Error() string        { return e.reason }
+func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupported }

@@ -61,9 +61,10 @@ type Ring struct {
 	closeOnce sync.Once
 }
 
-// Open makes a ring on the interface c names and starts capturing. An
-// error wraps ErrUnsupported when the name is no device or not an
-// Ethernet-framed one, and unix.EPERM when the process may not capture.
+// Open makes a ring on the interface c names and starts capturing. Its
+// error, which does not name the interface, matches ErrUnsupported when
+// the name is no device or not an Ethernet-framed one, and wraps
+// unix.EPERM when the process may not capture.
 func Open(c Config) (*Ring, error) {
 	if c.RingSize == 0 {
 		c.RingSize = DefaultRingSize
@@ -77,12 +78,12 @@ func Open(c Config) (*Ring, error) {
 	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("afpacket: socket: %w", err)
+		return nil, fmt.Errorf("afpacket ring: socket: %w", err)
 	}
 	r := &Ring{fd: fd, efd: -1, timeoutMs: max(1, int(c.Timeout/time.Millisecond))}
 	if err := r.setup(&c); err != nil {
 		r.release()
-		return nil, fmt.Errorf("afpacket: %s: %w", c.Interface, err)
+		return nil, fmt.Errorf("afpacket ring: %w", err)
 	}
 	return r, nil
 }
@@ -93,11 +94,11 @@ func Open(c Config) (*Ring, error) {
 func (r *Ring) setup(c *Config) error {
 	ifr, err := unix.NewIfreq(c.Interface)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnsupported, err)
+		return &unsupportedError{err.Error()}
 	}
 	if err := unix.IoctlIfreq(r.fd, unix.SIOCGIFINDEX, ifr); err != nil {
 		if errors.Is(err, unix.ENODEV) {
-			return fmt.Errorf("%w: no such device", ErrUnsupported)
+			return &unsupportedError{"no such device"}
 		}
 		return fmt.Errorf("interface index: %w", err)
 	}
@@ -112,7 +113,7 @@ func (r *Ring) setup(c *Config) error {
 	}
 	ll, _ := sa.(*unix.SockaddrLinklayer)
 	if ll == nil || ll.Hatype != unix.ARPHRD_ETHER && ll.Hatype != unix.ARPHRD_LOOPBACK {
-		return fmt.Errorf("%w: hardware type %d", ErrUnsupported, hatype(ll))
+		return &unsupportedError{fmt.Sprintf("hardware type %d, not Ethernet framed", hatype(ll))}
 	}
 	if err := r.makeRing(c.RingSize); err != nil {
 		return err

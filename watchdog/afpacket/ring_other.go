@@ -6,7 +6,7 @@ package afpacket
 type Ring struct{}
 
 // Open returns ErrUnsupported: packet rings are Linux's.
-func Open(Config) (*Ring, error) { return nil, ErrUnsupported }
+func Open(Config) (*Ring, error) { return nil, &unsupportedError{"afpacket ring: Linux only"} }
 
 // Next returns ErrStopped.
 func (*Ring) Next(*Frame) error { return ErrStopped }
