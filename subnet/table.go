@@ -128,6 +128,7 @@ type Table[S any] struct {
 	free    []*Slot[S]                // removed slots, for reuse
 	spare   []Slot[S]                 // allocated, never used
 	made    int                       // slots allocated
+	named4  *[1 << 16 / 64]uint64     // the /16s that hold a named IPv4 network number; nil for none
 	keep    func(*Slot[S]) bool
 	hold    *Slot[S] // the slot Lookup returned last: not evicted by the next
 	evicted uint64
@@ -196,6 +197,15 @@ func NewTable[S any](opts Options, keep func(*Slot[S]) bool) (*Table[S], error) 
 	t.dyn4.Init()
 	t.dyn6 = make(map[netip.Prefix]*Slot[S])
 	t.pinned = make(map[netip.Prefix]*Slot[S])
+	if t.networks != nil && len(t.networks.names) > 0 {
+		t.named4 = new([1 << 16 / 64]uint64)
+		for a := range t.networks.names {
+			if a.Is4() {
+				h := uint4(a) >> 16
+				t.named4[h/64] |= 1 << (h % 64)
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -496,10 +506,26 @@ func (t *Table[S]) miss(p netip.Prefix, n uint64) *Slot[S] {
 	if s == nil {
 		s = t.newSlot()
 	}
-	*s = Slot[S]{Bytes: n, Prefix: p, Threshold: t.threshold, Name: t.networks.Name(p)}
+	// Field by field: a composite literal is built aside and copied in
+	// whole, with a bulk write barrier while the GC marks.
+	var zero S
+	s.Bytes, s.Prefix, s.Threshold, s.Name, s.Preloaded, s.State = n, p, t.threshold, t.name(p), false, zero
 	t.index(s)
 	t.push(s)
 	return s
+}
+
+// name returns the network name of dynamic subnet p. Most subnets have
+// none: a bitmap of the /16s that hold a named network number answers for
+// them without a map lookup.
+func (t *Table[S]) name(p netip.Prefix) string {
+	if t.named4 == nil || !p.Addr().Is4() {
+		return ""
+	}
+	if h := uint4(p.Addr()) >> 16; t.named4[h/64]&(1<<(h%64)) == 0 {
+		return ""
+	}
+	return t.networks.Name(p)
 }
 
 // newSlot returns a slot from the free list, or a new one. New slots are

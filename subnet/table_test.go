@@ -2,6 +2,7 @@ package subnet_test
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"ipband/subnet"
@@ -155,5 +156,33 @@ func TestCount(t *testing.T) {
 	before := tb.Get(prefix("10.0.1.0/24")).Bytes
 	if sa, sb := tb.Count(addr("10.0.1.7"), addr("10.0.1.8"), 5); sa == nil || sb != nil || sa.Bytes != before+5 {
 		t.Errorf("same subnet again: %v %v, %d bytes, want %d", sa, sb, sa.Bytes, before+5)
+	}
+}
+
+// TestDynamicNames: dynamic subnets take their network names, a slot
+// reused for another subnet loses the name of the one before, and IPv6
+// subnets have none.
+func TestDynamicNames(t *testing.T) {
+	n, err := subnet.ParseNetworks(strings.NewReader("halifax 10.10.123\ntoronto 10.10.81.0\nfar 192.0.2.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := subnet.NewTable[st](subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 7, MaxDynamic: 2, Networks: n}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ a, want string }{
+		{"10.10.123.9", "halifax"},
+		{"10.10.124.9", ""}, // the same /16, no name
+		{"10.10.81.200", "toronto"},
+		{"10.11.0.1", ""}, // takes the slot of a named subnet
+		{"192.0.2.77", "far"},
+		{"2001:db8::1", ""},
+		{"10.10.123.1", "halifax"},
+	} {
+		s, _ := tb.Count(addr(tt.a), addr("2001:db8:ffff::1"), 100)
+		if s == nil || s.Name != tt.want {
+			t.Errorf("%s: slot %+v, want name %q", tt.a, s, tt.want)
+		}
 	}
 }
