@@ -319,6 +319,9 @@ func (t *Table[S]) Count(a, b netip.Addr, n uint64) (sa, sb *Slot[S]) {
 		}
 		return sa, sb
 	}
+	if a.Is4() && b.Is4() && len(t.local) == 0 {
+		return t.count4(uint4(a)&t.mask4, uint4(b)&t.mask4, n)
+	}
 	t.hold = nil
 	sa = t.count(a, n)
 	t.hold = sa
@@ -331,6 +334,32 @@ func (t *Table[S]) Count(a, b netip.Addr, n uint64) (sa, sb *Slot[S]) {
 		return sa, s
 	}
 	sb = t.miss(p, n)
+	t.hold = sb
+	if sb == sa { // the only slot went to b's subnet
+		return nil, sb
+	}
+	return sa, sb
+}
+
+// count4 is Count in dynamic mode for two IPv4 addresses, masked (va,
+// vb), and no local ranges: most packets, counted without building a
+// prefix unless a subnet is new.
+func (t *Table[S]) count4(va, vb uint32, n uint64) (sa, sb *Slot[S]) {
+	t.hold = nil
+	if sa = t.get4(va); sa != nil {
+		t.Add(sa, n)
+	} else {
+		sa = t.miss(netip.PrefixFrom(addr4(va), t.bits4), n)
+	}
+	if vb == va {
+		return sa, nil
+	}
+	t.hold = sa
+	if sb = t.get4(vb); sb != nil {
+		t.Add(sb, n)
+		return sa, sb
+	}
+	sb = t.miss(netip.PrefixFrom(addr4(vb), t.bits4), n)
 	t.hold = sb
 	if sb == sa { // the only slot went to b's subnet
 		return nil, sb
@@ -565,7 +594,7 @@ func (t *Table[S]) evict() *Slot[S] {
 // when that is the slot Lookup returned last, the one after it. The slot
 // held is the victim only when it is the one slot in the grades.
 func (t *Table[S]) victim() *Slot[S] {
-	for i, w := range t.used {
+	for i, w := range &t.used {
 		for ; w != 0; w &= w - 1 {
 			s := t.grades[64*i+bits.TrailingZeros64(w)].first
 			if s != t.hold {

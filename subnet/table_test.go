@@ -1,7 +1,10 @@
 package subnet_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -184,5 +187,58 @@ func TestDynamicNames(t *testing.T) {
 		if s == nil || s.Name != tt.want {
 			t.Errorf("%s: slot %+v, want name %q", tt.a, s, tt.want)
 		}
+	}
+}
+
+// TestCountIPv4SameAsGeneral counts one stream of IPv4 packets (few
+// subnets, a small cap, some subnets kept as in detail logging, pairs in
+// one subnet) in a table without local ranges, which counts IPv4 pairs on
+// a path of its own, and in one whose local range is everything, which
+// takes the general path: every step returns the same subnets, and the
+// tables end the same.
+func TestCountIPv4SameAsGeneral(t *testing.T) {
+	all, err := subnet.ParseRanges("0.0.0.0/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := func(s *subnet.Slot[st]) bool { return s.State.keep }
+	var tbs [2]*subnet.Table[st]
+	for i, local := range []subnet.Ranges{nil, all} {
+		if tbs[i], err = subnet.NewTable(subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 7, MaxDynamic: 6, Local: local}, keep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := func(s *subnet.Slot[st]) string {
+		if s == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%s=%d", s.Prefix, s.Bytes)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	ip := func() netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(rnd.IntN(12)), byte(rnd.IntN(4))}) }
+	for i := range 20000 {
+		a, b, n := ip(), ip(), uint64(1+rnd.IntN(1500))
+		var got [2]string
+		for k, tb := range tbs {
+			sa, sb := tb.Count(a, b, n)
+			got[k] = name(sa) + " " + name(sb)
+			if i%97 == 0 && sa != nil {
+				sa.State.keep = !sa.State.keep
+			}
+			if i%500 == 499 {
+				tb.RemoveIf(func(s *subnet.Slot[st]) bool { return !s.State.keep && s.Bytes < 3000 })
+				tb.ResetBytes()
+			}
+		}
+		if got[0] != got[1] {
+			t.Fatalf("packet %d, %s > %s, %d bytes: IPv4 path %s, general path %s", i, a, b, n, got[0], got[1])
+		}
+	}
+	p0, p1 := prefixes(tbs[0]), prefixes(tbs[1])
+	for _, ps := range [][]netip.Prefix{p0, p1} { // pinned subnets come in map order
+		slices.SortFunc(ps, netip.Prefix.Compare)
+	}
+	if fmt.Sprint(p0) != fmt.Sprint(p1) || tbs[0].TakeEvicted() != tbs[1].TakeEvicted() {
+		t.Errorf("tables differ at the end: %v, %v", p0, p1)
 	}
 }
