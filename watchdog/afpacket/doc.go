@@ -28,13 +28,24 @@
 //		...
 //	}
 //
+// # Fanout over cores
+//
+// OpenGroup opens several rings on one interface in a fanout group of
+// their own (an id the kernel gives no other group), and the kernel hands
+// each frame to one ring, chosen by a classic BPF program
+// (PACKET_FANOUT_CBPF) that hashes the frame's two IP addresses the same
+// both ways: both directions of a conversation and every fragment of a
+// datagram land on one ring, which one reader then owns.
+//
+// # Readers
+//
 // A Ring belongs to the goroutine that reads it. Another goroutine stops a
 // reader with Stop; Close unmaps the ring, and must be called only when no
 // reader is in Next or holds a frame (by the reader itself once Next
 // returned ErrStopped, or after it ended).
 //
 // Only Ethernet-framed interfaces (ARPHRD_ETHER and the loopback device)
-// are supported: Open returns an error wrapping ErrUnsupported for others,
+// are supported: Open returns an error matching ErrUnsupported for others,
 // and for names that are no device (such as "any"), so that the caller can
 // capture through libpcap instead.
 package afpacket

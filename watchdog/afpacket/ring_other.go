@@ -22,3 +22,8 @@ func (*Ring) Size() int { return 0 }
 
 // Close does nothing.
 func (*Ring) Close() error { return nil }
+
+// OpenGroup returns ErrUnsupported: packet rings are Linux's.
+func OpenGroup(Config, int) ([]*Ring, error) {
+	return nil, &unsupportedError{"afpacket ring: Linux only"}
+}
