@@ -200,3 +200,78 @@ func TestLiveReaderChoice(t *testing.T) {
 		}
 	}
 }
+
+// slowWriter takes 20 µs a write.
+type slowWriter struct{}
+
+func (slowWriter) Write(b []byte) (int, error) {
+	time.Sleep(20 * time.Microsecond)
+	return len(b), nil
+}
+
+// TestLiveCloseWhileReading closes a live capture from another goroutine
+// while frames pour in, through each reader: Run returns, and the ring is
+// unmapped only once its reader is out of it (a reader still in it would
+// crash the test).
+func TestLiveCloseWhileReading(t *testing.T) {
+	for _, reader := range readers {
+		t.Run(reader, func(t *testing.T) {
+			p := vethtest.New(t, "c")
+			e, err := watchdog.New(watchdog.Config{
+				Average: time.Second, Report: time.Hour, MaxConns: 100,
+				Subnets: subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 1e6, MaxDynamic: 100},
+			}, newSyncRecorder())
+			if err != nil {
+				t.Fatal(err)
+			}
+			lives := make(chan *watchdog.Live, 1)
+			done := make(chan error, 1)
+			go func() {
+				done <- p.InA(func() error {
+					l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: p.DevA, Reader: reader, RingSize: 1 << 20, Tick: 50 * time.Millisecond})
+					if err != nil {
+						return err
+					}
+					lives <- l
+					// A slow -d 3 trace keeps the reader in the middle of
+					// a block of frames when Close comes.
+					return l.Run(context.Background(), e, sysClock{}, watchdog.RunOptions{Trace: slowWriter{}})
+				})
+			}()
+			var l *watchdog.Live
+			select {
+			case l = <-lives:
+			case err := <-done:
+				t.Fatalf("open: %v", err)
+			}
+			stop := make(chan struct{})
+			sent := make(chan struct{})
+			raw := p.RawFromB()
+			go func() {
+				defer close(sent)
+				f := p.UDPFrame("198.18.0.9", 9, 100, 0x8100, 5)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						raw.Send(f, 200) //nolint:errcheck // the test is about the reader
+					}
+				}
+			}()
+			time.Sleep(300 * time.Millisecond)
+			l.Close()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("run: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Error("Run did not return after Close")
+			}
+			close(stop)
+			<-sent
+			l.Close() // idempotent
+		})
+	}
+}

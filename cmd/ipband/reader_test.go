@@ -137,6 +137,9 @@ func TestReadersSameReports(t *testing.T) {
 		if m == nil || m[1] != r.want {
 			fail("%s: no exit summary naming the reader %s", r.reader, r.want)
 		}
+		if capture := "Capture: interface " + v.DevA + ", link type 1 (EN10MB), " + strings.Trim(r.want, "()"); !strings.Contains(r.stdout.String(), capture) {
+			fail("%s: -d 1 does not say %q", r.reader, capture)
+		}
 		counts[i] = m[2] + " packets: " + m[3]
 	}
 	// The ring's reports hold the second burst, VLAN tags counted; the
