@@ -13,6 +13,7 @@ PCAPGEN  := $(BIN)/pcapgen
 PREFIX   ?= /usr/local
 MANDIR   ?= $(PREFIX)/share/man
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+DATADIR  ?= $(PREFIX)/share/ipband
 FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
@@ -22,7 +23,9 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ 
 all: build
 
 # deps installs libpcap's headers (and gcc for cgo) when they are missing,
-# and iproute2, whose ip command the link-loss tests use.
+# iproute2, whose ip command the link-loss tests use, and Prometheus
+# (with promtool) and Alertmanager, which the tests of the shipped rules
+# and dashboard (contrib/prometheus) run.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -33,6 +36,11 @@ deps:
 		echo "installing iproute2 (ip, for the network namespace tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
+	fi
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+		echo "installing prometheus and prometheus-alertmanager (for the rules' tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
 	fi
 
 build: deps
@@ -95,7 +103,9 @@ golden:
 	$(GO) test -count=1 $$pkgs -update
 
 # install puts the binary, the man pages, the systemd unit, the logrotate
-# file and (unless one is there) the config file under DESTDIR and PREFIX.
+# file, the Prometheus rules and Grafana dashboard (under DATADIR,
+# share/ipband) and (unless one is there) the config file under DESTDIR
+# and PREFIX.
 # screenshot renders the -w status page of testdata/classic.pcap with
 # headless Chromium into docs/status-page.png, installing chromium with apt
 # when it is missing (make test does not need it).
@@ -116,6 +126,9 @@ install: build
 	sed 's|/usr/local/sbin/ipband|$(PREFIX)/sbin/ipband|' contrib/ipband.service > $(DESTDIR)$(UNITDIR)/ipband.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/ipband.service
 	install -m 0644 contrib/ipband.logrotate $(DESTDIR)/etc/logrotate.d/ipband
+	install -d $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/grafana
+	install -m 0644 contrib/prometheus/ipband-rules.yml contrib/prometheus/ipband-rules.test.yml $(DESTDIR)$(DATADIR)/prometheus/
+	install -m 0644 contrib/grafana/ipband.json $(DESTDIR)$(DATADIR)/grafana/ipband.json
 	[ -f $(DESTDIR)/etc/ipband.conf ] || install -m 0644 ipband.conf.example $(DESTDIR)/etc/ipband.conf
 
 clean:

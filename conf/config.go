@@ -80,13 +80,15 @@ type Config struct {
 	origins map[string]string
 }
 
-// SubnetSpec is one `subnet ADDR [bandwidth N]` line as written. Masking is
-// applied by Preloaded, after the whole file and all flags are known, so a
-// subnet line may come before maskbits.
+// SubnetSpec is one `subnet ADDR [bandwidth N] [in N] [out N] [capacity
+// N]` line as written. Masking is applied by Preloaded, after the whole
+// file and all flags are known, so a subnet line may come before maskbits.
 type SubnetSpec struct {
 	Addr      netip.Addr
 	Bits      int     // prefix length written as ADDR/BITS, or -1 to use maskbits/maskbits6
 	Bandwidth float64 // threshold in kBytes/s; 0 means the default threshold
+	In, Out   float64 // thresholds per direction in kBytes/s; 0 means none
+	Capacity  float64 // the link's capacity per direction in kBytes/s, for --suggest; 0 means unknown
 	Line      int     // line in the config file, for messages
 }
 

@@ -302,14 +302,14 @@ func (f secondsField) check() error {
 	return nil
 }
 
-// thresholdField is a finite number of kBytes/s above 0.
+// thresholdField is a finite rate above 0, in kBytes/s.
 type thresholdField struct{ p *float64 }
 
-// threshold reads a finite number of kBytes/s above 0.
+// threshold reads a finite rate above 0 (ParseRate), in kBytes/s.
 func threshold(p *float64) field { return thresholdField{p} }
 
 func (f thresholdField) set(v string, _ int) error {
-	x, err := parseFloat(v)
+	x, err := ParseRate(v)
 	if err != nil {
 		return err
 	}
@@ -363,7 +363,11 @@ func parseFloat(v string) (float64, error) {
 	return f, nil
 }
 
-// addSubnet appends the SubnetSpec of `ADDR [bandwidth N]`.
+// subnetSyntax is the syntax of a subnet line, for messages.
+const subnetSyntax = "want ADDR [bandwidth RATE] [in RATE] [out RATE] [capacity RATE]"
+
+// addSubnet appends the SubnetSpec of `ADDR [bandwidth N] [in N] [out N]
+// [capacity N]`: each keyword at most once, in any order.
 func (c *Config) addSubnet(v string, line int) error {
 	f := strings.Fields(v)
 	addr, bits, err := subnet.ParseSubnet(f[0])
@@ -371,30 +375,41 @@ func (c *Config) addSubnet(v string, line int) error {
 		return err
 	}
 	spec := SubnetSpec{Addr: addr, Bits: bits, Line: line}
-	switch {
-	case len(f) == 1:
-	case len(f) == 3 && strings.EqualFold(f[1], "bandwidth"):
-		bw, err := parseFloat(f[2])
+	if len(f)%2 == 0 {
+		return fmt.Errorf("%q: %w: %s", v, ErrInvalidValue, subnetSyntax)
+	}
+	seen := map[string]bool{}
+	for i := 1; i < len(f); i += 2 {
+		key := strings.ToLower(f[i])
+		p := map[string]*float64{"bandwidth": &spec.Bandwidth, "in": &spec.In, "out": &spec.Out, "capacity": &spec.Capacity}[key]
+		if p == nil || seen[key] {
+			return fmt.Errorf("%q: %w: %s", v, ErrInvalidValue, subnetSyntax)
+		}
+		seen[key] = true
+		x, err := ParseRate(f[i+1])
 		if err != nil {
 			return err
 		}
-		if bw < 0 {
-			return fmt.Errorf("%q: %w: want 0 or more", f[2], ErrOutOfRange)
+		if x < 0 {
+			return fmt.Errorf("%q: %w: want 0 or more", f[i+1], ErrOutOfRange)
 		}
-		spec.Bandwidth = bw
-	default:
-		return fmt.Errorf("%q: %w: want ADDR [bandwidth N]", v, ErrInvalidValue)
+		*p = x
 	}
 	c.Subnets = append(c.Subnets, spec)
 	return nil
 }
 
 // checkSubnets checks every subnet line: a valid address and prefix
-// length, and a threshold of 0 (the default) or more.
+// length, and thresholds and capacity of 0 (the default, or none) or more.
 func (c *Config) checkSubnets() error {
 	for _, s := range c.Subnets {
-		if _, ok := c.prefix(s); !ok || !(s.Bandwidth >= 0) || math.IsInf(s.Bandwidth, 1) {
-			return fmt.Errorf("line %d: %v/%d bandwidth %v: %w", s.Line, s.Addr, s.Bits, s.Bandwidth, ErrInvalidValue)
+		_, ok := c.prefix(s)
+		for _, x := range [...]float64{s.Bandwidth, s.In, s.Out, s.Capacity} {
+			ok = ok && x >= 0 && !math.IsInf(x, 1)
+		}
+		if !ok {
+			return fmt.Errorf("line %d: %v/%d bandwidth %v in %v out %v capacity %v: %w",
+				s.Line, s.Addr, s.Bits, s.Bandwidth, s.In, s.Out, s.Capacity, ErrInvalidValue)
 		}
 	}
 	return nil

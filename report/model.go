@@ -46,6 +46,16 @@ type Report struct {
 	// KBps is the subnet's rate, in kBytes/s, in the period that fired the
 	// report.
 	KBps float64
+	// InKBps and OutKBps split KBps by direction in that period: bytes to
+	// the subnet (in) and from it (out). A packet within the subnet counts
+	// in both, once in KBps.
+	InKBps, OutKBps float64
+	// ThresholdIn and ThresholdOut are the subnet's thresholds per
+	// direction in kBytes/s; 0 when it has none.
+	ThresholdIn, ThresholdOut float64
+	// Over names what was over its threshold in the period that fired the
+	// report: the sum, a direction, or several.
+	Over Over
 	// MaskBits is the IPv4 mask in force (maskbits): an IPv4 subnet of
 	// another length is shown with it ("10.10.0.0/16"), one of this length
 	// by its address alone. 0 shows every IPv4 subnet by its address.
@@ -114,6 +124,20 @@ type Line struct {
 	Bytes     uint64
 	KBps      float64
 	Threshold float64
+	// InBytes and OutBytes split Bytes by direction: to the subnet (in)
+	// and from it (out). A packet within the subnet counts in both, once
+	// in Bytes. InKBps and OutKBps are their rates.
+	InBytes, OutBytes uint64
+	InKBps, OutKBps   float64
+	// ThresholdIn and ThresholdOut are the thresholds per direction in
+	// kBytes/s; 0 when the subnet has none.
+	ThresholdIn, ThresholdOut float64
+	// Over names what was over its threshold this period; 0 when nothing
+	// was.
+	Over Over
+	// P95 are the 95th percentiles of the subnet's 5-minute rates over the
+	// last 24 hours (RateWindow); zero when not kept.
+	P95 Percentiles
 	// Logging is true when the subnet is in detail logging after this
 	// period's decision (it crossed now or is still over).
 	Logging bool
@@ -149,4 +173,58 @@ func (s *Stats) Add(o Stats) {
 	s.EvictedSubnets += o.EvictedSubnets
 	s.EvictedConns += o.EvictedConns
 	s.Dropped += o.Dropped
+}
+
+// Over is a set of what was over its threshold in a period: the sum of
+// both directions (the classic threshold), the bytes in, the bytes out.
+// The zero Over is nothing over.
+type Over uint8
+
+// The members of an Over.
+const (
+	OverTotal Over = 1 << iota // the sum of both directions
+	OverIn                     // bytes to the subnet
+	OverOut                    // bytes from the subnet
+)
+
+// String names the members, "total", "in" and "out", joined by "+"
+// ("total+in"), or "none".
+func (o Over) String() string {
+	if o == 0 {
+		return "none"
+	}
+	return string(o.append(nil))
+}
+
+// names returns the names of o's members, in String's order; an empty,
+// not nil, list for nothing over.
+func (o Over) names() []string {
+	names := []string{}
+	for _, m := range [...]struct {
+		o    Over
+		name string
+	}{{OverTotal, "total"}, {OverIn, "in"}, {OverOut, "out"}} {
+		if o&m.o != 0 {
+			names = append(names, m.name)
+		}
+	}
+	return names
+}
+
+// append appends o's String to dst.
+func (o Over) append(dst []byte) []byte {
+	start := len(dst)
+	for _, m := range [...]struct {
+		o    Over
+		name string
+	}{{OverTotal, "total"}, {OverIn, "in"}, {OverOut, "out"}} {
+		if o&m.o == 0 {
+			continue
+		}
+		if len(dst) > start {
+			dst = append(dst, '+')
+		}
+		dst = append(dst, m.name...)
+	}
+	return dst
 }

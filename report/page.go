@@ -215,6 +215,8 @@ type pageView struct {
 type rowView struct {
 	ID, Subnet, Name     string
 	KBps, Threshold, Pct string
+	In, Out              string // kB/s in and out, with "/ threshold" when the direction has one
+	P95                  string // 95th percentile of 5-minute rates, 24 h: "20.10 (in 14.20, out 6.30)", or ""
 	Load                 string // share of the threshold, for <meter>
 	Logging              bool
 	Since, SinceISO      string
@@ -317,6 +319,9 @@ func (st *pageState) row(l Line, end time.Time, reports []linkView, maskBits int
 		Name:      l.Name,
 		KBps:      strconv.FormatFloat(l.KBps, 'f', 2, 64),
 		Threshold: strconv.FormatFloat(l.Threshold, 'f', 2, 64),
+		In:        dirRate(l.InKBps, l.ThresholdIn),
+		Out:       dirRate(l.OutKBps, l.ThresholdOut),
+		P95:       p95Text(l.P95),
 		Logging:   l.Logging,
 		Reports:   reports,
 	}
@@ -448,4 +453,23 @@ func formatSpan(d time.Duration) string {
 		s += " " + strconv.Itoa(int(h)) + " h"
 	}
 	return s
+}
+
+// dirRate shows a direction's rate, and its threshold when it has one:
+// "12.00" or "12.00 / 16.00".
+func dirRate(kbps, threshold float64) string {
+	s := strconv.FormatFloat(kbps, 'f', 2, 64)
+	if threshold > 0 {
+		s += " / " + strconv.FormatFloat(threshold, 'f', 2, 64)
+	}
+	return s
+}
+
+// p95Text shows the 95th percentiles of a line, "" when there are none.
+func p95Text(p Percentiles) string {
+	if p.Intervals == 0 {
+		return ""
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+	return f(p.Total) + " (in " + f(p.In) + ", out " + f(p.Out) + ")"
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -212,7 +213,7 @@ func TestCountIPv4SameAsGeneral(t *testing.T) {
 		if s == nil {
 			return "-"
 		}
-		return fmt.Sprintf("%s=%d", s.Prefix, s.Bytes)
+		return fmt.Sprintf("%s=%d/%d/%d", s.Prefix, s.Bytes, s.In, s.Out)
 	}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	ip := func() netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(rnd.IntN(12)), byte(rnd.IntN(4))}) }
@@ -240,5 +241,39 @@ func TestCountIPv4SameAsGeneral(t *testing.T) {
 	}
 	if fmt.Sprint(p0) != fmt.Sprint(p1) || tbs[0].TakeEvicted() != tbs[1].TakeEvicted() {
 		t.Errorf("tables differ at the end: %v, %v", p0, p1)
+	}
+}
+
+// TestReusedSlotIsFresh: a slot evicted and reused for another subnet
+// holds nothing of the subnet before: every exported field is what a new
+// table's slot for that subnet holds.
+func TestReusedSlotIsFresh(t *testing.T) {
+	tb, fresh := newTable(t, 1), newTable(t, 1)
+	old, _ := tb.Count(addr("10.0.1.1"), addr("10.0.1.2"), 100)
+	v := reflect.ValueOf(old).Elem()
+	for i := range v.NumField() { // junk in every exported field
+		switch f := v.Field(i); {
+		case !v.Type().Field(i).IsExported():
+		case f.Kind() == reflect.Uint64:
+			f.SetUint(12345)
+		case f.Kind() == reflect.Float64:
+			f.SetFloat(9.5)
+		case f.Kind() == reflect.String:
+			f.SetString("junk")
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
+		}
+	}
+	old.Preloaded = false
+	reused, _ := tb.Count(addr("10.0.2.1"), addr("10.0.2.2"), 60)
+	want, _ := fresh.Count(addr("10.0.2.1"), addr("10.0.2.2"), 60)
+	if reused != old {
+		t.Fatal("the only slot was not reused")
+	}
+	g, w := reflect.ValueOf(reused).Elem(), reflect.ValueOf(want).Elem()
+	for i := range g.NumField() {
+		if f := g.Type().Field(i); f.IsExported() && !reflect.DeepEqual(g.Field(i).Interface(), w.Field(i).Interface()) {
+			t.Errorf("reused slot: %s = %v, want %v", f.Name, g.Field(i), w.Field(i))
+		}
 	}
 }

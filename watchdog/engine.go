@@ -41,6 +41,11 @@ type Config struct {
 	MaxConnsTotal int
 	// Subnets configures the subnet table.
 	Subnets subnet.Options
+	// Window, when not nil, keeps each subnet's 5-minute rates of the
+	// last 24 hours and sets the 95th percentiles of every period's lines
+	// (report.Line.P95). The engine takes it at New and keeps it across
+	// Reconfigure, so that a reload keeps the window; nil keeps none.
+	Window *report.RateWindow
 }
 
 // Output receives what the engine produces at the end of each period: the
@@ -92,9 +97,10 @@ type Engine struct {
 	v4     []uint64     // scratch of sortSlots
 	sorted []*slot      // scratch of sortSlots, swapped with slots
 
-	ctl       control  // requests from other goroutines (reload.go)
-	ev        Evidence // frames of logging subnets, or nil (evidence.go)
-	frameData []byte   // the frame of the packet being counted (PacketFrame)
+	window    *report.RateWindow // Config.Window, or nil
+	ctl       control            // requests from other goroutines (reload.go)
+	ev        Evidence           // frames of logging subnets, or nil (evidence.go)
+	frameData []byte             // the frame of the packet being counted (PacketFrame)
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -115,6 +121,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 		avg:    int64(cfg.Average),
 		rep:    int64(cfg.Report),
 		lenAdj: int64(cfg.LenAdj),
+		window: cfg.Window,
 	}
 	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging() })
 	if err != nil {
@@ -214,11 +221,12 @@ func (e *Engine) quiet() bool {
 // closeIdle closes n > 1 quiet periods at once.
 func (e *Engine) closeIdle(n int64) {
 	p := e.summary()
+	secs := float64(e.avg) / float64(time.Second)
 	for _, s := range e.slots {
-		p.Lines = append(p.Lines, e.line(s, 0))
+		p.Lines = append(p.Lines, e.line(s, secs, 0))
 	}
 	p.Repeat = n - 1
-	e.out.Period(p)
+	e.emit(p)
 	e.start += n * e.avg
 	e.end = e.start + e.avg
 	e.serveConfig()
@@ -324,16 +332,45 @@ func (e *Engine) sortSlots() {
 	e.sorted, e.slots = e.slots, sorted
 }
 
-func (e *Engine) line(s *slot, kbps float64) report.Line {
+// line is the summary line of s, whose bytes were counted over secs
+// seconds, with what was over its threshold.
+func (e *Engine) line(s *slot, secs float64, over report.Over) report.Line {
 	return report.Line{
-		Subnet:    s.Prefix,
-		Name:      s.Name,
-		Bytes:     s.Bytes,
-		KBps:      kbps,
-		Threshold: s.Threshold,
-		Logging:   s.State.logging(),
-		Since:     s.State.episodeStart(),
+		Subnet:       s.Prefix,
+		Name:         s.Name,
+		Bytes:        s.Bytes,
+		KBps:         rate(s.Bytes, secs),
+		Threshold:    s.Threshold,
+		InBytes:      s.In,
+		OutBytes:     s.Out,
+		InKBps:       rate(s.In, secs),
+		OutKBps:      rate(s.Out, secs),
+		ThresholdIn:  s.ThresholdIn,
+		ThresholdOut: s.ThresholdOut,
+		Over:         over,
+		Logging:      s.State.logging(),
+		Since:        s.State.episodeStart(),
 	}
+}
+
+// rate is n bytes over secs seconds in kBytes/s.
+func rate(n uint64, secs float64) float64 { return float64(n) / 1024 / secs }
+
+// overOf returns what of s was over its thresholds in a period of secs
+// seconds: the sum at or above Threshold, a direction at or above its own
+// threshold when it has one. A subnet is over when any is.
+func overOf(s *slot, secs float64) report.Over {
+	var o report.Over
+	if rate(s.Bytes, secs) >= s.Threshold {
+		o |= report.OverTotal
+	}
+	if s.ThresholdIn > 0 && rate(s.In, secs) >= s.ThresholdIn {
+		o |= report.OverIn
+	}
+	if s.ThresholdOut > 0 && rate(s.Out, secs) >= s.ThresholdOut {
+		o |= report.OverOut
+	}
+	return o
 }
 
 // closePeriod runs the decisions of SPEC §3 for every tracked subnet at
@@ -345,8 +382,8 @@ func (e *Engine) closePeriod() {
 	for _, s := range e.slots {
 		st := &s.State
 		was := st.logging()
-		kbps := float64(s.Bytes) / 1024 / secs
-		over := kbps >= s.Threshold
+		o := overOf(s, secs)
+		over := o != 0
 		switch {
 		case over && !was:
 			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns, e.pool)
@@ -355,7 +392,7 @@ func (e *Engine) closePeriod() {
 			e.logging++
 			e.evidenceStart(s)
 		case over && e.end-st.detail.since >= e.rep:
-			reports = append(reports, e.report(s))
+			reports = append(reports, e.report(s, o))
 		case !over && was:
 			e.evidenceEnd(s)
 			if e.pool != nil {
@@ -365,7 +402,7 @@ func (e *Engine) closePeriod() {
 			e.logging--
 		}
 		if e.table.Preloaded() || s.Bytes > 0 || was {
-			p.Lines = append(p.Lines, e.line(s, kbps))
+			p.Lines = append(p.Lines, e.line(s, secs, o))
 		}
 	}
 	e.table.RemoveIf(notLogging) // dynamic subnets not logging
@@ -373,7 +410,7 @@ func (e *Engine) closePeriod() {
 	if len(p.Lines) == 0 {
 		p.Lines = nil // as when nothing was appended
 	}
-	e.out.Period(p)
+	e.emit(p)
 	for _, r := range reports {
 		e.out.Report(r)
 	}
@@ -384,15 +421,26 @@ func (e *Engine) closePeriod() {
 
 func notLogging(s *slot) bool { return !s.State.logging() }
 
+// emit adds the closed period p to the rate window, which sets its lines'
+// percentiles, and hands it to the output.
+func (e *Engine) emit(p *report.Period) {
+	if e.window != nil {
+		e.window.Add(p)
+	}
+	e.out.Period(p)
+}
+
 // report makes the report of a subnet that has been logging for at least
-// the reporting period, and restarts its logging clock.
-func (e *Engine) report(s *slot) report.Report {
+// the reporting period, and restarts its logging clock; over is what was
+// over its threshold in the period that fired it.
+func (e *Engine) report(s *slot, over report.Over) report.Report {
 	st := &s.State
 	ep := st.detail
 	d := e.end - ep.since
 	ep.exceeded += d
 	st.accum += d
 	ep.since = e.end
+	secs := float64(e.avg) / float64(time.Second)
 	r := report.Report{
 		Time:      toTime(e.end),
 		Subnet:    s.Prefix,
@@ -404,7 +452,13 @@ func (e *Engine) report(s *slot) report.Report {
 		Hidden:    st.detail.hidden,
 		Start:     toTime(ep.episode),
 		MaskBits:  e.cfg.Subnets.MaskBits,
-		KBps:      float64(s.Bytes) / 1024 / (float64(e.avg) / float64(time.Second)),
+		KBps:      rate(s.Bytes, secs),
+		InKBps:    rate(s.In, secs),
+		OutKBps:   rate(s.Out, secs),
+		Over:      over,
+
+		ThresholdIn:  s.ThresholdIn,
+		ThresholdOut: s.ThresholdOut,
 
 		EvictedSubnets: e.total.EvictedSubnets - st.detail.evicted0,
 		Dropped:        e.total.Dropped - st.detail.dropped0,

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"ipband/conf"
+	"ipband/watchdog/suggest"
 )
 
 // option is one command-line flag that sets a config directive. Boolean
@@ -24,7 +25,7 @@ type option struct {
 var options = []option{
 	{"a", "average", "average", "", "SECS", "averaging period in seconds (default 60)"},
 	{"A", "accumulate", "accumulate", "yes", "", "add the exceeded time since start to reports (preloaded subnets only)"},
-	{"b", "bandwidth", "bandwidth", "", "KBPS", "default threshold in kBytes/s, 1 kB = 1024 bytes; may be fractional (default 7)"},
+	{"b", "bandwidth", "bandwidth", "", "RATE", "default threshold in kB/s (kilobytes, 1 kB = 1024 bytes), may be fractional; or with a unit: 22kB, 2MB, 176kbit, 1.5Mbit (default 7)"},
 	{"d", "debug", "debug", "", "N", "0 none, 1 option summary, 2 subnet table every period, 3 every packet (default 0)"},
 	{"f", "filter", "filter", "", "EXPR", "pcap (BPF) filter, tcpdump syntax"},
 	{"F", "fork", "fork", "yes", "", "run in the background as a daemon"},
@@ -72,13 +73,18 @@ var options = []option{
 
 // cli holds the flags that are not directives.
 type cli struct {
-	config     textValue
-	noConfig   switchValue
-	read       textValue
-	networks   textValue
-	help       switchValue
-	version    switchValue
-	foreground switchValue
+	suggest         switchValue
+	suggestFor      textValue
+	fromStats       textValue
+	suggestCapacity textValue
+	suggestTop      textValue
+	config          textValue
+	noConfig        switchValue
+	read            textValue
+	networks        textValue
+	help            switchValue
+	version         switchValue
+	foreground      switchValue
 }
 
 // textValue is a flag's text, shown in --help with its argument name
@@ -121,6 +127,12 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 			fs.VarP(&textValue{arg: o.arg}, o.long, o.short, o.help)
 		}
 	}
+	c.suggestFor.arg, c.fromStats.arg, c.suggestCapacity.arg, c.suggestTop.arg = "DURATION", "FILE", "RATE", "N"
+	fs.Var(&c.suggest, "suggest", "print suggested subnet lines with their evidence from the traffic seen (--read, live until SIGINT/SIGTERM or --suggest-for, or --from-stats), and what they would have reported; no reports are made")
+	fs.Var(&c.suggestFor, "suggest-for", "with --suggest on a live capture: stop after DURATION, such as 1h or 7d")
+	fs.Var(&c.fromStats, "from-stats", "with --suggest: read the periods from a stats stream FILE (statsfile) instead of capturing")
+	fs.Var(&c.suggestCapacity, "suggest-capacity", "with --suggest: the link capacity per direction, such as 128kbit, of the subnets whose line gives none; thresholds go to 70% of it")
+	fs.Var(&c.suggestTop, "suggest-top", fmt.Sprintf("with --suggest: dynamic subnets suggested, the most traffic first (default %d)", suggest.DefaultTop))
 	fs.Var(&c.foreground, "foreground", "stay in the foreground even with -F or fork yes (for service managers)")
 	fs.VarP(&c.help, "help", "h", "show this help")
 	fs.VarP(&c.version, "version", "v", "show the version")

@@ -60,11 +60,8 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		outs = append(outs, n)
 	}
 	if cfg.Metrics != "" {
-		var preloaded []netip.Prefix
-		for _, p := range cfg.Preloaded() {
-			preloaded = append(preloaded, p.Prefix)
-		}
-		m := metrics.New(metrics.Options{Preloaded: preloaded, Mail: mailCounts})
+		m := metrics.New(metrics.Options{Preloaded: preloadedPrefixes(cfg), Mail: mailCounts,
+			Average: cfg.Average, Report: cfg.Report, Version: version})
 		srv, err := metrics.Listen(cfg.Metrics, m.Handler())
 		if err != nil {
 			return outs, nil, fmt.Errorf("metrics (--metrics-listen): %w", err)
@@ -73,6 +70,15 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		tasks = append(tasks, srv)
 	}
 	return outs, tasks, nil
+}
+
+// preloadedPrefixes returns the preloaded subnets of cfg.
+func preloadedPrefixes(cfg *conf.Config) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range cfg.Preloaded() {
+		out = append(out, p.Prefix)
+	}
+	return out
 }
 
 // closeOutputs closes outputs that were built before a later one failed.

@@ -31,6 +31,7 @@ import (
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
 	"ipband/watchdog/service"
+	"ipband/watchdog/suggest"
 )
 
 // version is the release; builds may set it with -ldflags "-X main.version=...".
@@ -100,6 +101,12 @@ func run(ctx context.Context, args []string, env environment) int {
 		return exitOK
 	}
 	cfg, err := configure(&c, fs)
+	if err == nil {
+		err = checkSuggestFlags(&c, fs)
+	}
+	if err == nil && bool(c.suggest) {
+		return runSuggest(ctx, &c, fs, cfg, env, logf)
+	}
 	if err == nil {
 		err = checkOutputs(fs, cfg)
 	}
@@ -191,9 +198,11 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if cfg.Debug >= 1 {
 		report.WriteOptions(env.stdout, version, optionSummary(c, cfg, p.src)) //nolint:errcheck // best effort on a terminal
 	}
+	ec := engineConfig(cfg, p.networks)
+	ec.Window = rateWindow(cfg, c.read.s == "", log)
 	svc, err := service.New(service.Config{
 		Source:  p.src,
-		Engine:  engineConfig(cfg, p.networks),
+		Engine:  ec,
 		Outputs: p.outputs,
 		Block:   c.read.s != "",
 		Trace:   p.trace,
@@ -212,6 +221,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 			d.absolute(c, next) // as the running config's, under -F
 			if changed := restartOnly(cfg, next); len(changed) > 0 {
 				log.Warn("changed, in force only after a restart: "+strings.Join(changed, ", "), "subsystem", "config")
+			}
+			if m := p.metrics(); m != nil {
+				m.SetPeriods(next.Average, next.Report)
+				m.SetPreloaded(preloadedPrefixes(next), p.networks.Name)
 			}
 			return engineConfig(next, p.networks), nil
 		},
@@ -251,6 +264,12 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		logf("%s", l)
 		status = exitFail
 	}
+	if p.suggest != nil {
+		if err := p.suggest.Write(env.stdout); err != nil {
+			logf("%v", err)
+			status = exitFail
+		}
+	}
 	return status
 }
 
@@ -261,10 +280,11 @@ type prepared struct {
 	outputs  []report.Output
 	networks *subnet.Networks
 	trace    io.Writer
-	evidence *evidence.Dir  // evidencedir, or nil
-	tasks    []service.Task // run beside the capture (a metrics server)
-	mail     *mail.Queue    // -M, or nil; also among the outputs
-	names    *report.Names  // service and protocol names
+	evidence *evidence.Dir      // evidencedir, or nil
+	tasks    []service.Task     // run beside the capture (a metrics server)
+	mail     *mail.Queue        // -M, or nil; also among the outputs
+	names    *report.Names      // service and protocol names
+	suggest  *suggest.Collector // --suggest: the only output, or nil
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -304,6 +324,13 @@ func (p *prepared) abort() {
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
 	p := &prepared{names: report.SystemNames(env.services, env.protocols)}
+	if c.suggest {
+		opt, err := suggestOptions(c, cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.suggest = suggest.NewCollector(opt)
+	}
 	outs, tasks, err := newOutputs(cfg, env, log, p)
 	if err != nil {
 		return nil, err
@@ -378,6 +405,9 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		log.Warn(fmt.Sprintf("%v (network names not shown)", err), "subsystem", "names")
 	}
 	p.networks = networks
+	if m := p.metrics(); m != nil {
+		m.SetNames(networks.Name)
+	}
 	if cfg.Debug >= 3 {
 		p.trace = env.stdout
 	}
@@ -421,11 +451,25 @@ func restartOnly(running, next *conf.Config) []string {
 	return d
 }
 
+// rateWindow returns the window of 5-minute rates the engine keeps for
+// the 95th percentiles, restored in live capture from the stats stream
+// when there is one (as the status page's history is; a replay's packet
+// times are not the clock's, so it starts empty); a fault is logged.
+func rateWindow(cfg *conf.Config, live bool, log *slog.Logger) *report.RateWindow {
+	w := report.NewRateWindow(0, 0, 0)
+	if live && cfg.StatsFile != "" && cfg.StatsFile != "-" {
+		if _, err := report.RestoreWindow(w, cfg.StatsFile); err != nil {
+			log.Warn(err.Error(), "subsystem", "stats-file")
+		}
+	}
+	return w
+}
+
 // engineConfig builds the engine's configuration from cfg.
 func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 	var preload []subnet.Preload
 	for _, p := range cfg.Preloaded() {
-		preload = append(preload, subnet.Preload{Prefix: p.Prefix, Threshold: p.Threshold})
+		preload = append(preload, subnet.Preload{Prefix: p.Prefix, Threshold: p.Threshold, In: p.In, Out: p.Out})
 	}
 	return watchdog.Config{
 		Average:    cfg.Average,
@@ -448,11 +492,24 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 	}
 }
 
+// metrics returns the metrics output, or nil when there is none.
+func (p *prepared) metrics() *metrics.Metrics {
+	for _, o := range p.outputs {
+		if m, ok := o.(*metrics.Metrics); ok {
+			return m
+		}
+	}
+	return nil
+}
+
 // newOutputs builds the outputs the config asks for, in the order they
 // get each period and report. Adding an output is one line here. dry
 // checks the mail settings without opening the mail queue, for the parent
 // of -F, which must not send the spool its child will send.
 func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared) ([]report.Output, []service.Task, error) {
+	if p.suggest != nil {
+		return []report.Output{p.suggest}, nil, nil
+	}
 	stdout := env.stdout
 	names := p.names
 	var outs []report.Output
