@@ -89,7 +89,7 @@ bench: build
 # engine per packet, and whole-file replay (BenchmarkReplay builds pcapgen
 # and writes its 2,000,000-packet capture in a temporary directory).
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./subnet/
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./watchdog/afpacket/ ./subnet/
 
 # fuzz runs each fuzz target for FUZZTIME.
 fuzz:

@@ -42,6 +42,8 @@ type Config struct {
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
 	User       string        // user, --user: drop to this user after opening the capture; "" stays
+	Reader     string        // reader, --reader: live capture through auto, afpacket or libpcap
+	RingSize   int64         // ringsize, --ring-size: the kernel's capture buffer in bytes, MinRingSize..MaxRingSize
 
 	JSONFile      string        // jsonfile: append reports as JSON lines; "" is off, "-" is stdout
 	StatsFile     string        // statsfile: append a JSON line every period; "" is off, "-" is stdout
@@ -106,6 +108,10 @@ const (
 	DefaultMTA        = "/usr/sbin/sendmail -t -oi"
 	DefaultMaxSubnets = 16384
 	DefaultMaxConns   = 10000
+	DefaultReader     = "auto"
+	DefaultRingSize   = 64 << 20
+	MinRingSize       = 64 << 10
+	MaxRingSize       = 16 << 30
 
 	DefaultNotifyTimeout = 10 * time.Second
 	DefaultLogFormat     = "text"
@@ -139,6 +145,8 @@ func Default() *Config {
 		MaskBits6:  DefaultMaskBits6,
 		MaxSubnets: DefaultMaxSubnets,
 		MaxConns:   DefaultMaxConns,
+		Reader:     DefaultReader,
+		RingSize:   DefaultRingSize,
 
 		NotifyTimeout: DefaultNotifyTimeout,
 		LogFormat:     DefaultLogFormat,

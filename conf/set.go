@@ -80,6 +80,8 @@ var directives = [...]directive{
 	{"notifytimeout", func(c *Config) field { return seconds(&c.NotifyTimeout) }},
 	{"user", func(c *Config) field { return word(&c.User) }},
 	{"pidfile", func(c *Config) field { return path(&c.PidFile) }},
+	{"reader", func(c *Config) field { return oneOf(&c.Reader, "auto", "afpacket", "libpcap") }},
+	{"ringsize", func(c *Config) field { return sizeIn(&c.RingSize, MinRingSize, MaxRingSize) }},
 	{"logformat", func(c *Config) field { return oneOf(&c.LogFormat, "text", "json") }},
 	{"smtp", func(c *Config) field { return hostPort(&c.SMTP) }},
 	{"smtptls", func(c *Config) field { return oneOf(&c.SMTPTLS, "starttls", "tls", "none") }},
@@ -569,6 +571,30 @@ func parseDuration(v string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(v)
+}
+
+// sizeIn is size in lo..hi bytes.
+func sizeIn(p *int64, lo, hi int64) custom {
+	want := fmt.Sprintf("want %dK to %dG", lo>>10, hi>>30)
+	return custom{
+		setf: func(v string, line int) error {
+			var n int64
+			if err := size(&n)(v, line); err != nil {
+				return err
+			}
+			if n < lo || n > hi {
+				return fmt.Errorf("%q: %w: %s", v, ErrOutOfRange, want)
+			}
+			*p = n
+			return nil
+		},
+		checkf: func() error {
+			if *p < lo || *p > hi {
+				return fmt.Errorf("%d: %w: %s", *p, ErrOutOfRange, want)
+			}
+			return nil
+		},
+	}
 }
 
 // size sets *p to a byte count, 1 or more: a number, optionally followed

@@ -22,6 +22,7 @@ var directives = []string{
 	"jsonfile", "statsfile", "metrics", "notify", "notifytimeout",
 	"smtp", "smtptls", "smtpuser", "smtppassfile", "smtptlsca", "mailfrom",
 	"spooldir", "spoolmax", "mailtimeout", "mailretry", "mailretrymax", "mailexpire",
+	"reader", "ringsize",
 }
 
 type setCase struct {
@@ -40,6 +41,8 @@ func setCases() []setCase {
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
 		pagemode = func(c *conf.Config) any { return c.PageMode }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
+		reader   = func(c *conf.Config) any { return c.Reader }
+		ringSize = func(c *conf.Config) any { return c.RingSize }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
 		fork     = func(c *conf.Config) any { return c.Fork }
@@ -325,6 +328,18 @@ func setCases() []setCase {
 		{"spoolmax", "0", spoolMax, nil, conf.ErrOutOfRange},
 		{"spoolmax", "64X", spoolMax, nil, conf.ErrInvalidValue},
 		{"spoolmax", "lots", spoolMax, nil, conf.ErrInvalidValue},
+
+		{"reader", "afpacket", reader, "afpacket", nil},
+		{"reader", "LIBPCAP", reader, "libpcap", nil},
+		{"reader", "auto", reader, "auto", nil},
+		{"reader", "pfring", reader, nil, conf.ErrInvalidValue},
+
+		{"ringsize", "64M", ringSize, int64(64 << 20), nil},
+		{"ringsize", "1G", ringSize, int64(1 << 30), nil},
+		{"ringsize", "65536", ringSize, int64(64 << 10), nil},
+		{"ringsize", "16K", ringSize, nil, conf.ErrOutOfRange},
+		{"ringsize", "32G", ringSize, nil, conf.ErrOutOfRange},
+		{"ringsize", "big", ringSize, nil, conf.ErrInvalidValue},
 
 		{"mailtimeout", "30", mailTime, 30 * time.Second, nil},
 		{"mailtimeout", "0", mailTime, time.Duration(0), nil},

@@ -66,6 +66,8 @@ var options = []option{
 	{"", "mail-retry-max", "mailretrymax", "", "DURATION", "longest wait between two mail attempts (default 1h)"},
 	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
 	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcapng file in DIR, named in its reports"},
+	{"", "reader", "reader", "", "READER", "live capture through auto (an AF_PACKET ring where Linux has one, else libpcap), afpacket or libpcap (default auto)"},
+	{"", "ring-size", "ringsize", "", "SIZE", "the kernel's buffer for captured frames (AF_PACKET ring or libpcap buffer), e.g. 256M (default 64M)"},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
 }
 

@@ -260,7 +260,11 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if c.read.s != "" {
 		log.Info(summaryLine(c.read.s, svc.Engine().Stats(), false))
 	} else {
-		log.Info(summaryLine(liveName(cfg.Interface), svc.Engine().Stats(), true))
+		line := summaryLine(liveName(cfg.Interface, p.src), svc.Engine().Stats(), true)
+		if ls, ok := p.src.(*watchdog.LiveSource); ok && ls.Freezes() > 0 {
+			line += fmt.Sprintf(", ring full %d times", ls.Freezes())
+		}
+		log.Info(line)
 	}
 	for _, l := range svc.Losses() {
 		logf("%s", l)
@@ -448,6 +452,8 @@ func restartOnly(running, next *conf.Config) []string {
 		{"notifytimeout", running.NotifyTimeout == next.NotifyTimeout},
 		{"pidfile", running.PidFile == next.PidFile},
 		{"logformat", running.LogFormat == next.LogFormat},
+		{"reader", running.Reader == next.Reader},
+		{"ringsize", running.RingSize == next.RingSize},
 	} {
 		if !x.same {
 			d = append(d, x.name)
@@ -620,12 +626,17 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 	return opts
 }
 
-// liveName names a live capture in the exit summary.
-func liveName(iface string) string {
-	if iface == "" {
-		return "live capture"
+// liveName names a live capture and its reader in the exit summary:
+// "interface eth0 (AF_PACKET TPACKET_V3 ring, 64 MiB)".
+func liveName(iface string, src watchdog.Source) string {
+	name := "live capture"
+	if iface != "" {
+		name = "interface " + iface
 	}
-	return "interface " + iface
+	if ls, ok := src.(*watchdog.LiveSource); ok && ls.Reader() != "" {
+		name += " (" + ls.Reader() + ")"
+	}
+	return name
 }
 
 // summaryLine is the line logged at exit: "FILE: N packets: N IP, N not

@@ -30,6 +30,8 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		Interface: iface,
 		Promisc:   cfg.Promisc,
 		Filter:    cfg.Filter,
+		Reader:    cfg.Reader,
+		RingSize:  int(cfg.RingSize),
 		Logf:      logf,
 	}, nil)
 	if err != nil {
