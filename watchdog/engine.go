@@ -99,6 +99,7 @@ type Engine struct {
 	pending  map[int64]*pendingBucket // flow bytes of periods after the open one (record.go)
 	spare    []*pendingBucket         // emptied buckets, reused
 	nPending int                      // portions in pending
+	applied  bool                     // pending portions counted in the open period
 	annot    Annotator                // the flow source's additions, or nil (record.go)
 }
 
@@ -220,7 +221,7 @@ func (e *Engine) Advance(now int64) {
 // quiet reports whether the open period is empty and nothing is logging,
 // so that closing it changes nothing but the clock.
 func (e *Engine) quiet() bool {
-	return e.stats.Packets == 0 && e.stats.Records == 0 && e.logging == 0 && len(e.pending) == 0 &&
+	return e.stats.Packets == 0 && e.stats.Records == 0 && !e.applied && e.logging == 0 && len(e.pending) == 0 &&
 		(e.table.Preloaded() || e.table.Len() == 0)
 }
 
@@ -247,6 +248,7 @@ func (e *Engine) summary() *report.Period {
 	p.Stats.EvictedSubnets = e.table.TakeEvicted()
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
+	e.applied = false
 	e.slots = e.table.Slots(e.slots[:0])
 	if !e.table.Preloaded() {
 		e.sortSlots()

@@ -166,6 +166,7 @@ func (e *Engine) applyPending() {
 		return
 	}
 	delete(e.pending, k)
+	e.applied = true
 	for i := range b.portions {
 		x := &b.portions[i]
 		e.count(&x.p, x.n)
@@ -185,3 +186,6 @@ func (e *Engine) Pending() (bytes uint64) {
 	}
 	return bytes
 }
+
+// Started reports whether the engine has opened its first period.
+func (e *Engine) Started() bool { return e.started }
