@@ -69,6 +69,13 @@ type Config struct {
 	// logging subnets together, >= 1.
 	MaxConnsTotal int
 
+	// Flow collection: listeners of NetFlow/IPFIX/sFlow exports instead of
+	// a capture, the exporters accepted, and the clock rules.
+	FlowListen    []string       // flowlisten, --flow-listen: UDP [ADDR]:PORT listeners (repeatable)
+	FlowExporters []FlowExporter // flowexporter lines, in file order
+	FlowGrace     time.Duration  // flowgrace: a period is judged this long after its end
+	FlowSkew      time.Duration  // flowskew: exporter clocks further off are corrected
+
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
 	Source string
@@ -86,6 +93,16 @@ type SubnetSpec struct {
 	Bits      int     // prefix length written as ADDR/BITS, or -1 to use maskbits/maskbits6
 	Bandwidth float64 // threshold in kBytes/s; 0 means the default threshold
 	Line      int     // line in the config file, for messages
+}
+
+// FlowExporter is one `flowexporter ADDR [name NAME] [sampling N]
+// [interfaces IF,...]` line.
+type FlowExporter struct {
+	Addr       netip.Addr
+	Name       string   // label in reports, the page and metrics; "" for the address
+	Sampling   uint64   // rate used when the exporter sends none; 0 for none
+	Interfaces []uint32 // interface indexes whose records count; empty for all
+	Line       int      // line in the config file, 0 from elsewhere
 }
 
 // Defaults of the classic tool, and of ipband's own directives.
@@ -113,6 +130,10 @@ const (
 	// DefaultMaxConnsTotal keeps the worst case of the default caps (16384
 	// subnets logging, 1,500,000 connections) near 256 MiB of heap.
 	DefaultMaxConnsTotal = 1500000
+	// DefaultFlowGrace exceeds the 60 s active timeout recommended for
+	// exporters, with room for their export delay.
+	DefaultFlowGrace = 120 * time.Second
+	DefaultFlowSkew  = 300 * time.Second
 )
 
 // Default returns the configuration used when no file is read.
@@ -140,5 +161,7 @@ func Default() *Config {
 		MailRetryMax:  DefaultMailRetryMax,
 		MailExpire:    DefaultMailExpire,
 		MaxConnsTotal: DefaultMaxConnsTotal,
+		FlowGrace:     DefaultFlowGrace,
+		FlowSkew:      DefaultFlowSkew,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -66,7 +67,23 @@ var options = []option{
 	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
 	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcapng file in DIR, named in its reports"},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
+	{"", "flow-listen", "flowlisten", "", "[ADDR]:PORT", "collect NetFlow v5/v9, IPFIX and sFlow exports on this UDP port instead of capturing; repeatable; with --read, replay the exports to PORT in a capture"},
 }
+
+// repeatable names the flags that may be given more than once: each adds
+// to the list.
+var repeatable = map[string]bool{"flow-listen": true}
+
+// listValue is a repeatable flag's values, joined with commas for its
+// directive.
+type listValue struct {
+	list []string
+	arg  string
+}
+
+func (v *listValue) String() string     { return strings.Join(v.list, ",") }
+func (v *listValue) Set(s string) error { v.list = append(v.list, s); return nil }
+func (v *listValue) Type() string       { return v.arg }
 
 // cli holds the flags that are not directives.
 type cli struct {
@@ -115,6 +132,8 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 	for _, o := range options {
 		if o.fixed != "" {
 			fs.VarP(new(switchValue), o.long, o.short, o.help)
+		} else if repeatable[o.long] {
+			fs.VarP(&listValue{arg: o.arg}, o.long, o.short, o.help)
 		} else {
 			fs.VarP(&textValue{arg: o.arg}, o.long, o.short, o.help)
 		}
@@ -148,8 +167,11 @@ func applyFlags(fs *pflag.FlagSet, cfg *conf.Config) error {
 			}
 			v = o.fixed
 		}
-		if o.directive == "localrange" {
+		switch o.directive {
+		case "localrange":
 			cfg.LocalRange = nil // -L replaces the file's ranges
+		case "flowlisten":
+			cfg.FlowListen = nil // as the file's listeners
 		}
 		if err := cfg.SetFrom(o.directive, v, flagName(o)); err != nil {
 			return fmt.Errorf("%s: %w", flagName(o), err)

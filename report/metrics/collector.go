@@ -36,6 +36,29 @@ var (
 	descLastEnd = prometheus.NewDesc("ipband_last_period_end_timestamp_seconds",
 		"End of the last closed averaging period, in packet time (0 before the first).", nil, nil)
 
+	exporterLabels = []string{"exporter", "name"}
+
+	descFlowDatagrams = prometheus.NewDesc("ipband_flow_datagrams_total",
+		"Flow export datagrams received from the exporter.", exporterLabels, nil)
+	descFlowRecords = prometheus.NewDesc("ipband_flow_records_total",
+		"Flow records counted from the exporter.", exporterLabels, nil)
+	descFlowBytes = prometheus.NewDesc("ipband_flow_bytes_total",
+		"IP-layer bytes counted from the exporter's records, after sampling.", exporterLabels, nil)
+	descFlowMalformed = prometheus.NewDesc("ipband_flow_malformed_total",
+		"Datagrams or records from the exporter that could not be decoded.", exporterLabels, nil)
+	descFlowSeqGaps = prometheus.NewDesc("ipband_flow_sequence_gaps_total",
+		"Sequence numbers from the exporter that were not the one expected.", exporterLabels, nil)
+	descFlowTemplateMisses = prometheus.NewDesc("ipband_flow_template_misses_total",
+		"Data sets from the exporter that came before their template.", exporterLabels, nil)
+	descFlowSampling = prometheus.NewDesc("ipband_flow_sampling_rate",
+		"The exporter's sampling rate in force (1 in N).", exporterLabels, nil)
+	descFlowOffset = prometheus.NewDesc("ipband_flow_clock_offset_seconds",
+		"Shift applied to the exporter's flow times (flowskew).", exporterLabels, nil)
+	descFlowLate = prometheus.NewDesc("ipband_flow_late_bytes_total",
+		"Bytes from the exporter that came for a period already judged.", exporterLabels, nil)
+	descFlowUnknown = prometheus.NewDesc("ipband_flow_unknown_exporter_datagrams_total",
+		"Datagrams dropped as from no configured flowexporter.", nil, nil)
+
 	descMailQueue = prometheus.NewDesc("ipband_mail_queue_messages",
 		"Report mails waiting to be handed to the mail transfer agent.", nil, nil)
 	descMailSent = prometheus.NewDesc("ipband_mail_sent_total",
@@ -55,6 +78,10 @@ var _ prometheus.Collector = collector{}
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSubnetBytes, descSubnetRate, descSubnetThreshold, descSubnetLogging,
 		descReports, descPackets, descIP, descNotIP, descMalformed, descDropped, descEvictions, descPeriods, descLastEnd} {
+		ch <- d
+	}
+	for _, d := range []*prometheus.Desc{descFlowDatagrams, descFlowRecords, descFlowBytes, descFlowMalformed,
+		descFlowSeqGaps, descFlowTemplateMisses, descFlowSampling, descFlowOffset, descFlowLate, descFlowUnknown} {
 		ch <- d
 	}
 	if c.m.mail != nil {
@@ -91,6 +118,21 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	metric(descEvictions, prometheus.CounterValue, float64(t.EvictedConns), "connection")
 	metric(descPeriods, prometheus.CounterValue, snap.periods)
 	metric(descLastEnd, prometheus.GaugeValue, snap.lastEnd)
+	for _, x := range snap.exporters {
+		l := []string{x.Addr.String(), x.Name}
+		metric(descFlowDatagrams, prometheus.CounterValue, float64(x.Datagrams), l...)
+		metric(descFlowRecords, prometheus.CounterValue, float64(x.Records), l...)
+		metric(descFlowBytes, prometheus.CounterValue, float64(x.Bytes), l...)
+		metric(descFlowMalformed, prometheus.CounterValue, float64(x.Malformed), l...)
+		metric(descFlowSeqGaps, prometheus.CounterValue, float64(x.SeqGaps), l...)
+		metric(descFlowTemplateMisses, prometheus.CounterValue, float64(x.TemplateMisses), l...)
+		metric(descFlowSampling, prometheus.GaugeValue, float64(max(x.Sampling, 1)), l...)
+		metric(descFlowOffset, prometheus.GaugeValue, x.Offset.Seconds(), l...)
+		metric(descFlowLate, prometheus.CounterValue, float64(x.LateBytes), l...)
+	}
+	if snap.flows {
+		metric(descFlowUnknown, prometheus.CounterValue, float64(snap.unknown))
+	}
 	if c.m.mail != nil {
 		mc := c.m.mail()
 		metric(descMailQueue, prometheus.GaugeValue, float64(mc.Waiting))

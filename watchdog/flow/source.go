@@ -110,8 +110,8 @@ type datagram struct {
 
 // Run receives datagrams until ctx is done, decoding and counting them on
 // this goroutine; every second an idle listener still moves the clock.
-// When ctx is done it closes the periods that end by the latest time
-// seen, and returns nil.
+// When ctx is done it closes the periods that ended by the clock, grace
+// or not, and returns nil.
 func (s *ListenSource) Run(ctx context.Context, e *watchdog.Engine, _ watchdog.RunOptions) error {
 	const nbuf = 64
 	free := make(chan *datagram, nbuf)
@@ -174,7 +174,7 @@ loop:
 		}
 		break
 	}
-	s.col.Finish(e)
+	s.col.Stop(e, s.clock.Now().UnixNano())
 	if ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = nil
 	}
