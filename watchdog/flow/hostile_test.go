@@ -69,7 +69,7 @@ func v9ZeroTemplateCrasher() []byte {
 // each must be counted as malformed, at once.
 func TestCrashers(t *testing.T) {
 	for name, d := range map[string][]byte{
-		"sflow-expanded-records": sflowExpandedCrasher(),
+		"sflow-expanded-records":  sflowExpandedCrasher(),
 		"v9-zero-length-template": v9ZeroTemplateCrasher(),
 	} {
 		t.Run(name, func(t *testing.T) {
