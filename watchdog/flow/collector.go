@@ -72,6 +72,7 @@ type Collector struct {
 	order     []*exporter
 	unknown   uint64
 	templates map[tmplKey]*template
+	rawSets   map[tmplKey][]byte // the last template set of each id, as sent
 	tmplCount map[netip.AddrPort]int
 	sampling  map[samplerKey]uint64
 	sysInit   map[tmplKey]int64
@@ -122,6 +123,7 @@ func NewCollector(o Options) *Collector {
 		opt:       o,
 		exporters: make(map[netip.Addr]*exporter),
 		templates: make(map[tmplKey]*template),
+		rawSets:   make(map[tmplKey][]byte),
 		tmplCount: make(map[netip.AddrPort]int),
 		sampling:  make(map[samplerKey]uint64),
 		sysInit:   make(map[tmplKey]int64),

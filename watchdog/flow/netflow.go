@@ -292,6 +292,9 @@ func (c *Collector) decodeV9(d *dgram, b []byte, version uint16) {
 		set := rest[4:n]
 		rest = rest[n:]
 		k := tmplKey{from: d.from, version: version, domain: domain}
+		if id < 256 && c.sameSet(k, id, version, set) {
+			continue // templates resent as they were: nothing to decode
+		}
 		switch {
 		case id == 0 && version == 9 || id == 2 && version == 10:
 			recs, err := netflow.DecodeTemplateSet(version, bytes.NewBuffer(set))
@@ -573,4 +576,51 @@ func (c *Collector) optionsRecord(d *dgram, domain uint32, rec []byte, off *[nRo
 			c.sysInit[k] = ms
 		}
 	}
+}
+
+// sameSet reports whether every template of a (options) template set is
+// the one last seen with its id from this exporter and domain, and
+// otherwise remembers them. Exporters resend their templates every few
+// datagrams: unchanged ones are skipped without decoding them (goflow2's
+// template decoders allocate). Options template sets are compared whole.
+func (c *Collector) sameSet(k tmplKey, setID, version uint16, set []byte) bool {
+	if setID != 0 && setID != 2 { // options templates, by set id
+		k.id = setID
+		return c.sameRaw(k, set)
+	}
+	same := true
+	for len(set) >= 4 {
+		n := 4
+		count := int(binary.BigEndian.Uint16(set[2:]))
+		for i := 0; i < count && n+4 <= len(set); i++ {
+			typ := binary.BigEndian.Uint16(set[n:])
+			n += 4
+			if version == 10 && typ&0x8000 != 0 {
+				n += 4
+			}
+		}
+		if n > len(set) {
+			return false
+		}
+		k.id = binary.BigEndian.Uint16(set)
+		if !c.sameRaw(k, set[:n]) {
+			same = false
+		}
+		set = set[n:]
+	}
+	return same
+}
+
+// sameRaw reports whether b is what was last seen under k, and remembers
+// it otherwise (within the bound on templates).
+func (c *Collector) sameRaw(k tmplKey, b []byte) bool {
+	k.version |= 0x8000 // apart from the keys of sequence numbers
+	prev, ok := c.rawSets[k]
+	if ok && bytes.Equal(prev, b) {
+		return true
+	}
+	if ok || len(c.rawSets) < maxTemplates {
+		c.rawSets[k] = append(prev[:0], b...)
+	}
+	return false
 }
