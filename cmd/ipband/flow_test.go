@@ -184,7 +184,7 @@ func TestFlowListenLive(t *testing.T) {
 		t.Fatal("ipband did not stop after its context was cancelled")
 	}
 	if s := stderr.String(); !strings.Contains(s, "exporter 127.0.0.1 (edge1): 174 datagrams, 407 records, 34364415 bytes") ||
-		!strings.Contains(s, "its clock is off by") {
+		!strings.Contains(s, "its flow times are off the clock by") {
 		t.Errorf("log:\n%s", s)
 	}
 	if page := readFile(html); !strings.Contains(page, "Exporter edge1") {

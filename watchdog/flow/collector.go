@@ -232,14 +232,24 @@ func (c *Collector) count(e *watchdog.Engine, d *dgram) {
 		return
 	}
 	x := d.x
+	// The exporter's clock: the latest flow end of the datagram against
+	// the receive time. Flows end before they are exported, within the
+	// active timeout and the export delay; one further off than the skew
+	// (a clock wrong by years, an uptime wrapped at 2^32 ms, an exporter
+	// dating flows and headers by different clocks) means the exporter's
+	// flow times are shifted by the offset seen.
 	skew := int64(c.opt.Skew)
 	if d.export != 0 {
-		if resid := d.now - (d.export + x.offset); resid > skew || resid < -skew {
-			x.offset = d.now - d.export
+		latest := c.recs[0].End
+		for i := range c.recs {
+			latest = max(latest, c.recs[i].End, c.recs[i].Start)
+		}
+		if resid := d.now - (latest + x.offset); resid > skew || resid < -skew {
+			x.offset = d.now - latest
 			x.Offset = time.Duration(x.offset)
 			if !x.logged {
 				x.logged = true
-				c.logf("exporter %s: its clock is off by %v: its flow times are shifted by that (flowskew %v)",
+				c.logf("exporter %s: its flow times are off the clock by %v: they are shifted by that (flowskew %v)",
 					x.Label(), time.Duration(x.offset).Round(time.Millisecond), c.opt.Skew)
 			}
 		}

@@ -96,6 +96,25 @@ func flowMode(t *testing.T, dgs []datagram, grace time.Duration, o flow.Options)
 	return rec, c
 }
 
+// flowModeAt is flowMode for exports received in one burst at now (an
+// exporter reading a file with no clock of its own in its datagrams, or
+// real time in them): one datagram a millisecond, and a grace of an hour.
+func flowModeAt(t *testing.T, dgs []datagram, now int64) (*recorder, *flow.Collector) {
+	t.Helper()
+	rec := &recorder{}
+	e, err := watchdog.New(classicConfig(0), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := flow.NewCollector(flow.Options{Grace: time.Hour, Skew: time.Hour})
+	e.SetAnnotator(c)
+	for i, d := range dgs {
+		c.Datagram(e, d.from, now+int64(i)*int64(time.Millisecond), d.data)
+	}
+	e.Advance(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return rec, c
+}
+
 // totals sums each subnet's bytes over every period.
 func totals(rec *recorder) map[netip.Prefix]uint64 {
 	m := make(map[netip.Prefix]uint64)
