@@ -229,7 +229,7 @@ func TestInterfaces(t *testing.T) {
 // 2^32 ms wrap, and options sampling by the v9 options template.
 func TestNetFlowV9Uptime(t *testing.T) {
 	now := t10.Add(2 * time.Minute)
-	uptime := uint32(20000) // wrapped 20 s ago
+	uptime := uint32(20000)                                // wrapped 20 s ago
 	first, last := uint32(0xffffffff-59999), uint32(10000) // 80 s and 10 s before export
 	m := (&msg{version: 9, export: uint32(now.Unix()), uptime: uptime}).
 		template(0, 256, field{8, 4, 0}, field{12, 4, 0}, field{1, 4, 0}, field{22, 4, 0}, field{21, 4, 0}).
