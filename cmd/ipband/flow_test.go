@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,13 @@ func TestFlowReplayGolden(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
 	golden(t, "flows-v9", r.transcript(args))
+	// The stats stream with the exporter's health (checked against its
+	// schema by report's TestGoldensMatchSchema).
+	spath := filepath.Join(t.TempDir(), "stats.json")
+	if r := ipband(t, append(flowArgs("flows-v9.pcap"), "-d", "0", "-o", "OUT", "--stats-file", spath)...); r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	golden(t, "stats-flows-v9.jsonl", flowFile(t, spath))
 }
 
 // TestFlowReplayFormats replays the same traffic exported as NetFlow v5,
@@ -127,11 +135,16 @@ func TestFlowListenLive(t *testing.T) {
 	}
 	port := strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port)
 	udp.Close()
-	mport := freePort(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mport := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
 	dir := t.TempDir()
 	cfg, html := filepath.Join(dir, "ipband.conf"), filepath.Join(dir, "status.html")
 	os.WriteFile(cfg, []byte("flowlisten 127.0.0.1:"+port+"\nflowexporter 127.0.0.1 name edge1\nflowgrace 1\naverage 2\n"), 0o644)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr flowBuffer
 	env := environment{stdout: &stdout, stderr: &stderr, networks: filepath.Join(td, "networks"),
 		services: filepath.Join(td, "none"), protocols: filepath.Join(td, "none")}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -187,7 +200,36 @@ func TestFlowListenLive(t *testing.T) {
 		!strings.Contains(s, "its flow times are off the clock by") {
 		t.Errorf("log:\n%s", s)
 	}
-	if page := readFile(html); !strings.Contains(page, "Exporter edge1") {
+	if page := flowFile(t, html); !strings.Contains(page, "Exporter edge1") {
 		t.Errorf("status page lacks the exporter:\n%s", page)
 	}
+}
+
+// flowFile returns the content of path, or "" when it cannot be read.
+func flowFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Log(err)
+	}
+	return string(b)
+}
+
+// flowBuffer is a buffer that ipband writes from its goroutines while the
+// test reads it.
+type flowBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *flowBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *flowBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
