@@ -233,3 +233,14 @@ func (l *flowBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestFlowTrace checks -d 3 with flows: a line per record counted.
+func TestFlowTrace(t *testing.T) {
+	r := ipband(t, "-C", "--read", filepath.Join(td, "flows-v5.pcap"), "--flow-listen", ":2055", "-d", "3", "-o", "OUT")
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, " flow 127.0.0.1 proto "); n != 407 {
+		t.Errorf("%d record lines, want 407:\n%.2000s", n, r.stdout)
+	}
+}

@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -81,6 +82,8 @@ type Collector struct {
 	clock     int64 // the latest datagram time
 	latest    int64 // the latest flow end counted
 	longest   int64 // the longest flow counted, ns
+	trace     io.Writer // -d 3: a line per record, or nil
+	traceBuf  []byte
 }
 
 // exporter is the state of one exporter address.
@@ -290,9 +293,45 @@ func (c *Collector) count(e *watchdog.Engine, d *dgram) {
 		x.Records++
 		x.Bytes += r.Bytes
 		x.Sampling = r.sampling
-		x.LateBytes += e.Record(&r.Record)
+		late := e.Record(&r.Record)
+		x.LateBytes += late
+		if c.trace != nil {
+			c.traceRecord(x, r, late)
+		}
 		c.latest = max(c.latest, r.End)
 	}
+}
+
+// SetTrace makes the collector write a line per record counted to w (-d
+// 3); nil for none.
+func (c *Collector) SetTrace(w io.Writer) { c.trace = w }
+
+// traceRecord writes the -d 3 line of a record: its span, exporter,
+// protocol, addresses and ports, bytes (and late bytes).
+func (c *Collector) traceRecord(x *exporter, r *rec, late uint64) {
+	b := c.traceBuf[:0]
+	b = time.Unix(0, r.Start).AppendFormat(b, "15:04:05.000000")
+	b = append(b, '-')
+	b = time.Unix(0, r.End).AppendFormat(b, "15:04:05.000000")
+	b = append(b, " flow "...)
+	b = append(b, x.Label()...)
+	b = append(b, " proto "...)
+	b = strconv.AppendUint(b, uint64(r.Proto), 10)
+	b = append(b, ' ')
+	b = netip.AddrPortFrom(r.Src, r.SrcPort).AppendTo(b)
+	b = append(b, " > "...)
+	b = netip.AddrPortFrom(r.Dst, r.DstPort).AppendTo(b)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, r.Bytes, 10)
+	b = append(b, " bytes"...)
+	if late > 0 {
+		b = append(b, ", "...)
+		b = strconv.AppendUint(b, late, 10)
+		b = append(b, " late"...)
+	}
+	b = append(b, '\n')
+	c.traceBuf = b
+	c.trace.Write(b) //nolint:errcheck // a debug trace must not stop collection
 }
 
 // Advance moves the collector's clock to now and judges the periods that

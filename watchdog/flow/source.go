@@ -112,7 +112,8 @@ type datagram struct {
 // this goroutine; every second an idle listener still moves the clock.
 // When ctx is done it closes the periods that ended by the clock, grace
 // or not, and returns nil.
-func (s *ListenSource) Run(ctx context.Context, e *watchdog.Engine, _ watchdog.RunOptions) error {
+func (s *ListenSource) Run(ctx context.Context, e *watchdog.Engine, opt watchdog.RunOptions) error {
+	s.col.SetTrace(opt.Trace)
 	const nbuf = 64
 	free := make(chan *datagram, nbuf)
 	full := make(chan *datagram, nbuf)
@@ -281,7 +282,8 @@ func (s *FileSource) Close() error {
 
 // Run replays the file into e; at its end it closes every period that ends
 // by the latest time seen.
-func (s *FileSource) Run(ctx context.Context, e *watchdog.Engine, _ watchdog.RunOptions) error {
+func (s *FileSource) Run(ctx context.Context, e *watchdog.Engine, opt watchdog.RunOptions) error {
+	s.col.SetTrace(opt.Trace)
 	link := s.r.LinkType()
 	var rec pcapfile.Record
 	for n := 0; ; n++ {
