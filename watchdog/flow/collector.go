@@ -79,9 +79,9 @@ type Collector struct {
 	sysInit   map[tmplKey]int64
 	seqs      map[tmplKey]uint32
 	recs      []rec
-	clock     int64 // the latest datagram time
-	latest    int64 // the latest flow end counted
-	longest   int64 // the longest flow counted, ns
+	clock     int64     // the latest datagram time
+	latest    int64     // the latest flow end counted
+	longest   int64     // the longest flow counted, ns
 	trace     io.Writer // -d 3: a line per record, or nil
 	traceBuf  []byte
 }
