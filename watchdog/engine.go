@@ -100,6 +100,7 @@ type Engine struct {
 	spare    []*pendingBucket         // emptied buckets, reused
 	nPending int                      // portions in pending
 	applied  bool                     // pending portions counted in the open period
+	pbase    int64                    // start of the period that record.go numbers 0
 	annot    Annotator                // the flow source's additions, or nil (record.go)
 }
 
@@ -144,6 +145,7 @@ func (e *Engine) Start(t int64) {
 	}
 	e.started = true
 	e.t0, e.start, e.end = t, t, t+e.avg
+	e.pbase = t
 }
 
 // Packet counts one decoded frame. Its time first closes every period that

@@ -86,7 +86,7 @@ func (e *Engine) Record(r *Record) (late uint64) {
 	dur := uint64(end - start)
 	var done uint64 // bytes given to the periods before k
 	for k := e.periodOf(start); ; k++ {
-		ps := e.t0 + k*e.avg
+		ps := e.pbase + k*e.avg
 		pe := ps + e.avg
 		upto := min(pe, end)
 		var n uint64
@@ -117,9 +117,11 @@ func (e *Engine) Record(r *Record) (late uint64) {
 	}
 }
 
-// periodOf returns the index of the period holding t, counted from t0.
+// periodOf returns the index of the period holding t, counted from
+// pbase (the start of period 0, or of the first period after a reload
+// changed the averaging period).
 func (e *Engine) periodOf(t int64) int64 {
-	d := t - e.t0
+	d := t - e.pbase
 	k := d / e.avg
 	if d < 0 && d%e.avg != 0 {
 		k--
@@ -189,3 +191,22 @@ func (e *Engine) Pending() (bytes uint64) {
 
 // Started reports whether the engine has opened its first period.
 func (e *Engine) Started() bool { return e.started }
+
+// rebase counts every pending portion in the open period and numbers
+// periods from it: a reload changed the averaging period, so the periods
+// the portions were kept for are gone.
+func (e *Engine) rebase() {
+	for k, b := range e.pending {
+		for i := range b.portions {
+			x := &b.portions[i]
+			e.count(&x.p, x.n)
+		}
+		e.nPending -= len(b.portions)
+		clear(b.portions)
+		b.portions = b.portions[:0]
+		e.spare = append(e.spare, b)
+		delete(e.pending, k)
+		e.applied = true
+	}
+	e.pbase = e.start
+}

@@ -2,6 +2,7 @@ package watchdog_test
 
 import (
 	"testing"
+	"time"
 
 	"ipband/report"
 	"ipband/watchdog"
@@ -114,5 +115,27 @@ func TestRecordZeroAlloc(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per record, want 0", allocs)
+	}
+}
+
+// TestRecordReloadAverage checks that a reload changing the averaging
+// period loses no pending flow bytes: they count in the first period of
+// the new length.
+func TestRecordReloadAverage(t *testing.T) {
+	e, rec := newEngine(t, cfg())
+	e.Start(t0)
+	e.Record(flowRec(t0, t0+180e9, "10.1.1.1", "10.2.2.2", 1800)) // 600 a minute
+	c := cfg()
+	c.Average = 2 * time.Minute
+	if err := e.Reconfigure(c); err != nil {
+		t.Fatal(err)
+	}
+	e.Advance(t0 + 10*minute)
+	var total uint64
+	for _, n := range bytesOf(rec, "10.1.1.0/24") {
+		total += n
+	}
+	if total != 1800 || e.Pending() != 0 {
+		t.Errorf("%d bytes counted, %d pending; want 1800 and 0", total, e.Pending())
 	}
 }

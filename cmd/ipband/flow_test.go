@@ -98,7 +98,11 @@ func TestFlowBadListen(t *testing.T) {
 			t.Errorf("--flow-listen %s: exit %d:\n%s", a, r.code, r.stderr)
 		}
 	}
-	r := ipband(t, "-C", "--read", filepath.Join(td, "flows-v9.pcap"), "--flow-listen", ":0", "-o", "OUT")
+	r := ipband(t, "-C", "--flow-listen", ":2055", "-i", "lo", "-o", "OUT")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "flag --flow-listen: flow listeners replace the capture") {
+		t.Errorf("--flow-listen with -i: exit %d:\n%s", r.code, r.stderr)
+	}
+	r = ipband(t, "-C", "--read", filepath.Join(td, "flows-v9.pcap"), "--flow-listen", ":0", "-o", "OUT")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "replay needs the port") {
 		t.Errorf("replay to port 0: exit %d:\n%s", r.code, r.stderr)
 	}

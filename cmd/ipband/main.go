@@ -131,6 +131,9 @@ func configure(c *cli, fs *pflag.FlagSet) (*conf.Config, error) {
 		err = checkRead(fs, c.read.s)
 	}
 	if err == nil {
+		err = checkFlow(fs, cfg)
+	}
+	if err == nil {
 		err = cfg.Validate()
 	}
 	return cfg, err
