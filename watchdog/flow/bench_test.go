@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -129,5 +130,125 @@ func BenchmarkGoflow2(b *testing.B) {
 			b.ReportMetric(recs/b.Elapsed().Seconds(), "records/s")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/recs, "allocs/record")
 		})
+	}
+}
+
+// denseDatagram returns a datagram of 30 records of the given version
+// (5, 9 or 10), exported at export (Unix s; v9 uptime 100000 ms), each
+// record a 30 s flow ending at the export time, between 30 different
+// hosts of 10.10.123.0 and one server. For v9 and IPFIX the template
+// comes in a first datagram of its own.
+func denseDatagram(version uint16, export uint32) (tmpl, data []byte) {
+	const n = 30
+	if version == 5 {
+		b := binary.BigEndian.AppendUint16(nil, 5)
+		b = binary.BigEndian.AppendUint16(b, n)
+		b = binary.BigEndian.AppendUint32(b, 100000)
+		b = binary.BigEndian.AppendUint32(b, export)
+		b = append(b, make([]byte, 12)...)
+		for i := range n {
+			r := make([]byte, 48)
+			copy(r, []byte{10, 10, 123, byte(i + 1), 10, 100, 11, 13})
+			binary.BigEndian.PutUint32(r[16:], 10)
+			binary.BigEndian.PutUint32(r[20:], 15000)
+			binary.BigEndian.PutUint32(r[24:], 70000)
+			binary.BigEndian.PutUint32(r[28:], 100000)
+			binary.BigEndian.PutUint16(r[32:], uint16(4000+i))
+			binary.BigEndian.PutUint16(r[34:], 443)
+			r[38] = 6
+			b = append(b, r...)
+		}
+		return nil, b
+	}
+	fields := []field{{8, 4, 0}, {12, 4, 0}, {7, 2, 0}, {11, 2, 0}, {4, 1, 0}, {1, 4, 0}, {22, 4, 0}, {21, 4, 0}}
+	if version == 10 {
+		fields = append(fields[:6], field{150, 4, 0}, field{151, 4, 0})
+	}
+	var recs []byte
+	for i := range n {
+		r := cat(ip4("10.10.123."+strconv.Itoa(i+1)), ip4("10.100.11.13"), u16(uint16(4000+i)), u16(443), u8(6), u32(15000))
+		if version == 9 {
+			r = cat(r, u32(70000), u32(100000))
+		} else {
+			r = cat(r, u32(export-30), u32(export))
+		}
+		recs = append(recs, r...)
+	}
+	tmpl = (&msg{version: version, export: export, uptime: 100000}).template(map[uint16]uint16{9: 0, 10: 2}[version], 256, fields...).bytes()
+	data = (&msg{version: version, export: export, uptime: 100000}).set(256, recs).bytes()
+	return tmpl, data
+}
+
+// BenchmarkDense is decode and count per record at a router's density:
+// datagrams of 30 records, one a millisecond, so that a 60 s period holds
+// 1,800,000 records and its close is amortised over them: the steady
+// state of the hot path, allocations per record included.
+func BenchmarkDense(b *testing.B) {
+	for _, v := range []uint16{5, 9, 10} {
+		b.Run(map[uint16]string{5: "v5", 9: "v9", 10: "ipfix"}[v], func(b *testing.B) {
+			e, err := watchdog.New(classicConfig(0), discard{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := flow.NewCollector(flow.Options{Grace: 120 * time.Second, Skew: 300 * time.Second})
+			e.SetAnnotator(c)
+			now := t10
+			tmpl, data := denseDatagram(v, uint32(now.Unix()))
+			if tmpl != nil {
+				c.Datagram(e, exporterAddr, now.UnixNano(), tmpl)
+			}
+			for range 1000 { // warm up
+				c.Datagram(e, exporterAddr, now.UnixNano(), data)
+			}
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			b.ReportAllocs()
+			at := now.UnixNano()
+			for b.Loop() {
+				at += int64(time.Millisecond)
+				c.Datagram(e, exporterAddr, at, data)
+			}
+			runtime.ReadMemStats(&ms1)
+			recs := float64(b.N) * 30
+			b.ReportMetric(recs/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/recs, "ns/record")
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/recs, "allocs/record")
+			if x := c.Exporters()[0]; x.Records < uint64(b.N)*30 || x.Malformed != 0 {
+				b.Fatalf("exporter %+v", x)
+			}
+		})
+	}
+}
+
+// TestRecordsZeroAlloc pins the steady state of the hot path: decoding
+// and counting a datagram of v5, v9 or IPFIX records (templates known,
+// tables grown) does not allocate.
+func TestRecordsZeroAlloc(t *testing.T) {
+	for _, v := range []uint16{5, 9, 10} {
+		e, err := watchdog.New(classicConfig(0), discard{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := flow.NewCollector(flow.Options{Grace: 120 * time.Second, Skew: 300 * time.Second})
+		tmpl, data := denseDatagram(v, uint32(t10.Unix()))
+		at := t10.UnixNano()
+		if tmpl != nil {
+			c.Datagram(e, exporterAddr, at, tmpl)
+		}
+		for range 100 {
+			c.Datagram(e, exporterAddr, at, data)
+		}
+		allocs := testing.AllocsPerRun(500, func() {
+			at += int64(time.Millisecond)
+			c.Datagram(e, exporterAddr, at, data)
+		})
+		if allocs != 0 {
+			t.Errorf("version %d: %.2f allocations a datagram of 30 records, want 0", v, allocs)
+		}
+		if tmpl != nil { // a template resent unchanged costs nothing either
+			if a := testing.AllocsPerRun(100, func() { c.Datagram(e, exporterAddr, at, tmpl) }); a != 0 {
+				t.Errorf("version %d: %.2f allocations a template resent, want 0", v, a)
+			}
+		}
 	}
 }
