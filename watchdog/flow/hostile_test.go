@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -228,5 +229,26 @@ func TestSFlowBytes(t *testing.T) {
 	}
 	if len(rec.periods) == 0 || rec.periods[0].Lines[0].Bytes != 1500*1000 {
 		t.Errorf("the sample did not count in the period of its receive time: %+v", rec.periods)
+	}
+}
+
+// TestTemplateClaims checks that a template claiming more fields than its
+// set holds is malformed, and decoded no further (goflow2 would allocate
+// the 65535 fields it claims).
+func TestTemplateClaims(t *testing.T) {
+	m := (&msg{version: 10, export: uint32(t10.Unix())}).set(2, []byte{1, 0, 0xff, 0xff, 0, 8, 0, 4})
+	e, c, _ := newCollector(t, flow.Options{})
+	d := m.bytes()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	for range 100 {
+		c.Datagram(e, exporterAddr, t10.UnixNano(), d)
+	}
+	runtime.ReadMemStats(&ms1)
+	if x := c.Exporters()[0]; x.Malformed != 100 {
+		t.Errorf("exporter %+v: want 100 malformed", x)
+	}
+	if n := (ms1.TotalAlloc - ms0.TotalAlloc) / 100; n > 4096 {
+		t.Errorf("%d bytes allocated a datagram", n)
 	}
 }

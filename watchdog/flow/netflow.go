@@ -292,6 +292,10 @@ func (c *Collector) decodeV9(d *dgram, b []byte, version uint16) {
 		set := rest[4:n]
 		rest = rest[n:]
 		k := tmplKey{from: d.from, version: version, domain: domain}
+		if id < 256 && !fitsTemplates(id, version, set) {
+			d.x.Malformed++
+			continue
+		}
 		if id < 256 && c.sameSet(k, id, version, set) {
 			continue // templates resent as they were: nothing to decode
 		}
@@ -623,4 +627,46 @@ func (c *Collector) sameRaw(k tmplKey, b []byte) bool {
 		c.rawSets[k] = append(prev[:0], b...)
 	}
 	return false
+}
+
+// fitsTemplates reports whether every template record of a (options)
+// template set claims no more fields than its bytes hold. goflow2's
+// template decoders allocate the fields a record claims before reading
+// them: up to 65535 (589 kB) for 8 bytes.
+func fitsTemplates(setID, version uint16, set []byte) bool {
+	for len(set) >= 4 {
+		var hdr, fields int
+		switch {
+		case setID == 1 && version == 9: // id, scope bytes, option bytes
+			if len(set) < 6 {
+				return true // padding
+			}
+			fields = (int(binary.BigEndian.Uint16(set[2:])) + int(binary.BigEndian.Uint16(set[4:]))) / 4
+			hdr = 6
+		case setID == 3 && version == 10: // id, field count, scope count
+			if len(set) < 6 {
+				return true
+			}
+			fields = int(binary.BigEndian.Uint16(set[2:]))
+			hdr = 6
+		default: // id, field count
+			fields = int(binary.BigEndian.Uint16(set[2:]))
+			hdr = 4
+		}
+		n := hdr
+		for range fields {
+			if n+4 > len(set) {
+				return false
+			}
+			if version == 10 && binary.BigEndian.Uint16(set[n:])&0x8000 != 0 {
+				n += 4
+			}
+			n += 4
+		}
+		if n > len(set) {
+			return false
+		}
+		set = set[n:]
+	}
+	return true
 }
