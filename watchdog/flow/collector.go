@@ -364,6 +364,10 @@ func (c *Collector) Exporters() []report.Exporter {
 	return out
 }
 
+// LatestSeen returns the latest time seen: the latest datagram or flow
+// end, Unix ns.
+func (c *Collector) LatestSeen() int64 { return max(c.clock, c.latest) }
+
 // Longest returns the duration of the longest flow counted.
 func (c *Collector) Longest() time.Duration { return time.Duration(c.longest) }
 

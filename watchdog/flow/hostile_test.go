@@ -114,6 +114,29 @@ func recordedDatagrams(t testing.TB, file string) [][]byte {
 	return out
 }
 
+// recordedWithTimes returns the UDP payloads of a recorded export and
+// their capture times.
+func recordedWithTimes(t testing.TB, file string) ([][]byte, []int64) {
+	t.Helper()
+	fh, err := os.Open("../../testdata/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r, err := pcapfile.NewReader(fh, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	var times []int64
+	var rec pcapfile.Record
+	for r.Next(&rec) == nil {
+		out = append(out, append([]byte(nil), rec.Data[14+20+8:]...))
+		times = append(times, rec.Time)
+	}
+	return out, times
+}
+
 // TestHostileDatagrams sends spoofed, truncated, corrupted and random
 // datagrams of every format: all are counted (datagrams, malformed or
 // template misses), none crashes or stalls, and an unknown exporter's are

@@ -109,7 +109,8 @@ type datagram struct {
 }
 
 // Run receives datagrams until ctx is done, decoding and counting them on
-// this goroutine; every second an idle listener still moves the clock.
+// this goroutine, each at the clock's time when it was received; after a
+// second without any, the clock alone moves the periods on.
 // When ctx is done it closes the periods that ended by the clock, grace
 // or not, and returns nil.
 func (s *ListenSource) Run(ctx context.Context, e *watchdog.Engine, opt watchdog.RunOptions) error {
@@ -137,9 +138,11 @@ func (s *ListenSource) Run(ctx context.Context, e *watchdog.Engine, opt watchdog
 		}
 	})
 	defer stop()
-	e.Start(s.clock.Now().UnixNano() - int64(s.col.opt.Grace))
+	// The engine starts at the first record's start, as in replay, so that
+	// a recorded export replays to the periods it gave live.
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	busy := false // a datagram came since the last tick
 	drops := make([]uint32, len(s.conns))
 	var err error
 loop:
@@ -154,8 +157,14 @@ loop:
 			}
 			s.col.Datagram(e, d.from, d.at, d.buf[:d.n])
 			free <- d
+			busy = true
 		case <-tick.C:
-			s.col.Advance(e, s.clock.Now().UnixNano())
+			// Datagrams move the clock themselves; the clock is read
+			// only after a second without any.
+			if !busy {
+				s.col.Advance(e, s.clock.Now().UnixNano())
+			}
+			busy = false
 		case err = <-errs:
 			if err != nil {
 				break loop
