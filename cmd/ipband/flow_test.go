@@ -248,3 +248,22 @@ func TestFlowTrace(t *testing.T) {
 		t.Errorf("%d record lines, want 407:\n%.2000s", n, r.stdout)
 	}
 }
+
+// TestFlowIgnored checks that what applies to frames only is said to be
+// ignored with flows.
+func TestFlowIgnored(t *testing.T) {
+	r := ipband(t, "-C", "--read", filepath.Join(td, "flows-v5.pcap"), "--flow-listen", ":2055", "-f", "udp", "-J", "4",
+		"--evidence-dir", t.TempDir(), "-o", "OUT")
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"flag -f/--filter: filter does not apply", "flag -J/--lenadj: lenadj does not apply",
+		"evidence captures do not apply to flow records"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "407 records, 34364415 bytes") {
+		t.Errorf("lenadj changed the bytes:\n%s", r.stderr)
+	}
+}

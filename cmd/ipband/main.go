@@ -373,7 +373,18 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		p.outputs = append(p.outputs, q)
 	}
 	var ev *evidence.Dir
-	if _, ok := src.(flowSource); ok && cfg.EvidenceDir != "" {
+	_, isFlow := src.(flowSource)
+	if isFlow {
+		for _, d := range []struct {
+			name string
+			set  bool
+		}{{"filter", cfg.Filter != ""}, {"lenadj", cfg.LenAdj != 0}} {
+			if d.set {
+				log.Warn(fmt.Sprintf("%s: %s does not apply to flow records (IP-layer bytes): ignored", cfg.Origin(d.name), d.name), "subsystem", "capture")
+			}
+		}
+	}
+	if isFlow && cfg.EvidenceDir != "" {
 		log.Warn(fmt.Sprintf("%s: evidence captures do not apply to flow records: none are written", cfg.Origin("evidencedir")), "subsystem", "evidence")
 	} else {
 		ev, err = openEvidence(cfg, src, service.Logf(log, "evidence"))

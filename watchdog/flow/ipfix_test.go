@@ -275,3 +275,38 @@ func TestClockOffset(t *testing.T) {
 		t.Errorf("logged %d lines, want 1", len(logged))
 	}
 }
+
+// TestIPFIXSystemInit checks flows timed by IEs 22/21 relative to
+// systemInitTimeMilliseconds (160), in the record or in options data
+// sent after the data: they count over their own span, not at export.
+func TestIPFIXSystemInit(t *testing.T) {
+	now := t10.Add(3 * time.Minute)
+	boot := t10.Add(-time.Hour)
+	// [t10+30s, t10+90s]: 30 s in period 0, 30 s in period 1.
+	first := uint32(t10.Add(30 * time.Second).Sub(boot).Milliseconds())
+	last := uint32(t10.Add(90 * time.Second).Sub(boot).Milliseconds())
+	base := []field{{8, 4, 0}, {12, 4, 0}, {1, 4, 0}, {22, 4, 0}, {21, 4, 0}}
+	addrs := cat(ip4("10.10.123.5"), ip4("10.100.11.13"), u32(6000), u32(first), u32(last))
+	inRecord := (&msg{version: 10, export: uint32(now.Unix())}).
+		template(2, 256, append(base, field{160, 8, 0})...).
+		set(256, cat(addrs, u64(uint64(boot.UnixMilli()))))
+	inOptions := (&msg{version: 10, export: uint32(now.Unix())}).
+		template(2, 256, base...).
+		set(256, addrs).
+		optionsTemplate(300, 1, field{149, 4, 0}, field{160, 8, 0}).
+		set(300, cat(u32(0), u64(uint64(boot.UnixMilli()))))
+	for name, m := range map[string]*msg{"in the record": inRecord, "in options data": inOptions} {
+		e, c, rec := newCollector(t, flow.Options{})
+		e.Start(t10.UnixNano())
+		c.Datagram(e, exporterAddr, now.UnixNano(), m.bytes())
+		c.Finish(e)
+		e.Advance(now.Add(time.Hour).UnixNano())
+		p := perPeriod(rec)
+		if p[0][sub123] != 3000 || p[1][sub123] != 3000 {
+			t.Errorf("160 %s: per period %d, %d; want 3000 and 3000", name, p[0][sub123], p[1][sub123])
+		}
+		if x := c.Exporters()[0]; x.Offset != 0 || x.LateBytes != 0 {
+			t.Errorf("160 %s: offset %v, late %d", name, x.Offset, x.LateBytes)
+		}
+	}
+}
