@@ -25,8 +25,9 @@ all: build
 # deps installs libpcap's headers (and gcc for cgo) when they are missing,
 # iproute2, whose ip command the link-loss tests use, Prometheus (with
 # promtool) and Alertmanager, which the tests of the shipped rules and
-# dashboard (contrib/prometheus) run, and aiosmtpd, the second SMTP server
-# of the mail tests.
+# dashboard (contrib/prometheus) run, aiosmtpd, the second SMTP server
+# of the mail tests, and the flow exporters the flow tests export the
+# bundled captures with (softflowd, pmacct's pmacctd, fprobe).
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -47,6 +48,11 @@ deps:
 		echo "installing python3-aiosmtpd (an SMTP server for the mail tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; \
+	fi
+	@if ! command -v softflowd >/dev/null 2>&1 || ! command -v pmacctd >/dev/null 2>&1 || ! command -v fprobe >/dev/null 2>&1; then \
+		echo "installing softflowd, pmacct and fprobe (flow exporters, for the flow tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softflowd pmacct fprobe >/dev/null; \
 	fi
 
 build: deps
@@ -86,10 +92,11 @@ bench: build
 	$(MAKE) --no-print-directory bench-go
 
 # bench-go runs the Go benchmarks of the hot path: decoder, reader, the
-# engine per packet, and whole-file replay (BenchmarkReplay builds pcapgen
-# and writes its 2,000,000-packet capture in a temporary directory).
+# engine per packet, whole-file replay (BenchmarkReplay builds pcapgen
+# and writes its 2,000,000-packet capture in a temporary directory), and
+# flow records per format.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./watchdog/afpacket/ ./subnet/
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./watchdog/afpacket/ ./subnet/ ./watchdog/flow/
 
 # fuzz runs each fuzz target for FUZZTIME.
 fuzz:

@@ -75,6 +75,13 @@ type Config struct {
 	// page, 0001 to 0777 (default DefaultPageMode, readable by a web server).
 	PageMode fs.FileMode
 
+	// Flow collection: listeners of NetFlow/IPFIX/sFlow exports instead of
+	// a capture, the exporters accepted, and the clock rules.
+	FlowListen    []string       // flowlisten, --flow-listen: UDP [ADDR]:PORT listeners (repeatable)
+	FlowExporters []FlowExporter // flowexporter lines, in file order
+	FlowGrace     time.Duration  // flowgrace: a period is judged this long after its end
+	FlowSkew      time.Duration  // flowskew: exporter clocks further off are corrected
+
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
 	Source string
@@ -94,6 +101,16 @@ type SubnetSpec struct {
 	In, Out   float64 // thresholds per direction in kBytes/s; 0 means none
 	Capacity  float64 // the link's capacity per direction in kBytes/s, for --suggest; 0 means unknown
 	Line      int     // line in the config file, for messages
+}
+
+// FlowExporter is one `flowexporter ADDR [name NAME] [sampling N]
+// [interfaces IF,...]` line.
+type FlowExporter struct {
+	Addr       netip.Addr
+	Name       string   // label in reports, the page and metrics; "" for the address
+	Sampling   uint64   // rate used when the exporter sends none; 0 for none
+	Interfaces []uint32 // interface indexes whose records count; empty for all
+	Line       int      // line in the config file, 0 from elsewhere
 }
 
 // Defaults of the classic tool, and of ipband's own directives.
@@ -125,6 +142,10 @@ const (
 	// DefaultMaxConnsTotal keeps the worst case of the default caps (16384
 	// subnets logging, 1,500,000 connections) near 256 MiB of heap.
 	DefaultMaxConnsTotal = 1500000
+	// DefaultFlowGrace exceeds the 60 s active timeout recommended for
+	// exporters, with room for their export delay.
+	DefaultFlowGrace = 120 * time.Second
+	DefaultFlowSkew  = 300 * time.Second
 )
 
 // DefaultPageMode is the status page's mode: the page exists to be served
@@ -159,5 +180,7 @@ func Default() *Config {
 		MailExpire:    DefaultMailExpire,
 		MaxConnsTotal: DefaultMaxConnsTotal,
 		PageMode:      DefaultPageMode,
+		FlowGrace:     DefaultFlowGrace,
+		FlowSkew:      DefaultFlowSkew,
 	}
 }

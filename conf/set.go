@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -97,6 +98,10 @@ var directives = [...]directive{
 	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
 	{"evidencedir", func(c *Config) field { return path(&c.EvidenceDir) }},
 	{"pagemode", func(c *Config) field { return fileMode(&c.PageMode) }},
+	{"flowlisten", func(c *Config) field { return setter(c.addFlowListen) }},
+	{"flowexporter", func(c *Config) field { return custom{c.addFlowExporter, c.checkFlowExporters} }},
+	{"flowgrace", func(c *Config) field { return seconds(&c.FlowGrace) }},
+	{"flowskew", func(c *Config) field { return seconds(&c.FlowSkew) }},
 }
 
 // Directives returns the name of every directive, in lower case.
@@ -630,4 +635,83 @@ func fileMode(p *fs.FileMode) setter {
 		*p = fs.FileMode(n)
 		return nil
 	}
+}
+
+// addFlowListen appends UDP listen addresses [ADDR]:PORT, comma
+// separated.
+func (c *Config) addFlowListen(v string, _ int) error {
+	var list []string
+	for a := range strings.SplitSeq(v, ",") {
+		a = strings.TrimSpace(a)
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || strings.ContainsFunc(host, unicode.IsSpace) {
+			return fmt.Errorf("%q: %w: want [ADDR]:PORT", a, ErrInvalidValue)
+		}
+		if host != "" && net.ParseIP(host) == nil {
+			return fmt.Errorf("%q: %w: want an IP address, not a name", a, ErrInvalidValue)
+		}
+		if _, err := parseInt(port, 0, 65535); err != nil {
+			return fmt.Errorf("%q: port: %w", a, err)
+		}
+		list = append(list, a)
+	}
+	c.FlowListen = append(c.FlowListen, list...)
+	return nil
+}
+
+// addFlowExporter appends `ADDR [name NAME] [sampling N] [interfaces
+// IF,...]`.
+func (c *Config) addFlowExporter(v string, line int) error {
+	f := strings.Fields(v)
+	addr, err := netip.ParseAddr(f[0])
+	if err != nil || addr.Zone() != "" {
+		return fmt.Errorf("%q: %w: want an IP address", f[0], ErrInvalidValue)
+	}
+	x := FlowExporter{Addr: addr.Unmap(), Line: line}
+	for i := 1; i < len(f); i += 2 {
+		if i+1 >= len(f) {
+			return fmt.Errorf("%q: %w: %s needs a value: want ADDR [name NAME] [sampling N] [interfaces IF,...]", v, ErrMissingValue, f[i])
+		}
+		val := f[i+1]
+		switch strings.ToLower(f[i]) {
+		case "name":
+			x.Name = val
+		case "sampling":
+			n, err := parseInt(val, 1, math.MaxInt32)
+			if err != nil {
+				return fmt.Errorf("sampling %w", err)
+			}
+			x.Sampling = uint64(n)
+		case "interfaces":
+			x.Interfaces = nil
+			for s := range strings.SplitSeq(val, ",") {
+				n, err := parseInt(s, 0, math.MaxUint32)
+				if err != nil {
+					return fmt.Errorf("interfaces %w", err)
+				}
+				x.Interfaces = append(x.Interfaces, uint32(n))
+			}
+		default:
+			return fmt.Errorf("%q: %w: want ADDR [name NAME] [sampling N] [interfaces IF,...]", v, ErrInvalidValue)
+		}
+	}
+	for _, o := range c.FlowExporters {
+		if o.Addr == x.Addr {
+			return fmt.Errorf("%s: %w: given twice", x.Addr, ErrInvalidValue)
+		}
+	}
+	c.FlowExporters = append(c.FlowExporters, x)
+	return nil
+}
+
+// checkFlowExporters checks that no exporter is listed twice.
+func (c *Config) checkFlowExporters() error {
+	seen := make(map[netip.Addr]bool)
+	for _, x := range c.FlowExporters {
+		if !x.Addr.IsValid() || seen[x.Addr] {
+			return fmt.Errorf("line %d: flowexporter %v: %w", x.Line, x.Addr, ErrInvalidValue)
+		}
+		seen[x.Addr] = true
+	}
+	return nil
 }

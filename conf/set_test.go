@@ -83,6 +83,11 @@ func setCases() []setCase {
 		mailRetry = func(c *conf.Config) any { return c.MailRetry }
 		retryMax  = func(c *conf.Config) any { return c.MailRetryMax }
 		expire    = func(c *conf.Config) any { return c.MailExpire }
+
+		flowListen = func(c *conf.Config) any { return c.FlowListen }
+		exporters  = func(c *conf.Config) any { return c.FlowExporters }
+		flowGrace  = func(c *conf.Config) any { return c.FlowGrace }
+		flowSkew   = func(c *conf.Config) any { return c.FlowSkew }
 	)
 	a := netip.MustParseAddr
 	return []setCase{
@@ -260,6 +265,22 @@ func setCases() []setCase {
 		{"pagemode", "0999", pagemode, nil, conf.ErrInvalidValue},
 		{"pagemode", "4755", pagemode, nil, conf.ErrOutOfRange},
 		{"pagemode", "0", pagemode, nil, conf.ErrOutOfRange},
+		{"flowlisten", ":2055", flowListen, []string{":2055"}, nil},
+		{"flowlisten", "127.0.0.1:2055,[::1]:6343", flowListen, []string{"127.0.0.1:2055", "[::1]:6343"}, nil},
+		{"flowlisten", "2055", flowListen, nil, conf.ErrInvalidValue},
+		{"flowlisten", "router.example:2055", flowListen, nil, conf.ErrInvalidValue},
+		{"flowlisten", ":70000", flowListen, nil, conf.ErrOutOfRange},
+		{"flowexporter", "192.0.2.1", exporters, []conf.FlowExporter{{Addr: a("192.0.2.1")}}, nil},
+		{"flowexporter", "192.0.2.1 name edge1 sampling 1000 interfaces 2,7", exporters,
+			[]conf.FlowExporter{{Addr: a("192.0.2.1"), Name: "edge1", Sampling: 1000, Interfaces: []uint32{2, 7}}}, nil},
+		{"flowexporter", "edge1", exporters, nil, conf.ErrInvalidValue},
+		{"flowexporter", "192.0.2.1 sampling 0", exporters, nil, conf.ErrOutOfRange},
+		{"flowexporter", "192.0.2.1 name", exporters, nil, conf.ErrMissingValue},
+		{"flowexporter", "192.0.2.1 colour red", exporters, nil, conf.ErrInvalidValue},
+		{"flowgrace", "300", flowGrace, 300 * time.Second, nil},
+		{"flowgrace", "0", flowGrace, nil, conf.ErrOutOfRange},
+		{"flowskew", "60", flowSkew, 60 * time.Second, nil},
+		{"flowskew", "soon", flowSkew, nil, conf.ErrInvalidValue},
 
 		{"maxconnstotal", "100000", maxtotal, 100000, nil},
 		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},

@@ -314,6 +314,17 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 	} {
 		v.Counters = append(v.Counters, counterView{c.name, strconv.FormatUint(c.n, 10)})
 	}
+	if len(p.Exporters) > 0 || s.Records > 0 {
+		v.Counters = append(v.Counters,
+			counterView{"Flow records", strconv.FormatUint(s.Records, 10)},
+			counterView{"Late flow bytes", strconv.FormatUint(s.LateBytes, 10)})
+	}
+	for _, x := range p.Exporters {
+		v.Counters = append(v.Counters, counterView{"Exporter " + x.Label(), exporterHealth(x)})
+	}
+	if p.UnknownDatagrams > 0 {
+		v.Counters = append(v.Counters, counterView{"Unknown exporters' datagrams", strconv.FormatUint(p.UnknownDatagrams, 10)})
+	}
 	return v
 }
 
@@ -479,4 +490,14 @@ func p95Text(p Percentiles) string {
 	}
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
 	return f(p.Total) + " (in " + f(p.In) + ", out " + f(p.Out) + ")"
+}
+
+// exporterHealth is an exporter's health for the page: what the -d 2
+// table says of it after its name.
+func exporterHealth(x Exporter) string {
+	b := appendExporters(nil, &Period{Exporters: []Exporter{x}})
+	if i := strings.Index(string(b), ": "); i >= 0 {
+		b = b[i+2:]
+	}
+	return strings.TrimSpace(string(b))
 }

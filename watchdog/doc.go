@@ -16,6 +16,10 @@
 // it decides which subnets cross, stay over or drop below their thresholds,
 // and hands period summaries and report.Report values to its Output.
 //
+// Flow records from routers (package watchdog/flow) come in through
+// Engine.Record: a record's bytes are spread over the periods its time
+// span covers, counted by the same function as a packet's.
+//
 // Periods are driven by packet timestamps, so replaying a capture gives the
 // same reports as capturing it live; a live idle link closes its periods from
 // the Clock a LiveSource is given.

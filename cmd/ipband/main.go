@@ -30,6 +30,7 @@ import (
 	"ipband/subnet"
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
+	"ipband/watchdog/flow"
 	"ipband/watchdog/service"
 	"ipband/watchdog/service/privilege"
 	"ipband/watchdog/suggest"
@@ -138,6 +139,9 @@ func configure(c *cli, fs *pflag.FlagSet) (*conf.Config, error) {
 		err = checkRead(fs, c.read.s)
 	}
 	if err == nil {
+		err = checkFlow(fs, cfg)
+	}
+	if err == nil {
 		err = cfg.Validate()
 	}
 	return cfg, err
@@ -244,6 +248,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		svc.Engine().SetEvidence(p.evidence)
 	}
+	fsrc, isFlow := p.src.(flowSource)
+	if isFlow {
+		svc.Engine().SetAnnotator(fsrc.Collector())
+	}
 	if err := startEpisode(p.src, c.read.s, svc.Engine(), log); err != nil {
 		p.abort()
 		logf("%v", err)
@@ -257,7 +265,16 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		p.evidence.Close() //nolint:errcheck // each file's faults are logged by the writer
 	}
-	if c.read.s != "" {
+	if isFlow {
+		name := "flow listeners"
+		if c.read.s != "" {
+			name = c.read.s
+		}
+		log.Info(flowSummaryLine(name, svc.Engine().Stats()))
+		for _, l := range fsrc.Collector().SummaryLines() {
+			log.Info(l)
+		}
+	} else if c.read.s != "" {
 		log.Info(summaryLine(c.read.s, svc.Engine().Stats(), false))
 	} else {
 		line := summaryLine(liveName(cfg.Interface, p.src), svc.Engine().Stats(), true)
@@ -396,7 +413,23 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		p.mail = q
 		p.outputs = append(p.outputs, q)
 	}
-	ev, err := openEvidence(cfg, src, service.Logf(log, "evidence"))
+	var ev *evidence.Dir
+	_, isFlow := src.(flowSource)
+	if isFlow {
+		for _, d := range []struct {
+			name string
+			set  bool
+		}{{"filter", cfg.Filter != ""}, {"lenadj", cfg.LenAdj != 0}} {
+			if d.set {
+				log.Warn(fmt.Sprintf("%s: %s does not apply to flow records (IP-layer bytes): ignored", cfg.Origin(d.name), d.name), "subsystem", "capture")
+			}
+		}
+	}
+	if isFlow && cfg.EvidenceDir != "" {
+		log.Warn(fmt.Sprintf("%s: evidence captures do not apply to flow records: none are written", cfg.Origin("evidencedir")), "subsystem", "evidence")
+	} else {
+		ev, err = openEvidence(cfg, src, service.Logf(log, "evidence"))
+	}
 	if err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --evidence-dir or evidencedir %s: %w", cfg.EvidenceDir, err)
@@ -454,6 +487,10 @@ func restartOnly(running, next *conf.Config) []string {
 		{"logformat", running.LogFormat == next.LogFormat},
 		{"reader", running.Reader == next.Reader},
 		{"ringsize", running.RingSize == next.RingSize},
+		{"flowlisten", slices.Equal(running.FlowListen, next.FlowListen)},
+		{"flowexporter", fmt.Sprint(running.FlowExporters) == fmt.Sprint(next.FlowExporters)},
+		{"flowgrace", running.FlowGrace == next.FlowGrace},
+		{"flowskew", running.FlowSkew == next.FlowSkew},
 	} {
 		if !x.same {
 			d = append(d, x.name)
@@ -618,12 +655,45 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Evidence directory", Value: cfg.EvidenceDir},
 		{Name: "Run as user", Value: cfg.User},
 		{Name: "Pid file", Value: cfg.PidFile},
+		{Name: "Flow exporters", Value: flowExporters(cfg)},
 	} {
 		if o.Value != "" {
 			opts = append(opts, o)
 		}
 	}
 	return opts
+}
+
+// flowExporters lists the flowexporter lines for -d 1, with the clock
+// rules, or "" without flow listeners.
+func flowExporters(cfg *conf.Config) string {
+	if len(cfg.FlowListen) == 0 {
+		return ""
+	}
+	var l []string
+	for _, x := range cfg.FlowExporters {
+		l = append(l, flow.Exporter{Addr: x.Addr, Name: x.Name, Sampling: x.Sampling, Interfaces: x.Interfaces}.String())
+	}
+	if len(l) == 0 {
+		l = append(l, "any")
+	}
+	return fmt.Sprintf("%s; grace %ds, skew %ds", strings.Join(l, "; "), int(cfg.FlowGrace.Seconds()), int(cfg.FlowSkew.Seconds()))
+}
+
+// flowSummaryLine is the exit line of a flow source: "NAME: N records,
+// B late bytes, N dropped by the kernel" (the last two when not 0).
+func flowSummaryLine(name string, s report.Stats) string {
+	line := fmt.Sprintf("%s: %d records", name, s.Records)
+	if s.EvictedSubnets > 0 {
+		line += fmt.Sprintf(", %d subnets evicted", s.EvictedSubnets)
+	}
+	if s.LateBytes > 0 {
+		line += fmt.Sprintf(", %d late bytes", s.LateBytes)
+	}
+	if s.Dropped > 0 {
+		line += fmt.Sprintf(", %d datagrams dropped by the kernel", s.Dropped)
+	}
+	return line
 }
 
 // liveName names a live capture and its reader in the exit summary:
