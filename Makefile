@@ -25,9 +25,11 @@ all: build
 # deps installs libpcap's headers (and gcc for cgo) when they are missing,
 # iproute2, whose ip command the link-loss tests use, Prometheus (with
 # promtool) and Alertmanager, which the tests of the shipped rules and
-# dashboard (contrib/prometheus) run, chromium, in which the status page is
-# tested (TestPageInBrowser), and tmux, the terminal the --tui view is
-# tested in.
+# dashboard (contrib/prometheus) run, aiosmtpd, the second SMTP server
+# of the mail tests, the flow exporters the flow tests export the
+# bundled captures with (softflowd, pmacct's pmacctd, fprobe), chromium,
+# in which the status page is tested (TestPageInBrowser), and tmux, the
+# terminal the --tui view is tested in.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -43,6 +45,16 @@ deps:
 		echo "installing prometheus and prometheus-alertmanager (for the rules' tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	fi
+	@if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then \
+		echo "installing python3-aiosmtpd (an SMTP server for the mail tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; \
+	fi
+	@if ! command -v softflowd >/dev/null 2>&1 || ! command -v pmacctd >/dev/null 2>&1 || ! command -v fprobe >/dev/null 2>&1; then \
+		echo "installing softflowd, pmacct and fprobe (flow exporters, for the flow tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softflowd pmacct fprobe >/dev/null; \
 	fi
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then \
 		echo "installing chromium and tmux (for the page and --tui tests) with apt-get"; \
@@ -87,10 +99,11 @@ bench: build
 	$(MAKE) --no-print-directory bench-go
 
 # bench-go runs the Go benchmarks of the hot path: decoder, reader, the
-# engine per packet, and whole-file replay (BenchmarkReplay builds pcapgen
-# and writes its 2,000,000-packet capture in a temporary directory).
+# engine per packet, whole-file replay (BenchmarkReplay builds pcapgen
+# and writes its 2,000,000-packet capture in a temporary directory), and
+# flow records per format.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./subnet/
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./watchdog/afpacket/ ./subnet/ ./watchdog/flow/
 
 # fuzz runs each fuzz target for FUZZTIME.
 fuzz:

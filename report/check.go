@@ -72,17 +72,6 @@ func CheckPage(path string) error {
 	})
 }
 
-// CheckDir checks, before capture starts, that ipband may create files
-// in the directory dir: it exists and, for root, is not writable by other
-// users (ErrUnsafeDir), the rule CheckFile and CheckPage apply to the
-// directory of their file. "" passes. Errors read "directory DIR: cause".
-func CheckDir(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	return checkDir(filepath.Join(dir, "file")) // checkDir looks at the directory of its path
-}
-
 // checked checks the directory of path, then runs check; an error reads
 // "PATH: cause".
 func checked(path string, check func() error) error {

@@ -42,6 +42,7 @@ type jsonReport struct {
 	EvictedSubnets uint64     `json:"evicted_subnets"`
 	Dropped        uint64     `json:"dropped"`
 	Evidence       *jsonEvid  `json:"evidence,omitempty"`
+	Sampled        []string   `json:"sampled,omitempty"`
 }
 
 // jsonEvid is the evidence capture of the episode (evidencedir).
@@ -126,6 +127,7 @@ func toJSON(r Report, names *Names) *jsonReport {
 		Hidden:         jsonHidden{Connections: r.Hidden.Conns, Bytes: r.Hidden.Bytes},
 		EvictedSubnets: r.EvictedSubnets,
 		Dropped:        r.Dropped,
+		Sampled:        r.Sampled,
 	}
 	if r.Evidence != "" {
 		j.Evidence = &jsonEvid{File: r.Evidence, FramesDropped: r.EvidenceDropped}

@@ -66,6 +66,9 @@ type Report struct {
 	// EvidenceDropped counts the episode's frames left out of Evidence so
 	// far: the buffer to the file was full, or a size cap was reached.
 	EvidenceDropped uint64
+	// Sampled has one line per flow exporter whose data is sampled, such as
+	// "1 in 1000 (exporter edge1)": its bytes were multiplied by the rate.
+	Sampled []string
 }
 
 // Accumulated is the time a preloaded subnet has spent over its threshold
@@ -115,6 +118,42 @@ type Period struct {
 	// MaskBits is the IPv4 mask in force, as Report.MaskBits: it decides
 	// which IPv4 subnets are shown with their length.
 	MaskBits int
+	// Exporters is the health of each flow exporter since start (flow
+	// collection only), in the order they were first heard from.
+	Exporters []Exporter
+	// UnknownDatagrams counts, since start, datagrams from addresses not
+	// listed as a flowexporter (once any is): dropped.
+	UnknownDatagrams uint64
+}
+
+// Exporter is the health of one flow exporter, counted since start.
+type Exporter struct {
+	Addr netip.Addr // its address
+	Name string     // flowexporter name, or ""
+	// Datagrams, Records and Bytes count what was received and counted;
+	// Bytes are IP-layer bytes after sampling.
+	Datagrams, Records, Bytes uint64
+	// Malformed counts datagrams or records that could not be decoded.
+	Malformed uint64
+	// SeqGaps counts sequence numbers that were not the one expected:
+	// lost or reordered datagrams, or an exporter's own numbering.
+	SeqGaps uint64
+	// TemplateMisses counts data sets that came before their template.
+	TemplateMisses uint64
+	// Sampling is the last sampling rate in force (1 in N; 1 unsampled).
+	Sampling uint64
+	// Offset is the shift applied to its flow times (flowskew), 0 if none.
+	Offset time.Duration
+	// LateBytes counts bytes that came for a period already judged.
+	LateBytes uint64
+}
+
+// Label is the exporter's name, or its address when it has none.
+func (x Exporter) Label() string {
+	if x.Name != "" {
+		return x.Name
+	}
+	return x.Addr.String()
 }
 
 // Line is one subnet in a period summary.
@@ -162,6 +201,11 @@ type Stats struct {
 	// Dropped is what the capture source reports as dropped by the kernel
 	// or the interface (live capture only).
 	Dropped uint64
+	// Records counts the flow records counted (flow collection only).
+	Records uint64
+	// LateBytes counts flow bytes that arrived for a period already
+	// judged: shown, never added to a closed period.
+	LateBytes uint64
 }
 
 // Add adds the counters of o to s.
@@ -173,6 +217,8 @@ func (s *Stats) Add(o Stats) {
 	s.EvictedSubnets += o.EvictedSubnets
 	s.EvictedConns += o.EvictedConns
 	s.Dropped += o.Dropped
+	s.Records += o.Records
+	s.LateBytes += o.LateBytes
 }
 
 // Over is a set of what was over its threshold in a period: the sum of

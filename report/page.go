@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -62,6 +63,9 @@ type PageOptions struct {
 	// Stdout is where the page goes when the path is "-"; nil means
 	// os.Stdout.
 	Stdout io.Writer
+	// Mode is the mode of the page and its reports page, set whatever
+	// the umask; 0 means DefaultPageMode (0644).
+	Mode fs.FileMode
 }
 
 // pageState is what a status page remembers between periods; its
@@ -89,6 +93,9 @@ var _ Output = (*HTMLFile)(nil)
 // could be read.
 func NewStatusPage(path, title string, opt PageOptions, logf Logf) *HTMLFile {
 	h := NewHTMLFile(path, title, logf)
+	if opt.Mode != 0 {
+		h.mode = opt.Mode
+	}
 	h.st = newPageState(opt)
 	if opt.StatsFile != "" && opt.StatsFile != "-" {
 		if _, err := RestoreHistory(h.st.hist, opt.StatsFile); err != nil && logf != nil {
@@ -132,7 +139,7 @@ func (h *HTMLFile) Report(r Report) error {
 	if err := st.renderReports(&buf, h.title, filepath.Base(h.path)); err != nil {
 		return err
 	}
-	if err := replaceFile(h.ReportsPath(), buf.Bytes()); err != nil {
+	if err := replaceFile(h.ReportsPath(), buf.Bytes(), h.mode); err != nil {
 		h.cond.fail("write", err, "") // one fault for both pages: they share a directory
 		return fmt.Errorf("reports page: %w", err)
 	}
@@ -211,7 +218,7 @@ func (h *HTMLFile) writePage(p *Period) error {
 	if h.path == "-" {
 		err = writeAll(h.st.opt.Stdout, buf.Bytes())
 	} else {
-		err = replaceFile(h.path, buf.Bytes())
+		err = replaceFile(h.path, buf.Bytes(), h.mode)
 	}
 	if err != nil {
 		h.cond.fail("write", err, "")
@@ -357,6 +364,17 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 		{"Kernel drops", s.Dropped},
 	} {
 		v.Counters = append(v.Counters, counterView{c.name, strconv.FormatUint(c.n, 10)})
+	}
+	if len(p.Exporters) > 0 || s.Records > 0 {
+		v.Counters = append(v.Counters,
+			counterView{"Flow records", strconv.FormatUint(s.Records, 10)},
+			counterView{"Late flow bytes", strconv.FormatUint(s.LateBytes, 10)})
+	}
+	for _, x := range p.Exporters {
+		v.Counters = append(v.Counters, counterView{"Exporter " + x.Label(), exporterHealth(x)})
+	}
+	if p.UnknownDatagrams > 0 {
+		v.Counters = append(v.Counters, counterView{"Unknown exporters' datagrams", strconv.FormatUint(p.UnknownDatagrams, 10)})
 	}
 	return v
 }
@@ -538,4 +556,14 @@ func p95Text(p Percentiles) string {
 	}
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
 	return f(p.Total) + " (in " + f(p.In) + ", out " + f(p.Out) + ")"
+}
+
+// exporterHealth is an exporter's health for the page: what the -d 2
+// table says of it after its name.
+func exporterHealth(x Exporter) string {
+	b := appendExporters(nil, &Period{Exporters: []Exporter{x}})
+	if i := strings.Index(string(b), ": "); i >= 0 {
+		b = b[i+2:]
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -19,6 +19,25 @@ type jsonPeriod struct {
 	EvictedSubnets uint64     `json:"evicted_subnets"`
 	EvictedConns   uint64     `json:"evicted_connections"`
 	Dropped        uint64     `json:"dropped"`
+	// Flow collection only.
+	Records   uint64         `json:"records,omitempty"`
+	LateBytes uint64         `json:"late_bytes,omitempty"`
+	Unknown   uint64         `json:"unknown_exporter_datagrams,omitempty"`
+	Exporters []jsonExporter `json:"exporters,omitempty"`
+}
+
+type jsonExporter struct {
+	Address        string  `json:"address"`
+	Name           string  `json:"name"`
+	Datagrams      uint64  `json:"datagrams"`
+	Records        uint64  `json:"records"`
+	Bytes          uint64  `json:"bytes"`
+	Malformed      uint64  `json:"malformed"`
+	SeqGaps        uint64  `json:"sequence_gaps"`
+	TemplateMisses uint64  `json:"template_misses"`
+	Sampling       uint64  `json:"sampling"`
+	Offset         float64 `json:"clock_offset_seconds"`
+	LateBytes      uint64  `json:"late_bytes"`
 }
 
 type jsonLine struct {
@@ -99,6 +118,16 @@ func AppendPeriodJSON(dst []byte, p *Period) []byte {
 		EvictedSubnets: p.Stats.EvictedSubnets,
 		EvictedConns:   p.Stats.EvictedConns,
 		Dropped:        p.Stats.Dropped,
+		Records:        p.Stats.Records,
+		LateBytes:      p.Stats.LateBytes,
+		Unknown:        p.UnknownDatagrams,
+	}
+	for _, x := range p.Exporters {
+		j.Exporters = append(j.Exporters, jsonExporter{
+			Address: x.Addr.String(), Name: x.Name, Datagrams: x.Datagrams, Records: x.Records,
+			Bytes: x.Bytes, Malformed: x.Malformed, SeqGaps: x.SeqGaps, TemplateMisses: x.TemplateMisses,
+			Sampling: max(x.Sampling, 1), Offset: x.Offset.Seconds(), LateBytes: x.LateBytes,
+		})
 	}
 	for _, l := range p.Lines {
 		j.Subnets = append(j.Subnets, jsonLine{

@@ -74,6 +74,7 @@ func AppendTable(dst []byte, p *Period) []byte {
 		dst = append(dst, " kBps\n"...)
 	}
 	dst = appendStats(dst, p.Stats)
+	dst = appendExporters(dst, p)
 	if p.Repeat > 0 {
 		dst = append(dst, "  ("...)
 		dst = appendCount(dst, uint64(p.Repeat), "more idle period")
@@ -166,6 +167,7 @@ func appendStats(dst []byte, s Stats) []byte {
 		{"evicted subnets", s.EvictedSubnets},
 		{"evicted connections", s.EvictedConns},
 		{"dropped", s.Dropped},
+		{"late flow bytes", s.LateBytes},
 	}
 	sep := "  ("
 	for _, c := range counters {
@@ -188,4 +190,62 @@ func appendStats(dst []byte, s Stats) []byte {
 // stands for: End + Repeat*(End-Start).
 func endOfRepeat(p *Period) time.Time {
 	return p.End.Add(time.Duration(p.Repeat) * p.End.Sub(p.Start))
+}
+
+// appendExporters appends a line per flow exporter with its health since
+// start:
+//
+//	exporter edge1 (192.0.2.1): 120 datagrams, 3000 records, 4100000 bytes, sampled 1 in 1000
+//
+// then what it had that was wrong (malformed, sequence gaps, template
+// misses, late bytes, a clock offset), and a line of the datagrams from
+// unknown exporters when there were some.
+func appendExporters(dst []byte, p *Period) []byte {
+	for _, x := range p.Exporters {
+		dst = append(dst, "  exporter "...)
+		dst = append(dst, x.Label()...)
+		if x.Name != "" {
+			dst = append(dst, " ("...)
+			dst = x.Addr.AppendTo(dst)
+			dst = append(dst, ')')
+		}
+		dst = append(dst, ": "...)
+		dst = appendCount(dst, x.Datagrams, "datagram")
+		dst = append(dst, ", "...)
+		dst = appendCount(dst, x.Records, "record")
+		dst = append(dst, ", "...)
+		dst = appendUint(dst, x.Bytes, 0)
+		dst = append(dst, " bytes"...)
+		for _, c := range [...]struct {
+			name string
+			n    uint64
+		}{
+			{"malformed", x.Malformed},
+			{"sequence gaps", x.SeqGaps},
+			{"template misses", x.TemplateMisses},
+			{"late bytes", x.LateBytes},
+		} {
+			if c.n > 0 {
+				dst = append(dst, ", "...)
+				dst = append(dst, c.name...)
+				dst = append(dst, ' ')
+				dst = appendUint(dst, c.n, 0)
+			}
+		}
+		if x.Sampling > 1 {
+			dst = append(dst, ", sampled 1 in "...)
+			dst = appendUint(dst, x.Sampling, 0)
+		}
+		if x.Offset != 0 {
+			dst = append(dst, ", clock offset "...)
+			dst = append(dst, x.Offset.Round(time.Millisecond).String()...)
+		}
+		dst = append(dst, '\n')
+	}
+	if p.UnknownDatagrams > 0 {
+		dst = append(dst, "  ("...)
+		dst = appendCount(dst, p.UnknownDatagrams, "datagram")
+		dst = append(dst, " from unknown exporters dropped)\n"...)
+	}
+	return dst
 }

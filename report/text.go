@@ -73,6 +73,11 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 		dst = appendNote(dst, r.EvictedSubnets, r.Dropped)
 	}
 	dst = appendEvidence(dst, r)
+	for _, l := range r.Sampled {
+		dst = append(dst, "Sampled: "...)
+		dst = append(dst, l...)
+		dst = append(dst, '\n')
+	}
 
 	c := textColumns(r.Rows, names)
 	rule := ruleWidth + 2*(c.addr-classicWidth) + c.proto - protoWidth + c.kb - kbWidth

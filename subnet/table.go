@@ -137,6 +137,7 @@ type Table[S any] struct {
 	free    []*Slot[S]                // removed slots, for reuse
 	spare   []Slot[S]                 // allocated, never used
 	made    int                       // slots allocated
+	named4  *[1 << 16 / 64]uint64     // the /16s that hold a named IPv4 network number; nil for none
 	keep    func(*Slot[S]) bool
 	hold    *Slot[S] // the slot Lookup returned last: not evicted by the next
 	evicted uint64
@@ -205,6 +206,15 @@ func NewTable[S any](opts Options, keep func(*Slot[S]) bool) (*Table[S], error) 
 	t.dyn4.Init()
 	t.dyn6 = make(map[netip.Prefix]*Slot[S])
 	t.pinned = make(map[netip.Prefix]*Slot[S])
+	if t.networks != nil && len(t.networks.names) > 0 {
+		t.named4 = new([1 << 16 / 64]uint64)
+		for a := range t.networks.names {
+			if a.Is4() {
+				h := uint4(a) >> 16
+				t.named4[h/64] |= 1 << (h % 64)
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -325,6 +335,9 @@ func (t *Table[S]) Count(a, b netip.Addr, n uint64) (sa, sb *Slot[S]) {
 		}
 		return sa, sb
 	}
+	if a.Is4() && b.Is4() && len(t.local) == 0 {
+		return t.count4(uint4(a)&t.mask4, uint4(b)&t.mask4, n)
+	}
 	t.hold = nil
 	sa = t.count(a, n)
 	if sa != nil {
@@ -344,6 +357,36 @@ func (t *Table[S]) Count(a, b netip.Addr, n uint64) (sa, sb *Slot[S]) {
 		return sa, s
 	}
 	sb = t.miss(p, n)
+	sb.In += n
+	t.hold = sb
+	if sb == sa { // the only slot went to b's subnet
+		return nil, sb
+	}
+	return sa, sb
+}
+
+// count4 is Count in dynamic mode for two IPv4 addresses, masked (va,
+// vb), and no local ranges: most packets, counted without building a
+// prefix unless a subnet is new.
+func (t *Table[S]) count4(va, vb uint32, n uint64) (sa, sb *Slot[S]) {
+	t.hold = nil
+	if sa = t.get4(va); sa != nil {
+		t.Add(sa, n)
+	} else {
+		sa = t.miss(netip.PrefixFrom(addr4(va), t.bits4), n)
+	}
+	sa.Out += n
+	if vb == va {
+		sa.In += n
+		return sa, nil
+	}
+	t.hold = sa
+	if sb = t.get4(vb); sb != nil {
+		t.Add(sb, n)
+		sb.In += n
+		return sa, sb
+	}
+	sb = t.miss(netip.PrefixFrom(addr4(vb), t.bits4), n)
 	sb.In += n
 	t.hold = sb
 	if sb == sa { // the only slot went to b's subnet
@@ -520,10 +563,27 @@ func (t *Table[S]) miss(p netip.Prefix, n uint64) *Slot[S] {
 	if s == nil {
 		s = t.newSlot()
 	}
-	*s = Slot[S]{Bytes: n, Prefix: p, Threshold: t.threshold, Name: t.networks.Name(p)}
+	// Field by field: a composite literal is built aside and copied in
+	// whole, with a bulk write barrier while the GC marks.
+	var zero S
+	s.Bytes, s.In, s.Out, s.Prefix, s.Name, s.Preloaded, s.State = n, 0, 0, p, t.name(p), false, zero
+	s.Threshold, s.ThresholdIn, s.ThresholdOut = t.threshold, 0, 0
 	t.index(s)
 	t.push(s)
 	return s
+}
+
+// name returns the network name of dynamic subnet p. Most subnets have
+// none: a bitmap of the /16s that hold a named network number answers for
+// them without a map lookup.
+func (t *Table[S]) name(p netip.Prefix) string {
+	if t.named4 == nil || !p.Addr().Is4() {
+		return ""
+	}
+	if h := uint4(p.Addr()) >> 16; t.named4[h/64]&(1<<(h%64)) == 0 {
+		return ""
+	}
+	return t.networks.Name(p)
 }
 
 // newSlot returns a slot from the free list, or a new one. New slots are
@@ -563,7 +623,7 @@ func (t *Table[S]) evict() *Slot[S] {
 // when that is the slot Lookup returned last, the one after it. The slot
 // held is the victim only when it is the one slot in the grades.
 func (t *Table[S]) victim() *Slot[S] {
-	for i, w := range t.used {
+	for i, w := range &t.used {
 		for ; w != 0; w &= w - 1 {
 			s := t.grades[64*i+bits.TrailingZeros64(w)].first
 			if s != t.hold {

@@ -103,6 +103,13 @@ type Engine struct {
 	ctl       control            // requests from other goroutines (reload.go)
 	ev        Evidence           // frames of logging subnets, or nil (evidence.go)
 	frameData []byte             // the frame of the packet being counted (PacketFrame)
+
+	pending  map[int64]*pendingBucket // flow bytes of periods after the open one (record.go)
+	spare    []*pendingBucket         // emptied buckets, reused
+	nPending int                      // portions in pending
+	applied  bool                     // pending portions counted in the open period
+	pbase    int64                    // start of the period that record.go numbers 0
+	annot    Annotator                // the flow source's additions, or nil (record.go)
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -147,6 +154,7 @@ func (e *Engine) Start(t int64) {
 	}
 	e.started = true
 	e.t0, e.start, e.end = t, t, t+e.avg
+	e.pbase = t
 	e.wake = min(e.end, t+int64(lookEvery))
 }
 
@@ -178,12 +186,19 @@ func (e *Engine) Packet(p *Packet) {
 	if n < 0 {
 		n = 0
 	}
-	src, dst := e.table.Count(p.Src, p.Dst, uint64(n))
+	e.count(p, uint64(n))
+}
+
+// count adds n bytes of p to the subnets of both its addresses and, for
+// those in detail logging, to their connection tables. Packets and flow
+// records (Record) are counted by it alike.
+func (e *Engine) count(p *Packet, n uint64) {
+	src, dst := e.table.Count(p.Src, p.Dst, n)
 	if src != nil && src.State.detail != nil {
-		e.detailAdd(src, p, uint64(n))
+		e.detailAdd(src, p, n)
 	}
 	if dst != nil && dst.State.detail != nil {
-		e.detailAdd(dst, p, uint64(n))
+		e.detailAdd(dst, p, n)
 	}
 }
 
@@ -228,7 +243,8 @@ const lookEvery = 250 * time.Millisecond
 // quiet reports whether the open period is empty and nothing is logging,
 // so that closing it changes nothing but the clock.
 func (e *Engine) quiet() bool {
-	return e.stats.Packets == 0 && e.logging == 0 && (e.table.Preloaded() || e.table.Len() == 0)
+	return e.stats.Packets == 0 && e.stats.Records == 0 && !e.applied && e.logging == 0 && len(e.pending) == 0 &&
+		(e.table.Preloaded() || e.table.Len() == 0)
 }
 
 // closeIdle closes n > 1 quiet periods at once.
@@ -249,9 +265,13 @@ func (e *Engine) closeIdle(n int64) {
 // in e.slots in display order.
 func (e *Engine) summary() *report.Period {
 	p := &report.Period{Start: toTime(e.start), End: toTime(e.end), Stats: e.stats, MaskBits: e.cfg.Subnets.MaskBits}
+	if e.annot != nil {
+		e.annot.Period(p)
+	}
 	p.Stats.EvictedSubnets = e.table.TakeEvicted()
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
+	e.applied = false
 	e.slots = e.table.Slots(e.slots[:0])
 	if !e.table.Preloaded() {
 		e.sortSlots()
@@ -430,6 +450,7 @@ func (e *Engine) closePeriod() {
 	e.start = e.end
 	e.end += e.avg
 	e.serveConfig()
+	e.applyPending()
 }
 
 func notLogging(s *slot) bool { return !s.State.logging() }
@@ -477,6 +498,9 @@ func (e *Engine) report(s *slot, over report.Over) report.Report {
 		Dropped:        e.total.Dropped - st.detail.dropped0,
 	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
+	if e.annot != nil {
+		e.annot.Report(&r)
+	}
 	if e.accumulate {
 		r.Accum = &report.Accumulated{
 			Since:   toTime(e.t0),

@@ -149,7 +149,11 @@ func (e *Engine) serveConfig() {
 		}
 	}
 	e.cfg, e.table, e.logging = rc.cfg, nt, logging
+	avg := e.avg
 	e.avg, e.rep, e.lenAdj = int64(rc.cfg.Average), int64(rc.cfg.Report), int64(rc.cfg.LenAdj)
+	if e.avg != avg {
+		e.rebase()
+	}
 	e.accumulate = rc.cfg.Accumulate && nt.Preloaded()
 	e.end = e.start + e.avg
 }

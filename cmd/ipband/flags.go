@@ -38,7 +38,7 @@ var options = []option{
 	{"", "maskbits6", "maskbits6", "", "BITS", "IPv6 mask bits aggregating addresses into subnets, 1-128 (default 64)"},
 	{"M", "mailto", "mailto", "", "ADDRS", "mail reports to these addresses, comma separated"},
 	{"o", "outfile", "outfile", "", "FILE", "append reports to FILE; - means stdout (default ipband.txt)"},
-	{"w", "htmlfile", "htmlfile", "", "FILE", "write an HTML status page every period"},
+	{"w", "htmlfile", "htmlfile", "", "FILE", "write an HTML status page every period, mode 0644 for a web server (directive pagemode)"},
 	{"", "htmltitle", "htmltitle", "", "TEXT", "title of the HTML status page (default \"Bandwidth Usage\")"},
 	{"P", "no-promisc", "promisc", "no", "", "do not put the interface in promiscuous mode"},
 	{"r", "report", "report", "", "SECS", "reporting period: seconds a threshold must stay exceeded before a report (default 300)"},
@@ -68,8 +68,26 @@ var options = []option{
 	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
 	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcapng file in DIR, named in its reports"},
 	{"", "evidence-snaplen", "evidencesnaplen", "", "BYTES", fmt.Sprintf("bytes of each frame a live capture keeps for --evidence-dir, 64-262144 (default %d)", conf.DefaultEvidenceSnaplen)},
+	{"", "reader", "reader", "", "READER", "live capture through auto (an AF_PACKET ring where Linux has one, else libpcap), afpacket or libpcap (default auto)"},
+	{"", "ring-size", "ringsize", "", "SIZE", "the kernel's buffer for captured frames (AF_PACKET ring or libpcap buffer), e.g. 256M (default 64M)"},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
+	{"", "flow-listen", "flowlisten", "", "[ADDR]:PORT", "collect NetFlow v5/v9, IPFIX and sFlow exports on this UDP port instead of capturing; repeatable; with --read, replay the exports to PORT in a capture"},
 }
+
+// repeatable names the flags that may be given more than once: each adds
+// to the list.
+var repeatable = map[string]bool{"flow-listen": true}
+
+// listValue is a repeatable flag's values, joined with commas for its
+// directive.
+type listValue struct {
+	list []string
+	arg  string
+}
+
+func (v *listValue) String() string     { return strings.Join(v.list, ",") }
+func (v *listValue) Set(s string) error { v.list = append(v.list, s); return nil }
+func (v *listValue) Type() string       { return v.arg }
 
 // cli holds the flags that are not directives.
 type cli struct {
@@ -127,6 +145,8 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 	for _, o := range options {
 		if o.fixed != "" {
 			fs.VarP(new(switchValue), o.long, o.short, o.help)
+		} else if repeatable[o.long] {
+			fs.VarP(&listValue{arg: o.arg}, o.long, o.short, o.help)
 		} else {
 			fs.VarP(&textValue{arg: o.arg}, o.long, o.short, o.help)
 		}
@@ -185,8 +205,11 @@ func applyFlags(fs *pflag.FlagSet, cfg *conf.Config) error {
 			}
 			v = o.fixed
 		}
-		if o.directive == "localrange" {
+		switch o.directive {
+		case "localrange":
 			cfg.LocalRange = nil // -L replaces the file's ranges
+		case "flowlisten":
+			cfg.FlowListen = nil // as the file's listeners
 		}
 		if err := cfg.SetFrom(o.directive, v, flagName(o)); err != nil {
 			return fmt.Errorf("%s: %w", flagName(o), err)

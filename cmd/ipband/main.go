@@ -31,7 +31,9 @@ import (
 	"ipband/subnet"
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
+	"ipband/watchdog/flow"
 	"ipband/watchdog/service"
+	"ipband/watchdog/service/privilege"
 	"ipband/watchdog/suggest"
 )
 
@@ -146,6 +148,9 @@ func configure(c *cli, fs *pflag.FlagSet) (*conf.Config, error) {
 		err = checkRead(fs, c.read.s)
 	}
 	if err == nil {
+		err = checkFlow(fs, cfg)
+	}
+	if err == nil {
 		err = cfg.Validate()
 	}
 	return cfg, err
@@ -188,6 +193,11 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	}
 	log, err := service.NewLogger(service.LogOptions{Format: cfg.LogFormat, W: env.stderr,
 		NoTime: !env.logTime, Syslog: d != nil})
+	if err != nil && d != nil && !errors.Is(err, service.ErrLogFormat) {
+		err = fmt.Errorf("%w: -F logs to syslog, and there is no system logger at /dev/log: "+
+			"run ipband in the foreground (--foreground) under a service manager, which keeps its log from standard error, "+
+			"with --log-format json for a JSON log", err)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ipband: %v\n", err)
 		d.say(err.Error())
@@ -258,6 +268,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		svc.Engine().SetEvidence(p.evidence)
 	}
+	fsrc, isFlow := p.src.(flowSource)
+	if isFlow {
+		svc.Engine().SetAnnotator(fsrc.Collector())
+	}
 	if err := startEpisode(p.src, c.read.s, svc.Engine(), log); err != nil {
 		p.abort()
 		logf("%v", err)
@@ -300,14 +314,27 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		p.evidence.Close() //nolint:errcheck // each file's faults are logged by the writer
 	}
-	if c.read.s != "" {
+	if isFlow {
+		name := "flow listeners"
+		if c.read.s != "" {
+			name = c.read.s
+		}
+		log.Info(flowSummaryLine(name, svc.Engine().Stats()))
+		for _, l := range fsrc.Collector().SummaryLines() {
+			log.Info(l)
+		}
+	} else if c.read.s != "" {
 		log.Info(summaryLine(c.read.s, svc.Engine().Stats(), false))
 		start, last, closed := svc.Engine().Span()
 		if line := shortReplayLine(c.read.s, start, last, closed, cfg.Average); line != "" && status == exitOK {
 			log.Warn(line)
 		}
 	} else {
-		log.Info(summaryLine(liveName(cfg.Interface), svc.Engine().Stats(), true))
+		line := summaryLine(liveName(cfg.Interface, p.src), svc.Engine().Stats(), true)
+		if ls, ok := p.src.(*watchdog.LiveSource); ok && ls.Freezes() > 0 {
+			line += fmt.Sprintf(", ring full %d times", ls.Freezes())
+		}
+		log.Info(line)
 	}
 	for _, l := range svc.Losses() {
 		logf("%s", l)
@@ -329,12 +356,16 @@ type prepared struct {
 	outputs  []report.Output
 	networks *subnet.Networks
 	trace    io.Writer
-	evidence *evidence.Dir      // evidencedir, or nil
-	tasks    []service.Task     // run beside the capture (a metrics server)
-	mail     *mail.Queue        // -M, or nil; also among the outputs
-	names    *report.Names      // service and protocol names
-	suggest  *suggest.Collector // --suggest: the only output, or nil
-	live     bool               // a live capture, not a replay
+	evidence *evidence.Dir  // evidencedir, or nil
+	tasks    []service.Task // run beside the capture (a metrics server)
+	mail     *mail.Queue    // -M, or nil; also among the outputs
+	// mailSetup is what the mail queue reads from files (footer, password,
+	// CA), read before the drop; nil without -M.
+	mailSetup *mailSetup
+	names     *report.Names      // service and protocol names
+	suggest   *suggest.Collector // --suggest: the only output, or nil
+	dry       bool               // the parent of -F: checks; its child opens
+	live      bool               // a live capture, not a replay
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -373,7 +404,7 @@ func (p *prepared) abort() {
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
-	p := &prepared{names: report.SystemNames(env.services, env.protocols), live: c.read.s == ""}
+	p := &prepared{names: report.SystemNames(env.services, env.protocols), dry: dry, live: c.read.s == ""}
 	if c.suggest {
 		opt, err := suggestOptions(c, cfg)
 		if err != nil {
@@ -417,16 +448,16 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 	// The parent of -F only checks: its child opens everything again, and
 	// drops root itself.
 	if dry {
-		if err := checkUser(cfg.User); err != nil {
+		if err := privilege.Check(cfg.User); err != nil {
 			p.abort()
 			return nil, fmt.Errorf("flag --user or user: %w", err)
 		}
-	} else if err := dropPrivileges(cfg.User); err != nil {
+	} else if err := privilege.Drop(cfg.User); err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --user or user: %w", err)
 	}
 	if !dry && len(cfg.MailTo) > 0 { // checked with the outputs, opened as the user
-		q, err := newMail(cfg, p.names, service.Logf(log, "mail"))
+		q, err := newMail(cfg, p.mailSetup, p.names, service.Logf(log, "mail"))
 		if err != nil {
 			p.abort()
 			return nil, err
@@ -434,7 +465,23 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		p.mail = q
 		p.outputs = append(p.outputs, q)
 	}
-	ev, err := openEvidence(cfg, src, service.Logf(log, "evidence"))
+	var ev *evidence.Dir
+	_, isFlow := src.(flowSource)
+	if isFlow {
+		for _, d := range []struct {
+			name string
+			set  bool
+		}{{"filter", cfg.Filter != ""}, {"lenadj", cfg.LenAdj != 0}} {
+			if d.set {
+				log.Warn(fmt.Sprintf("%s: %s does not apply to flow records (IP-layer bytes): ignored", cfg.Origin(d.name), d.name), "subsystem", "capture")
+			}
+		}
+	}
+	if isFlow && cfg.EvidenceDir != "" {
+		log.Warn(fmt.Sprintf("%s: evidence captures do not apply to flow records: none are written", cfg.Origin("evidencedir")), "subsystem", "evidence")
+	} else {
+		ev, err = openEvidence(cfg, src, service.Logf(log, "evidence"))
+	}
 	if err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --evidence-dir or evidencedir %s: %w", cfg.EvidenceDir, err)
@@ -478,6 +525,7 @@ func restartOnly(running, next *conf.Config) []string {
 		{"outfile", running.OutFile == next.OutFile},
 		{"htmlfile", running.HTMLFile == next.HTMLFile},
 		{"htmltitle", running.HTMLTitle == next.HTMLTitle},
+		{"pagemode", running.PageMode == next.PageMode},
 		{"mailto", slices.Equal(running.MailTo, next.MailTo)},
 		{"mailfoot", running.MailFoot == next.MailFoot},
 		{"mtastring", running.MTA == next.MTA},
@@ -491,6 +539,12 @@ func restartOnly(running, next *conf.Config) []string {
 		{"logformat", running.LogFormat == next.LogFormat},
 		{"evidencedir", running.EvidenceDir == next.EvidenceDir},
 		{"evidencesnaplen", running.EvidenceSnaplen == next.EvidenceSnaplen},
+		{"reader", running.Reader == next.Reader},
+		{"ringsize", running.RingSize == next.RingSize},
+		{"flowlisten", slices.Equal(running.FlowListen, next.FlowListen)},
+		{"flowexporter", fmt.Sprint(running.FlowExporters) == fmt.Sprint(next.FlowExporters)},
+		{"flowgrace", running.FlowGrace == next.FlowGrace},
+		{"flowskew", running.FlowSkew == next.FlowSkew},
 	} {
 		if !x.same {
 			d = append(d, x.name)
@@ -586,18 +640,24 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 	if len(cfg.MailTo) > 0 {
 		// The mail queue is opened by prepare once root is given up, so that
 		// its spool is written as the user ipband runs as; its settings are
-		// checked now, with the other outputs.
-		if err := checkMail(cfg); err != nil {
-			closeOutputs(outs)
-			return nil, nil, err
-		}
-		if err := handOver(cfg.SpoolDir, cfg.User); err != nil {
+		// checked now, with the other outputs, and its files (footer,
+		// password, CA) read now, as root.
+		if err := handOverSpool(cfg); err != nil {
 			closeOutputs(outs)
 			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
 		}
+		m, err := readMail(cfg, service.Logf(log, "mail"))
+		if err == nil {
+			err = checkMail(cfg, m)
+		}
+		if err != nil {
+			closeOutputs(outs)
+			return nil, nil, err
+		}
+		p.mailSetup = m
 		mailCounts = p.mailCounts
 	}
-	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)
+	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts, p.dry)
 	if err != nil {
 		closeOutputs(outs)
 		return nil, nil, err
@@ -650,6 +710,7 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Evidence snap length (live)", Value: evidenceSnap(cfg)},
 		{Name: "Run as user", Value: cfg.User},
 		{Name: "Pid file", Value: cfg.PidFile},
+		{Name: "Flow exporters", Value: flowExporters(cfg)},
 	} {
 		if o.Value != "" {
 			opts = append(opts, o)
@@ -666,12 +727,49 @@ func evidenceSnap(cfg *conf.Config) string {
 	return fmt.Sprint(cfg.EvidenceSnaplen)
 }
 
-// liveName names a live capture in the exit summary.
-func liveName(iface string) string {
-	if iface == "" {
-		return "live capture"
+// flowExporters lists the flowexporter lines for -d 1, with the clock
+// rules, or "" without flow listeners.
+func flowExporters(cfg *conf.Config) string {
+	if len(cfg.FlowListen) == 0 {
+		return ""
 	}
-	return "interface " + iface
+	var l []string
+	for _, x := range cfg.FlowExporters {
+		l = append(l, flow.Exporter{Addr: x.Addr, Name: x.Name, Sampling: x.Sampling, Interfaces: x.Interfaces}.String())
+	}
+	if len(l) == 0 {
+		l = append(l, "any")
+	}
+	return fmt.Sprintf("%s; grace %ds, skew %ds", strings.Join(l, "; "), int(cfg.FlowGrace.Seconds()), int(cfg.FlowSkew.Seconds()))
+}
+
+// flowSummaryLine is the exit line of a flow source: "NAME: N records,
+// B late bytes, N dropped by the kernel" (the last two when not 0).
+func flowSummaryLine(name string, s report.Stats) string {
+	line := fmt.Sprintf("%s: %d records", name, s.Records)
+	if s.EvictedSubnets > 0 {
+		line += fmt.Sprintf(", %d subnets evicted", s.EvictedSubnets)
+	}
+	if s.LateBytes > 0 {
+		line += fmt.Sprintf(", %d late bytes", s.LateBytes)
+	}
+	if s.Dropped > 0 {
+		line += fmt.Sprintf(", %d datagrams dropped by the kernel", s.Dropped)
+	}
+	return line
+}
+
+// liveName names a live capture and its reader in the exit summary:
+// "interface eth0 (AF_PACKET TPACKET_V3 ring, 64 MiB)".
+func liveName(iface string, src watchdog.Source) string {
+	name := "live capture"
+	if iface != "" {
+		name = "interface " + iface
+	}
+	if ls, ok := src.(*watchdog.LiveSource); ok && ls.Reader() != "" {
+		name += " (" + ls.Reader() + ")"
+	}
+	return name
 }
 
 // summaryLine is the line logged at exit: "FILE: N packets: N IP, N not

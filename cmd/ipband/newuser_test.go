@@ -60,9 +60,9 @@ func TestErrorsNameTheirFlag(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"pidfile", []string{"--pidfile", filepath.Join(missing, "ipband.pid")}, []string{"flag --pidfile or pidfile: ", "no such file or directory"}},
+		{"pidfile", []string{"--pidfile", filepath.Join(missing, "ipband.pid")}, []string{"flag --pidfile: ", "no such file or directory"}},
 		{"mailfoot", []string{"-M", "root@localhost", "-T", "/bin/cat", "-l", filepath.Join(missing, "footer")}, []string{"flag -l/--mailfoot or mailfoot: ", "no such file or directory"}},
-		{"evidence-missing", []string{"--evidence-dir", missing}, []string{"flag --evidence-dir: directory " + missing + ": no such file or directory"}},
+		{"evidence-missing", []string{"--evidence-dir", missing}, []string{"flag --evidence-dir or evidencedir " + missing + ": ", "no such file or directory"}},
 	}
 	if os.Geteuid() == 0 { // root writes anywhere but in sysfs
 		tests = append(tests, struct {

@@ -61,14 +61,37 @@ var (
 	descBuildInfo = prometheus.NewDesc("ipband_build_info",
 		"Always 1: the version of ipband and of the Go it was built with.", []string{"version", "goversion"}, nil)
 
+	exporterLabels = []string{"exporter", "name"}
+
+	descFlowDatagrams = prometheus.NewDesc("ipband_flow_datagrams_total",
+		"Flow export datagrams received from the exporter.", exporterLabels, nil)
+	descFlowRecords = prometheus.NewDesc("ipband_flow_records_total",
+		"Flow records counted from the exporter.", exporterLabels, nil)
+	descFlowBytes = prometheus.NewDesc("ipband_flow_bytes_total",
+		"IP-layer bytes counted from the exporter's records, after sampling.", exporterLabels, nil)
+	descFlowMalformed = prometheus.NewDesc("ipband_flow_malformed_total",
+		"Datagrams or records from the exporter that could not be decoded.", exporterLabels, nil)
+	descFlowSeqGaps = prometheus.NewDesc("ipband_flow_sequence_gaps_total",
+		"Sequence numbers from the exporter that were not the one expected.", exporterLabels, nil)
+	descFlowTemplateMisses = prometheus.NewDesc("ipband_flow_template_misses_total",
+		"Data sets from the exporter that came before their template.", exporterLabels, nil)
+	descFlowSampling = prometheus.NewDesc("ipband_flow_sampling_rate",
+		"The exporter's sampling rate in force (1 in N).", exporterLabels, nil)
+	descFlowOffset = prometheus.NewDesc("ipband_flow_clock_offset_seconds",
+		"Shift applied to the exporter's flow times (flowskew).", exporterLabels, nil)
+	descFlowLate = prometheus.NewDesc("ipband_flow_late_bytes_total",
+		"Bytes from the exporter that came for a period already judged.", exporterLabels, nil)
+	descFlowUnknown = prometheus.NewDesc("ipband_flow_unknown_exporter_datagrams_total",
+		"Datagrams dropped as from no configured flowexporter.", nil, nil)
+
 	descMailQueue = prometheus.NewDesc("ipband_mail_queue_messages",
 		"Report mails waiting to be handed to the mail transfer agent.", nil, nil)
 	descMailSent = prometheus.NewDesc("ipband_mail_sent_total",
 		"Report mails handed to the mail transfer agent.", nil, nil)
 	descMailFailed = prometheus.NewDesc("ipband_mail_failed_total",
-		"Attempts to hand a report mail over that failed.", nil, nil)
+		"Report mails that failed for good (refused for good, or retried until mailexpire) and went to the spool's failed directory.", nil, nil)
 	descMailDropped = prometheus.NewDesc("ipband_mail_dropped_total",
-		"Report mails given up.", nil, nil)
+		"Report mails dropped, unsent, to keep the spool under spoolmax.", nil, nil)
 )
 
 // collector is the prometheus.Collector of a Metrics: it reads the latest
@@ -82,6 +105,10 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 		descDirBytes, descDirRate, descDirThreshold, descP95, descIntervalsOver,
 		descReports, descSubnetExceeded, descSubnetInfo, descPackets, descIP, descNotIP, descMalformed, descDropped,
 		descEvictions, descPeriods, descLastEnd, descAverage, descReport, descBuildInfo} {
+		ch <- d
+	}
+	for _, d := range []*prometheus.Desc{descFlowDatagrams, descFlowRecords, descFlowBytes, descFlowMalformed,
+		descFlowSeqGaps, descFlowTemplateMisses, descFlowSampling, descFlowOffset, descFlowLate, descFlowUnknown} {
 		ch <- d
 	}
 	if c.m.mail != nil {
@@ -143,6 +170,21 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	metric(descAverage, prometheus.GaugeValue, snap.average)
 	metric(descReport, prometheus.GaugeValue, snap.report)
 	metric(descBuildInfo, prometheus.GaugeValue, 1, c.m.version, runtime.Version())
+	for _, x := range snap.exporters {
+		l := []string{x.Addr.String(), x.Name}
+		metric(descFlowDatagrams, prometheus.CounterValue, float64(x.Datagrams), l...)
+		metric(descFlowRecords, prometheus.CounterValue, float64(x.Records), l...)
+		metric(descFlowBytes, prometheus.CounterValue, float64(x.Bytes), l...)
+		metric(descFlowMalformed, prometheus.CounterValue, float64(x.Malformed), l...)
+		metric(descFlowSeqGaps, prometheus.CounterValue, float64(x.SeqGaps), l...)
+		metric(descFlowTemplateMisses, prometheus.CounterValue, float64(x.TemplateMisses), l...)
+		metric(descFlowSampling, prometheus.GaugeValue, float64(max(x.Sampling, 1)), l...)
+		metric(descFlowOffset, prometheus.GaugeValue, x.Offset.Seconds(), l...)
+		metric(descFlowLate, prometheus.CounterValue, float64(x.LateBytes), l...)
+	}
+	if snap.flows {
+		metric(descFlowUnknown, prometheus.CounterValue, float64(snap.unknown))
+	}
 	if c.m.mail != nil {
 		mc := c.m.mail()
 		metric(descMailQueue, prometheus.GaugeValue, float64(mc.Waiting))

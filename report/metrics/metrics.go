@@ -140,6 +140,11 @@ type snapshot struct {
 	lastEnd float64 // Unix seconds; 0 before the first period
 	average float64 // seconds
 	report  float64 // seconds
+	// Flow collection: each exporter's health since start, and the
+	// datagrams of unknown exporters.
+	exporters []report.Exporter
+	unknown   uint64
+	flows     bool
 }
 
 // Metrics is the metrics output. Period and Report update it from one
@@ -162,6 +167,10 @@ type Metrics struct {
 	report  float64
 	scratch []rankItem    // reused by admit
 	fresh   []report.Line // reused by Period: lines without a series
+
+	exporters []report.Exporter // flow exporters' health, from the last period
+	unknown   uint64
+	flows     bool // flow collection: the flow metrics are served
 
 	snap atomic.Pointer[snapshot]
 }
@@ -280,6 +289,11 @@ func (m *Metrics) Period(p *report.Period) error {
 	clear(newcomers)
 	m.fresh = newcomers[:0]
 	m.total.Add(p.Stats)
+	if len(p.Exporters) > 0 || p.Stats.Records > 0 {
+		m.exporters = append(m.exporters[:0], p.Exporters...)
+		m.unknown = p.UnknownDatagrams
+		m.flows = true
+	}
 	m.periods += float64(p.Repeat + 1)
 	if !p.End.IsZero() {
 		end := p.End.Add(p.End.Sub(p.Start) * time.Duration(p.Repeat))
@@ -425,6 +439,10 @@ func (m *Metrics) publish() {
 		lastEnd: m.lastEnd,
 		average: m.average,
 		report:  m.report,
+
+		exporters: slices.Clone(m.exporters),
+		unknown:   m.unknown,
+		flows:     m.flows,
 	}
 	for _, s := range m.subnets {
 		snap.subnets = append(snap.subnets, *s)

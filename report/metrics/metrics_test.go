@@ -163,6 +163,10 @@ func TestScrapePreloaded(t *testing.T) {
 	f.expect(t, 5, "ipband_mail_sent_total")
 	f.expect(t, 1, "ipband_mail_failed_total")
 	f.expect(t, 0, "ipband_mail_dropped_total")
+	// The failed counter counts messages failed for good, not attempts.
+	if help := f["ipband_mail_failed_total"].GetHelp(); !strings.Contains(help, "failed for good") || strings.Contains(help, "ttempt") {
+		t.Errorf("ipband_mail_failed_total help %q: want messages failed for good, not attempts", help)
+	}
 	if _, ok := f.value("process_start_time_seconds"); !ok {
 		t.Error("no process metrics")
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"ipband/watchdog/pcapfile"
+	"ipband/watchdog/service/privilege"
 )
 
 // Defaults of Options.
@@ -39,8 +40,13 @@ const (
 // Options configure a Dir. Dir and LinkType are required; zero values
 // elsewhere mean the defaults.
 type Options struct {
-	// Dir is the directory of the files; it must exist.
+	// Dir is the directory of the files; it must exist, belong to Owner
+	// and be writable by no one else (privilege.CheckDir).
 	Dir string
+	// Owner is the user id that must own Dir; 0 means the process's
+	// effective user. A process that checks Dir as root for the user it
+	// will drop to sets it to that user.
+	Owner int
 	// LinkType and Snaplen go into each file's header: those of the
 	// capture.
 	LinkType pcapfile.LinkType
@@ -157,11 +163,18 @@ func Open(opt Options) (*Dir, error) {
 
 // scan checks the directory and counts the files of earlier runs.
 func (d *Dir) scan() error {
+	owner := d.opt.Owner
+	if owner == 0 {
+		owner = os.Geteuid()
+	}
+	if err := privilege.CheckDir(d.opt.Dir, owner); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
 	ents, err := os.ReadDir(d.opt.Dir)
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
-	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*")
+	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*") // O_EXCL, a name of its own
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) { // its path is the probe's: say the directory's
