@@ -68,6 +68,10 @@ type Config struct {
 	// MaxConnsTotal is maxconnstotal: cap on the connections of all
 	// logging subnets together, >= 1.
 	MaxConnsTotal int
+	// NameCache is namecache: how many names learned from the traffic are
+	// kept (passive DNS entries, and as many TLS/HTTP claims); 0 turns
+	// naming off.
+	NameCache int
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -113,6 +117,9 @@ const (
 	// DefaultMaxConnsTotal keeps the worst case of the default caps (16384
 	// subnets logging, 1,500,000 connections) near 256 MiB of heap.
 	DefaultMaxConnsTotal = 1500000
+	// DefaultNameCache keeps 16384 passive DNS entries and as many claims,
+	// about 4.5 MiB and 2.5 MiB.
+	DefaultNameCache = 16384
 )
 
 // Default returns the configuration used when no file is read.
@@ -140,5 +147,6 @@ func Default() *Config {
 		MailRetryMax:  DefaultMailRetryMax,
 		MailExpire:    DefaultMailExpire,
 		MaxConnsTotal: DefaultMaxConnsTotal,
+		NameCache:     DefaultNameCache,
 	}
 }

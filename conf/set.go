@@ -71,6 +71,7 @@ var directives = [...]directive{
 	{"maxsubnets", func(c *Config) field { return integer(&c.MaxSubnets, 1, math.MaxInt) }},
 	{"maxconns", func(c *Config) field { return integer(&c.MaxConns, 1, math.MaxInt) }},
 	{"maxconnstotal", func(c *Config) field { return integer(&c.MaxConnsTotal, 1, math.MaxInt) }},
+	{"namecache", func(c *Config) field { return integer(&c.NameCache, 0, math.MaxInt32) }},
 	{"jsonfile", func(c *Config) field { return text(&c.JSONFile) }},
 	{"statsfile", func(c *Config) field { return text(&c.StatsFile) }},
 	{"metrics", func(c *Config) field { return listenAddr(&c.Metrics) }},

@@ -36,6 +36,7 @@ func setCases() []setCase {
 		promisc  = func(c *conf.Config) any { return c.Promisc }
 		user     = func(c *conf.Config) any { return c.User }
 		maxtotal = func(c *conf.Config) any { return c.MaxConnsTotal }
+		namecach = func(c *conf.Config) any { return c.NameCache }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
@@ -239,6 +240,10 @@ func setCases() []setCase {
 
 		{"maxconnstotal", "100000", maxtotal, 100000, nil},
 		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},
+
+		{"namecache", "0", namecach, 0, nil},
+		{"namecache", "100000", namecach, 100000, nil},
+		{"namecache", "-1", namecach, nil, conf.ErrOutOfRange},
 
 		{"user", "nobody", user, "nobody", nil},
 		{"user", "no body", user, nil, conf.ErrInvalidValue},

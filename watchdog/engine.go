@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 
 	"ipband/report"
 	"ipband/subnet"
+	"ipband/watchdog/names"
 )
 
 // Config configures an Engine. Every field must be set; New rejects
@@ -41,6 +43,19 @@ type Config struct {
 	MaxConnsTotal int
 	// Subnets configures the subnet table.
 	Subnets subnet.Options
+	// NameCache bounds the names learned from the traffic (namecache):
+	// passive DNS entries (a client and an address) and TLS/HTTP claims,
+	// each at most NameCache. 0 turns naming off. The engine's book is
+	// made by New: a reload does not change it.
+	NameCache int
+}
+
+// Annotator adds to a report what the engine does not know of its remote
+// addresses (reverse names, ASN, country). The engine calls it from the
+// goroutine that feeds it packets, once per report, never per packet: it
+// must not block.
+type Annotator interface {
+	Annotate(r *report.Report)
 }
 
 // Output receives what the engine produces at the end of each period: the
@@ -95,6 +110,9 @@ type Engine struct {
 	ctl       control  // requests from other goroutines (reload.go)
 	ev        Evidence // frames of logging subnets, or nil (evidence.go)
 	frameData []byte   // the frame of the packet being counted (PacketFrame)
+
+	names    *names.Book // names learned from the traffic, or nil
+	annotate Annotator   // or nil
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -102,6 +120,9 @@ type Engine struct {
 func New(cfg Config, out Output) (*Engine, error) {
 	if cfg.Average < time.Second || cfg.Report < time.Second {
 		return nil, fmt.Errorf("%w: periods %v/%v", ErrConfig, cfg.Average, cfg.Report)
+	}
+	if cfg.NameCache < 0 {
+		return nil, fmt.Errorf("%w: name cache %d", ErrConfig, cfg.NameCache)
 	}
 	if cfg.Top < 0 || cfg.MaxConns < 1 || cfg.MaxConnsTotal < 0 {
 		return nil, fmt.Errorf("%w: top %d, max connections %d/%d", ErrConfig, cfg.Top, cfg.MaxConns, cfg.MaxConnsTotal)
@@ -125,8 +146,15 @@ func New(cfg Config, out Output) (*Engine, error) {
 		e.pool = &connPool{max: cfg.MaxConnsTotal}
 	}
 	e.accumulate = cfg.Accumulate && t.Preloaded()
+	if cfg.NameCache > 0 {
+		e.names = names.NewBook(cfg.NameCache)
+	}
 	return e, nil
 }
+
+// SetAnnotator makes e call a for every report (nil for none). Call it
+// before the first packet.
+func (e *Engine) SetAnnotator(a Annotator) { e.annotate = a }
 
 // Start opens period 0 at t (Unix ns). Replay need not call it: the first
 // packet starts the engine at its own time. Live capture calls it with the
@@ -169,11 +197,34 @@ func (e *Engine) Packet(p *Packet) {
 		n = 0
 	}
 	src, dst := e.table.Count(p.Src, p.Dst, uint64(n))
+	logging := false
 	if src != nil && src.State.detail != nil {
 		e.detailAdd(src, p, uint64(n))
+		logging = true
 	}
 	if dst != nil && dst.State.detail != nil {
 		e.detailAdd(dst, p, uint64(n))
+		logging = true
+	}
+	if (p.SrcPort == 53 || p.DstPort == 53 || logging) && p.PayloadEnd != 0 {
+		e.inspect(p, logging)
+	}
+}
+
+// inspect hands the payload of p, a packet to or from port 53 or of a
+// logging subnet, to the names book: DNS messages, and the TLS and HTTP
+// names of logging subnets' TCP connections.
+func (e *Engine) inspect(p *Packet, logging bool) {
+	if e.names == nil || int(p.PayloadEnd) > len(e.frameData) || p.PayloadOff > p.PayloadEnd {
+		return
+	}
+	pl := e.frameData[p.PayloadOff:p.PayloadEnd]
+	if p.SrcPort == 53 || p.DstPort == 53 {
+		e.names.DNS(p.Time, p.Proto, p.Src, p.Dst, p.SrcPort, p.DstPort, pl)
+		return
+	}
+	if logging && p.Proto == 6 && len(pl) > 5 {
+		e.names.Claim(p.Time, p.Src, p.Dst, pl)
 	}
 }
 
@@ -229,6 +280,11 @@ func (e *Engine) closeIdle(n int64) {
 func (e *Engine) summary() *report.Period {
 	p := &report.Period{Start: toTime(e.start), End: toTime(e.end), Stats: e.stats, MaskBits: e.cfg.Subnets.MaskBits}
 	p.Stats.EvictedSubnets = e.table.TakeEvicted()
+	if e.names != nil {
+		ns := e.names.TakeStats()
+		p.Stats.DNSAnswers, p.Stats.DNSIgnored = ns.Answers, ns.Ignored
+		p.Stats.DNSMalformed, p.Stats.NamesEvicted = ns.Malformed, ns.Evicted
+	}
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
 	e.slots = e.table.Slots(e.slots[:0])
@@ -390,6 +446,7 @@ func (e *Engine) report(s *slot) report.Report {
 	st := &s.State
 	ep := st.detail
 	d := e.end - ep.since
+	window := ep.since
 	ep.exceeded += d
 	st.accum += d
 	ep.since = e.end
@@ -410,6 +467,10 @@ func (e *Engine) report(s *slot) report.Report {
 		Dropped:        e.total.Dropped - st.detail.dropped0,
 	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
+	e.nameRows(s.Prefix, r.Rows, ep.episode, window)
+	if e.annotate != nil {
+		e.annotate.Annotate(&r)
+	}
 	if e.accumulate {
 		r.Accum = &report.Accumulated{
 			Since:   toTime(e.t0),
@@ -436,3 +497,18 @@ func toTime(ns int64) time.Time { return time.Unix(0, ns) }
 // AddDropped adds n frames dropped by the kernel or the interface to the
 // open period's counters.
 func (e *Engine) AddDropped(n uint64) { e.stats.Dropped += n }
+
+// nameRows sets the name of the remote side of each row (report.Sides)
+// as the local side knows it: a name learned during the episode (since
+// episode), or from DNS still valid at the start of the report's window.
+func (e *Engine) nameRows(sub netip.Prefix, rows []report.Row, episode, window int64) {
+	if e.names == nil {
+		return
+	}
+	for i := range rows {
+		r := &rows[i]
+		client, remote := report.Sides(sub, *r)
+		name, src := e.names.Name(client, remote, episode, window)
+		r.Name, r.NameSource = name, src.String()
+	}
+}

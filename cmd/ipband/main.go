@@ -407,6 +407,7 @@ func restartOnly(running, next *conf.Config) []string {
 		{"notifytimeout", running.NotifyTimeout == next.NotifyTimeout},
 		{"pidfile", running.PidFile == next.PidFile},
 		{"logformat", running.LogFormat == next.LogFormat},
+		{"namecache", running.NameCache == next.NameCache},
 	} {
 		if !x.same {
 			d = append(d, x.name)
@@ -430,6 +431,7 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 		MaxConns:   cfg.MaxConns,
 
 		MaxConnsTotal: cfg.MaxConnsTotal,
+		NameCache:     cfg.NameCache,
 		Subnets: subnet.Options{
 			MaskBits:   cfg.MaskBits,
 			MaskBits6:  cfg.MaskBits6,
@@ -564,6 +566,12 @@ func summaryLine(name string, s report.Stats, live bool) string {
 	}
 	if s.Dropped > 0 || live {
 		line += fmt.Sprintf(", %d dropped", s.Dropped)
+	}
+	if s.DNSAnswers > 0 || s.DNSIgnored > 0 || s.DNSMalformed > 0 {
+		line += fmt.Sprintf("; DNS: %d answers used, %d ignored, %d malformed", s.DNSAnswers, s.DNSIgnored, s.DNSMalformed)
+	}
+	if s.NamesEvicted > 0 {
+		line += fmt.Sprintf(", %d names evicted", s.NamesEvicted)
 	}
 	return line
 }
