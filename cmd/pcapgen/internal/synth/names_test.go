@@ -63,4 +63,3 @@ func TestNamesScenarioMessages(t *testing.T) {
 			dnsMsgs, answers, cnames, hellos, gets)
 	}
 }
-
