@@ -72,6 +72,13 @@ type Config struct {
 	// kept (passive DNS entries, and as many TLS/HTTP claims); 0 turns
 	// naming off.
 	NameCache int
+	// ASNDB and CountryDB are asndb and countrydb: MaxMind DB files giving
+	// the ASN and the country of a report's remote addresses; "" is none.
+	ASNDB, CountryDB string
+	// Resolve is resolve: "ptr" adds forward-confirmed reverse DNS names
+	// to the remote addresses of reports that have no other name; "none"
+	// (the default) makes no lookup.
+	Resolve string
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -148,5 +155,6 @@ func Default() *Config {
 		MailExpire:    DefaultMailExpire,
 		MaxConnsTotal: DefaultMaxConnsTotal,
 		NameCache:     DefaultNameCache,
+		Resolve:       "none",
 	}
 }

@@ -225,6 +225,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		svc.Engine().SetEvidence(p.evidence)
 	}
+	if p.annotate != nil {
+		svc.Engine().SetAnnotator(p.annotate)
+		defer p.annotate.close()
+	}
 	if err := startEpisode(p.src, c.read.s, svc.Engine(), log); err != nil {
 		p.abort()
 		logf("%v", err)
@@ -261,6 +265,7 @@ type prepared struct {
 	tasks    []service.Task // run beside the capture (a metrics server)
 	mail     *mail.Queue    // -M, or nil; also among the outputs
 	names    *report.Names  // service and protocol names
+	annotate *annotator     // asndb, countrydb, resolve ptr; or nil
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -275,6 +280,7 @@ func (p *prepared) mailCounts() metrics.MailCounts {
 
 // abort closes what prepare opened, when the run does not start.
 func (p *prepared) abort() {
+	p.annotate.close()
 	if p.evidence != nil {
 		p.evidence.Close() //nolint:errcheck // nothing was written
 	}
@@ -305,6 +311,13 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		return nil, err
 	}
 	p.outputs, p.tasks = outs, tasks
+	if p.annotate, err = openAnnotator(cfg); err != nil {
+		p.abort()
+		return nil, err
+	}
+	if run := p.annotate.task(); run != nil {
+		p.tasks = append(p.tasks, service.TaskFunc(run))
+	}
 	src, err := openSource(c.read.s, cfg, service.Logf(log, "capture"))
 	if err == nil {
 		p.src = src
@@ -408,6 +421,9 @@ func restartOnly(running, next *conf.Config) []string {
 		{"pidfile", running.PidFile == next.PidFile},
 		{"logformat", running.LogFormat == next.LogFormat},
 		{"namecache", running.NameCache == next.NameCache},
+		{"asndb", running.ASNDB == next.ASNDB},
+		{"countrydb", running.CountryDB == next.CountryDB},
+		{"resolve", running.Resolve == next.Resolve},
 	} {
 		if !x.same {
 			d = append(d, x.name)
