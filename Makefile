@@ -22,7 +22,8 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ 
 all: build
 
 # deps installs libpcap's headers (and gcc for cgo) when they are missing,
-# and iproute2, whose ip command the link-loss tests use.
+# iproute2, whose ip command the link-loss tests use, and unbound and
+# dnsutils (dig), a real resolver and client for the live names tests.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -33,6 +34,11 @@ deps:
 		echo "installing iproute2 (ip, for the network namespace tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
+	fi
+	@if [ ! -x /usr/sbin/unbound ] || ! command -v dig >/dev/null 2>&1; then \
+		echo "installing unbound and dnsutils (dig, for the live names tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound dnsutils >/dev/null; \
 	fi
 
 build: deps
