@@ -3,6 +3,7 @@ package watchdog_test
 import (
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"testing"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -190,5 +191,45 @@ func TestNamesNoAllocations(t *testing.T) {
 		f.send(at, hello)
 	}); n != 0 {
 		t.Errorf("%v allocations a packet", n)
+	}
+}
+
+// BenchmarkEngineNames measures Engine.PacketFrame per packet with naming
+// off and on (namecache): a packet of a subnet not logging, a TCP data
+// packet of a logging subnet (its first bytes looked at for a ClientHello
+// or a request), and a DNS query and its answer (two packets an
+// operation, the name already bound).
+func BenchmarkEngineNames(b *testing.B) {
+	local, remote, resolver := ip("10.10.123.5"), ip("192.0.2.10"), ip("10.10.0.53")
+	data := make([]byte, 1400)
+	copy(data, "\x17\x03\x03\x05\x00")
+	quiet := rawFrame(6, ip("10.10.9.5"), 50000, remote, 443, data)
+	hot := rawFrame(6, local, 50000, remote, 443, data)
+	q := rawFrame(17, local, 40000, resolver, 53, dnsMsg(b, 7, "www.example.com."))
+	a := rawFrame(17, resolver, 53, local, 40000, dnsMsg(b, 7, "www.example.com.", aRR("www.example.com.", 300, remote)))
+	for _, cache := range []int{0, 16384} {
+		c := cfg(subnet.Preload{Prefix: pfx("10.10.123.0/24"), Threshold: 1}, subnet.Preload{Prefix: pfx("10.10.9.0/24"), Threshold: 1e9})
+		c.NameCache = cache
+		dec, _ := watchdog.NewDecoder(watchdog.LinkTypeRaw)
+		for _, k := range []struct {
+			name   string
+			frames [][]byte
+		}{{"not-logging", [][]byte{quiet}}, {"logging-tcp", [][]byte{hot}}, {"dns-pair", [][]byte{q, a}}} {
+			b.Run(k.name+"/namecache="+strconv.Itoa(cache), func(b *testing.B) {
+				e, _ := newEngine(b, c)
+				f := &frameFeeder{e: e, dec: dec}
+				at := t0
+				for range 200 { // 10.10.123.0 into detail logging
+					f.send(at, hot)
+					at += minute / 100
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					for _, fr := range k.frames {
+						f.send(at, fr)
+					}
+				}
+			})
+		}
 	}
 }

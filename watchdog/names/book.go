@@ -114,6 +114,7 @@ type Book struct {
 	stats   Stats
 	parser  dnsmessage.Parser
 	buf     [256]byte // a name, lower-cased
+	qbuf    [256]byte // the question's name, lower-cased
 }
 
 // NewBook returns a Book of at most max entries of each kind (namecache),
@@ -217,9 +218,12 @@ func (b *Book) answers(t int64, client netip.Addr, qname *dnsmessage.Name) {
 	var (
 		chain [maxChain]uint64
 		n     = 1
-		name  string // qname as a string, made on the first binding
+		name  = b.qbuf[:copy(b.qbuf[:], b.lower(qname))]
 	)
-	chain[0] = b.nameHash(qname)
+	chain[0] = b.hashBytes(name)
+	if len(name) == 0 {
+		return // the root: no name to show
+	}
 	for {
 		rh, err := p.AnswerHeader()
 		if err == dnsmessage.ErrSectionDone {
@@ -275,29 +279,28 @@ func (b *Book) answers(t int64, client netip.Addr, qname *dnsmessage.Name) {
 			}
 			continue
 		}
-		if name == "" {
-			name = string(b.lower(qname))
-			if name == "" {
-				return // the root: no name to show
-			}
-		}
 		ttl := min(max(time.Duration(rh.TTL)*time.Second, MinTTL), MaxTTL)
 		b.bind(pair{client, addr}, name, t+int64(ttl))
 	}
 }
 
-// bind binds name to k's address for k's client until exp.
-func (b *Book) bind(k pair, name string, exp int64) {
+// bind binds name to k's address for k's client until exp. A name the
+// entry already has is moved to the front without allocating.
+func (b *Book) bind(k pair, name []byte, exp int64) {
 	e, _ := b.cache.put(k)
 	j := len(e) - 1
+	s := ""
 	for i, x := range e {
-		if x.name == name {
-			j = i
+		if x.name == string(name) {
+			j, s = i, x.name
 			break
 		}
 	}
+	if s == "" {
+		s = string(name)
+	}
 	copy(e[1:j+1], e[:j])
-	e[0] = binding{name: name, exp: exp}
+	e[0] = binding{name: s, exp: exp}
 }
 
 // lower returns n lower-cased without its final dot, in b.buf; bytes that
