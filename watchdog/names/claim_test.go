@@ -3,6 +3,7 @@ package names_test
 import (
 	"encoding/binary"
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"ipband/watchdog/names"
@@ -117,4 +118,32 @@ func TestClaimNoAllocationForOtherPayloads(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { bk.Claim(t0, client, web, ch) }); n != 0 {
 		t.Errorf("%v allocations for a claim already made", n)
 	}
+}
+
+// BenchmarkClaimEntryMemory fills a Book with n claims (one client, n
+// servers, a 20-byte server_name each) and reports the heap bytes a claim
+// takes, map and arena included.
+func BenchmarkClaimEntryMemory(b *testing.B) {
+	const n = 100000
+	hellos := make([][]byte, 26)
+	for i := range hellos {
+		hellos[i] = clientHello("host" + string(rune('a'+i)) + "-0000.example.com")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	bk := names.NewBook(n)
+	for i := range n {
+		a := netip.AddrFrom4([4]byte{198, 18 + byte(i>>16), byte(i >> 8), byte(i)})
+		bk.Claim(t0, client, a, hellos[i%26])
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if _, c := bk.Len(); c != n {
+		b.Fatalf("%d claims, want %d", c, n)
+	}
+	for b.Loop() {
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/claim")
+	runtime.KeepAlive(bk)
 }
