@@ -189,7 +189,9 @@ func (d *Decoder) HeaderLen() int {
 // bytes were captured; for ICMP and ICMPv6 DstPort is type*256+code.
 // Tunnels (IP in IP, GRE, ...) are not decapsulated. A non-first fragment
 // gets the protocol and ports of its first fragment if the Decoder saw it
-// recently, else its own protocol number and ports 0.
+// recently, else its own protocol number and ports 0. For TCP and UDP
+// packets that are not fragments, PayloadOff and PayloadEnd say where the
+// payload lies in data.
 func (d *Decoder) Decode(data []byte, p *Packet) {
 	p.Kind = KindOther
 	p.Flags = 0

@@ -173,7 +173,11 @@ func (e *Engine) Start(t int64) {
 // open period. Packet allocates only while the subnet table or a detail
 // table grows; once they are at their working size a new subnet or
 // connection takes the place of one evicted or removed, without
-// allocating (closing a period allocates its summary).
+// allocating (closing a period allocates its summary). With NameCache, the
+// payload of a packet to or from port 53, and of a logging subnet's TCP
+// packet, goes to the names book (through PacketFrame, which has the
+// frame); it allocates only a name it has not kept yet, and the map of
+// its bounded tables as they grow.
 func (e *Engine) Packet(p *Packet) {
 	if !e.started {
 		e.Start(p.Time)
