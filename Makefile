@@ -13,6 +13,7 @@ PCAPGEN  := $(BIN)/pcapgen
 PREFIX   ?= /usr/local
 MANDIR   ?= $(PREFIX)/share/man
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+DATADIR  ?= $(PREFIX)/share/ipband
 FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
@@ -22,8 +23,12 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ 
 all: build
 
 # deps installs libpcap's headers (and gcc for cgo) when they are missing,
-# iproute2, whose ip command the link-loss tests use, and unbound and
-# dnsutils (dig), a real resolver and client for the live names tests.
+# iproute2, whose ip command the link-loss tests use, Prometheus (with
+# promtool) and Alertmanager, which the tests of the shipped rules and
+# dashboard (contrib/prometheus) run, aiosmtpd, the second SMTP server
+# of the mail tests, the flow exporters the flow tests export the
+# bundled captures with (softflowd, pmacct's pmacctd, fprobe), and unbound
+# and dnsutils (dig), a real resolver and client for the live names tests.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -34,6 +39,21 @@ deps:
 		echo "installing iproute2 (ip, for the network namespace tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
+	fi
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+		echo "installing prometheus and prometheus-alertmanager (for the rules' tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	fi
+	@if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then \
+		echo "installing python3-aiosmtpd (an SMTP server for the mail tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; \
+	fi
+	@if ! command -v softflowd >/dev/null 2>&1 || ! command -v pmacctd >/dev/null 2>&1 || ! command -v fprobe >/dev/null 2>&1; then \
+		echo "installing softflowd, pmacct and fprobe (flow exporters, for the flow tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softflowd pmacct fprobe >/dev/null; \
 	fi
 	@if [ ! -x /usr/sbin/unbound ] || ! command -v dig >/dev/null 2>&1; then \
 		echo "installing unbound and dnsutils (dig, for the live names tests) with apt-get"; \
@@ -78,10 +98,11 @@ bench: build
 	$(MAKE) --no-print-directory bench-go
 
 # bench-go runs the Go benchmarks of the hot path: decoder, reader, the
-# engine per packet, and whole-file replay (BenchmarkReplay builds pcapgen
-# and writes its 2,000,000-packet capture in a temporary directory).
+# engine per packet, whole-file replay (BenchmarkReplay builds pcapgen
+# and writes its 2,000,000-packet capture in a temporary directory), and
+# flow records per format.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./subnet/
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./watchdog/ ./watchdog/pcapfile/ ./watchdog/afpacket/ ./subnet/ ./watchdog/flow/
 
 # fuzz runs each fuzz target for FUZZTIME.
 fuzz:
@@ -101,7 +122,9 @@ golden:
 	$(GO) test -count=1 $$pkgs -update
 
 # install puts the binary, the man pages, the systemd unit, the logrotate
-# file and (unless one is there) the config file under DESTDIR and PREFIX.
+# file, the Prometheus rules and Grafana dashboard (under DATADIR,
+# share/ipband) and (unless one is there) the config file under DESTDIR
+# and PREFIX.
 # screenshot renders the -w status page of testdata/classic.pcap with
 # headless Chromium into docs/status-page.png, installing chromium with apt
 # when it is missing (make test does not need it).
@@ -122,6 +145,9 @@ install: build
 	sed 's|/usr/local/sbin/ipband|$(PREFIX)/sbin/ipband|' contrib/ipband.service > $(DESTDIR)$(UNITDIR)/ipband.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/ipband.service
 	install -m 0644 contrib/ipband.logrotate $(DESTDIR)/etc/logrotate.d/ipband
+	install -d $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/grafana
+	install -m 0644 contrib/prometheus/ipband-rules.yml contrib/prometheus/ipband-rules.test.yml $(DESTDIR)$(DATADIR)/prometheus/
+	install -m 0644 contrib/grafana/ipband.json $(DESTDIR)$(DATADIR)/grafana/ipband.json
 	[ -f $(DESTDIR)/etc/ipband.conf ] || install -m 0644 ipband.conf.example $(DESTDIR)/etc/ipband.conf
 
 clean:

@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"io/fs"
 	"net/netip"
 	"time"
 
@@ -41,6 +42,8 @@ type Config struct {
 	MaxSubnets int           // maxsubnets: cap on dynamic subnets, >= 1
 	MaxConns   int           // maxconns: cap on connections per logging subnet, >= 1
 	User       string        // user, --user: drop to this user after opening the capture; "" stays
+	Reader     string        // reader, --reader: live capture through auto, afpacket or libpcap
+	RingSize   int64         // ringsize, --ring-size: the kernel's capture buffer in bytes, MinRingSize..MaxRingSize
 
 	JSONFile      string        // jsonfile: append reports as JSON lines; "" is off, "-" is stdout
 	StatsFile     string        // statsfile: append a JSON line every period; "" is off, "-" is stdout
@@ -68,6 +71,16 @@ type Config struct {
 	// MaxConnsTotal is maxconnstotal: cap on the connections of all
 	// logging subnets together, >= 1.
 	MaxConnsTotal int
+	// PageMode is pagemode: the mode of the status page and its reports
+	// page, 0001 to 0777 (default DefaultPageMode, readable by a web server).
+	PageMode fs.FileMode
+
+	// Flow collection: listeners of NetFlow/IPFIX/sFlow exports instead of
+	// a capture, the exporters accepted, and the clock rules.
+	FlowListen    []string       // flowlisten, --flow-listen: UDP [ADDR]:PORT listeners (repeatable)
+	FlowExporters []FlowExporter // flowexporter lines, in file order
+	FlowGrace     time.Duration  // flowgrace: a period is judged this long after its end
+	FlowSkew      time.Duration  // flowskew: exporter clocks further off are corrected
 	// NameCache is namecache: how many names learned from the traffic are
 	// kept (passive DNS entries, and as many TLS/HTTP claims); 0 turns
 	// naming off.
@@ -89,14 +102,26 @@ type Config struct {
 	origins map[string]string
 }
 
-// SubnetSpec is one `subnet ADDR [bandwidth N]` line as written. Masking is
-// applied by Preloaded, after the whole file and all flags are known, so a
-// subnet line may come before maskbits.
+// SubnetSpec is one `subnet ADDR [bandwidth N] [in N] [out N] [capacity
+// N]` line as written. Masking is applied by Preloaded, after the whole
+// file and all flags are known, so a subnet line may come before maskbits.
 type SubnetSpec struct {
 	Addr      netip.Addr
 	Bits      int     // prefix length written as ADDR/BITS, or -1 to use maskbits/maskbits6
 	Bandwidth float64 // threshold in kBytes/s; 0 means the default threshold
+	In, Out   float64 // thresholds per direction in kBytes/s; 0 means none
+	Capacity  float64 // the link's capacity per direction in kBytes/s, for --suggest; 0 means unknown
 	Line      int     // line in the config file, for messages
+}
+
+// FlowExporter is one `flowexporter ADDR [name NAME] [sampling N]
+// [interfaces IF,...]` line.
+type FlowExporter struct {
+	Addr       netip.Addr
+	Name       string   // label in reports, the page and metrics; "" for the address
+	Sampling   uint64   // rate used when the exporter sends none; 0 for none
+	Interfaces []uint32 // interface indexes whose records count; empty for all
+	Line       int      // line in the config file, 0 from elsewhere
 }
 
 // Defaults of the classic tool, and of ipband's own directives.
@@ -111,6 +136,10 @@ const (
 	DefaultMTA        = "/usr/sbin/sendmail -t -oi"
 	DefaultMaxSubnets = 16384
 	DefaultMaxConns   = 10000
+	DefaultReader     = "auto"
+	DefaultRingSize   = 64 << 20
+	MinRingSize       = 64 << 10
+	MaxRingSize       = 16 << 30
 
 	DefaultNotifyTimeout = 10 * time.Second
 	DefaultLogFormat     = "text"
@@ -124,11 +153,19 @@ const (
 	// DefaultMaxConnsTotal keeps the worst case of the default caps (16384
 	// subnets logging, 1,500,000 connections) near 256 MiB of heap.
 	DefaultMaxConnsTotal = 1500000
+	// DefaultFlowGrace exceeds the 60 s active timeout recommended for
+	// exporters, with room for their export delay.
+	DefaultFlowGrace = 120 * time.Second
+	DefaultFlowSkew  = 300 * time.Second
 	// DefaultNameCache keeps 16384 passive DNS entries and as many claims,
 	// about 4.3 MiB and 3.2 MiB (BenchmarkBookEntryMemory,
 	// BenchmarkClaimEntryMemory).
 	DefaultNameCache = 16384
 )
+
+// DefaultPageMode is the status page's mode: the page exists to be served
+// by a web server, so other users may read it.
+const DefaultPageMode fs.FileMode = 0o644
 
 // Default returns the configuration used when no file is read.
 func Default() *Config {
@@ -144,6 +181,8 @@ func Default() *Config {
 		MaskBits6:  DefaultMaskBits6,
 		MaxSubnets: DefaultMaxSubnets,
 		MaxConns:   DefaultMaxConns,
+		Reader:     DefaultReader,
+		RingSize:   DefaultRingSize,
 
 		NotifyTimeout: DefaultNotifyTimeout,
 		LogFormat:     DefaultLogFormat,
@@ -155,6 +194,9 @@ func Default() *Config {
 		MailRetryMax:  DefaultMailRetryMax,
 		MailExpire:    DefaultMailExpire,
 		MaxConnsTotal: DefaultMaxConnsTotal,
+		PageMode:      DefaultPageMode,
+		FlowGrace:     DefaultFlowGrace,
+		FlowSkew:      DefaultFlowSkew,
 		NameCache:     DefaultNameCache,
 		Resolve:       "none",
 	}

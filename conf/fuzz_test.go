@@ -55,6 +55,8 @@ func FuzzParse(f *testing.F) {
 		"lenadj -65535\n",
 		"average=30\nreport = 30 # half a minute\n",
 		"subnet 10.10.1.0 bandwidth 22 # halifax\n",
+		"bandwidth 1.5Mbit\nsubnet 10.10.1.0 bandwidth 176kbit/s\nsubnet 10.10.2.0 bandwidth 2MB\n",
+		"bandwidth 128k\n",
 		"mtastring \"/usr/sbin/sendmail -t -oi\" # default\n",
 		"htmltitle \"a #1\" b\n",
 		"htmltitle \"unclosed\n",

@@ -56,9 +56,13 @@ func TestParseErrors(t *testing.T) {
 		{"mask6 129", "maskbits6 129\n", 1, "maskbits6", conf.ErrOutOfRange, ""},
 		{"bad subnet", "maskbits 24\n# x\n\nsubnet 10.10.300.0\n", 4, "subnet", subnet.ErrInvalidAddr, `test.conf:4: subnet: "10.10.300.0": invalid address`},
 		{"bad subnet bits", "subnet 10.10.0.0/40 bandwidth 3\n", 1, "subnet", subnet.ErrInvalidBits, ""},
-		{"subnet threshold not a number", "subnet 10.10.1.0 bandwidth fast\n", 1, "subnet", conf.ErrInvalidValue, `test.conf:1: subnet: "fast": invalid value: want a number`},
+		{"subnet threshold not a number", "subnet 10.10.1.0 bandwidth fast\n", 1, "subnet", conf.ErrInvalidValue, `test.conf:1: subnet: "fast": invalid value: want ` + conf.RateHelp},
 		{"subnet negative threshold", "subnet 10.10.1.0 bandwidth -2\n", 1, "subnet", conf.ErrOutOfRange, ""},
 		{"subnet extra words", "subnet 10.10.1.0 bandwidth 2 please\n", 1, "subnet", conf.ErrInvalidValue, ""},
+		{"subnet direction twice", "subnet 10.10.1.0 in 2 in 3\n", 1, "subnet", conf.ErrInvalidValue, `test.conf:1: subnet: "10.10.1.0 in 2 in 3": invalid value: want ADDR [bandwidth RATE] [in RATE] [out RATE] [capacity RATE]`},
+		{"subnet unknown direction", "subnet 10.10.1.0 sideways 3\n", 1, "subnet", conf.ErrInvalidValue, ""},
+		{"subnet negative out", "subnet 10.10.1.0 out -3\n", 1, "subnet", conf.ErrOutOfRange, ""},
+		{"subnet in without unit sense", "subnet 10.10.1.0 in 3k\n", 1, "subnet", conf.ErrInvalidValue, ""},
 		{"threshold not a number", "bandwidth seven\n", 1, "bandwidth", conf.ErrInvalidValue, ""},
 		{"threshold zero", "bandwidth 0\n", 1, "bandwidth", conf.ErrOutOfRange, ""},
 		{"bad local range", "localrange 10.10.:300.1.\n", 1, "localrange", subnet.ErrInvalidAddr, ""},
@@ -71,7 +75,7 @@ func TestParseErrors(t *testing.T) {
 		{"triple quoted value", "filter \"\"\"tcp\n\"\"\"\n", 1, "filter", conf.ErrSyntax, ""},
 		{"quoted key", "\"interface\" eth0\n", 1, "", conf.ErrUnknownDirective, ""},
 		{"auto-increment key", "- eth0\n", 1, "", conf.ErrUnknownDirective, ""},
-		{"bad value before a comment", "bandwidth 7kB  # kB/s\n", 1, "bandwidth", conf.ErrInvalidValue, `test.conf:1: bandwidth: "7kB": invalid value: want a number`},
+		{"bad value before a comment", "bandwidth 7k  # kB/s\n", 1, "bandwidth", conf.ErrInvalidValue, `test.conf:1: bandwidth: "7k": invalid value: unit "k": want ` + conf.RateHelp},
 		{"bad subnet before a comment", "subnet 10.10.300.0 # branch\n", 1, "subnet", subnet.ErrInvalidAddr, `test.conf:1: subnet: "10.10.300.0": invalid address`},
 		{"only a comment after the key", "bandwidth # none\n", 1, "bandwidth", conf.ErrMissingValue, ""},
 		{"only '=' after the key", "\ntop =\n", 2, "top", conf.ErrMissingValue, `test.conf:2: top: missing value`},
@@ -189,6 +193,8 @@ func TestParseClassicForms(t *testing.T) {
 		{"bandwidth=22\t# 128k line", bandwidth, 22.0},
 		{"bandwidth 22 #", bandwidth, 22.0},
 		{"subnet 10.10.1.0 bandwidth 22 # halifax", subnets, []conf.SubnetSpec{{Addr: netip.MustParseAddr("10.10.1.0"), Bits: -1, Bandwidth: 22, Line: 1}}},
+		{"subnet 10.10.1.0 bandwidth 16 in 12 OUT 128kbit capacity 1Mbit", subnets, []conf.SubnetSpec{{Addr: netip.MustParseAddr("10.10.1.0"), Bits: -1, Bandwidth: 16, In: 12, Out: 15.625, Capacity: 1e6 / 8 / 1024, Line: 1}}},
+		{"subnet 10.10.1.0 out 3 in 2", subnets, []conf.SubnetSpec{{Addr: netip.MustParseAddr("10.10.1.0"), Bits: -1, In: 2, Out: 3, Line: 1}}},
 		{"subnet = 10.10.0.0/16 # whole branch", subnets, []conf.SubnetSpec{{Addr: netip.MustParseAddr("10.10.0.0"), Bits: 16, Line: 1}}},
 		{`mtastring "/usr/sbin/sendmail -t -oi"`, mta, "/usr/sbin/sendmail -t -oi"},
 		{`mtastring="/usr/sbin/sendmail -t -oi" # the default`, mta, "/usr/sbin/sendmail -t -oi"},
@@ -467,14 +473,15 @@ func TestParseReferenceUncommented(t *testing.T) {
 		t.Errorf("local ranges %v, want 10.10., 192.168.1.0/24, 2001:db8::/32 and 172.16.0.1-172.16.0.200", c.LocalRange)
 	}
 	got := c.Preloaded()
-	if len(got) != 7 {
-		t.Fatalf("Preloaded() = %v, want 7 subnets", got)
+	if len(got) != 8 {
+		t.Fatalf("Preloaded() = %v, want 8 subnets", got)
 	}
 	p := netip.MustParsePrefix
 	if got[0].Prefix != p("10.10.123.0/24") || got[0].Threshold != 22 ||
-		got[4].Prefix != p("10.10.44.0/24") || got[4].Threshold != 7 ||
-		got[5].Prefix != p("10.20.0.0/16") || got[5].Threshold != 64 ||
-		got[6].Prefix != p("2001:db8:1::/48") || got[6].Threshold != 100 {
+		got[1].Prefix != p("10.10.124.0/24") || got[1].In != 14 || got[1].Out != 14 || got[1].Capacity != 128000.0/8/1024 ||
+		got[5].Prefix != p("10.10.44.0/24") || got[5].Threshold != 7 ||
+		got[6].Prefix != p("10.20.0.0/16") || got[6].Threshold != 64 ||
+		got[7].Prefix != p("2001:db8:1::/48") || got[7].Threshold != 100 {
 		t.Errorf("Preloaded() = %v", got)
 	}
 }

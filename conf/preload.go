@@ -11,6 +11,8 @@ import (
 type Preload struct {
 	Prefix    netip.Prefix // masked: Prefix == Prefix.Masked()
 	Threshold float64      // kBytes/s, the default threshold when the line gave none
+	In, Out   float64      // thresholds per direction in kBytes/s, 0 for none
+	Capacity  float64      // link capacity per direction in kBytes/s, 0 when not given
 	Line      int          // line of the subnet line that set it, 0 when not from a file
 }
 
@@ -37,7 +39,7 @@ func (c *Config) Preloaded() []Preload {
 		if !(th > 0) {
 			th = c.Bandwidth
 		}
-		pl := Preload{Prefix: p, Threshold: th, Line: s.Line}
+		pl := Preload{Prefix: p, Threshold: th, In: s.In, Out: s.Out, Capacity: s.Capacity, Line: s.Line}
 		if i, ok := at[p]; ok {
 			out[i] = pl
 			continue

@@ -3,8 +3,11 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net"
+	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,8 +55,8 @@ var directives = [...]directive{
 	{"debug", func(c *Config) field { return integer(&c.Debug, 0, 3) }},
 	{"fork", func(c *Config) field { return yesNo(&c.Fork) }},
 	{"filter", func(c *Config) field { return text(&c.Filter) }},
-	{"outfile", func(c *Config) field { return text(&c.OutFile) }},
-	{"htmlfile", func(c *Config) field { return text(&c.HTMLFile) }},
+	{"outfile", func(c *Config) field { return path(&c.OutFile) }},
+	{"htmlfile", func(c *Config) field { return path(&c.HTMLFile) }},
 	{"htmltitle", func(c *Config) field { return text(&c.HTMLTitle) }},
 	{"bandwidth", func(c *Config) field { return threshold(&c.Bandwidth) }},
 	{"average", func(c *Config) field { return seconds(&c.Average) }},
@@ -62,7 +65,7 @@ var directives = [...]directive{
 	{"top", func(c *Config) field { return integer(&c.Top, 0, math.MaxInt) }},
 	{"accumulate", func(c *Config) field { return yesNo(&c.Accumulate) }},
 	{"mailto", func(c *Config) field { return custom{c.setMailTo, c.checkMailTo} }},
-	{"mailfoot", func(c *Config) field { return text(&c.MailFoot) }},
+	{"mailfoot", func(c *Config) field { return path(&c.MailFoot) }},
 	{"mtastring", func(c *Config) field { return text(&c.MTA) }},
 	{"maskbits", func(c *Config) field { return integer(&c.MaskBits, 1, 32) }},
 	{"maskbits6", func(c *Config) field { return integer(&c.MaskBits6, 1, 128) }},
@@ -72,30 +75,37 @@ var directives = [...]directive{
 	{"maxconns", func(c *Config) field { return integer(&c.MaxConns, 1, math.MaxInt) }},
 	{"maxconnstotal", func(c *Config) field { return integer(&c.MaxConnsTotal, 1, math.MaxInt) }},
 	{"namecache", func(c *Config) field { return integer(&c.NameCache, 0, math.MaxInt32) }},
-	{"asndb", func(c *Config) field { return text(&c.ASNDB) }},
-	{"countrydb", func(c *Config) field { return text(&c.CountryDB) }},
+	{"asndb", func(c *Config) field { return path(&c.ASNDB) }},
+	{"countrydb", func(c *Config) field { return path(&c.CountryDB) }},
 	{"resolve", func(c *Config) field { return oneOf(&c.Resolve, "none", "ptr") }},
-	{"jsonfile", func(c *Config) field { return text(&c.JSONFile) }},
-	{"statsfile", func(c *Config) field { return text(&c.StatsFile) }},
+			{"jsonfile", func(c *Config) field { return path(&c.JSONFile) }},
+	{"statsfile", func(c *Config) field { return path(&c.StatsFile) }},
 	{"metrics", func(c *Config) field { return listenAddr(&c.Metrics) }},
 	{"notify", func(c *Config) field { return text(&c.Notify) }},
 	{"notifytimeout", func(c *Config) field { return seconds(&c.NotifyTimeout) }},
 	{"user", func(c *Config) field { return word(&c.User) }},
-	{"pidfile", func(c *Config) field { return text(&c.PidFile) }},
+	{"pidfile", func(c *Config) field { return path(&c.PidFile) }},
+	{"reader", func(c *Config) field { return oneOf(&c.Reader, "auto", "afpacket", "libpcap") }},
+	{"ringsize", func(c *Config) field { return sizeIn(&c.RingSize, MinRingSize, MaxRingSize) }},
 	{"logformat", func(c *Config) field { return oneOf(&c.LogFormat, "text", "json") }},
 	{"smtp", func(c *Config) field { return hostPort(&c.SMTP) }},
 	{"smtptls", func(c *Config) field { return oneOf(&c.SMTPTLS, "starttls", "tls", "none") }},
 	{"smtpuser", func(c *Config) field { return word(&c.SMTPUser) }},
-	{"smtppassfile", func(c *Config) field { return text(&c.SMTPPassFile) }},
-	{"smtptlsca", func(c *Config) field { return text(&c.SMTPTLSCA) }},
+	{"smtppassfile", func(c *Config) field { return path(&c.SMTPPassFile) }},
+	{"smtptlsca", func(c *Config) field { return path(&c.SMTPTLSCA) }},
 	{"mailfrom", func(c *Config) field { return mailAddr(&c.MailFrom) }},
-	{"spooldir", func(c *Config) field { return text(&c.SpoolDir) }},
+	{"spooldir", func(c *Config) field { return path(&c.SpoolDir) }},
 	{"spoolmax", func(c *Config) field { return size(&c.SpoolMax) }},
 	{"mailtimeout", func(c *Config) field { return duration(&c.MailTimeout, 0) }},
 	{"mailretry", func(c *Config) field { return duration(&c.MailRetry, time.Millisecond) }},
 	{"mailretrymax", func(c *Config) field { return duration(&c.MailRetryMax, time.Millisecond) }},
 	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
-	{"evidencedir", func(c *Config) field { return text(&c.EvidenceDir) }},
+	{"evidencedir", func(c *Config) field { return path(&c.EvidenceDir) }},
+	{"pagemode", func(c *Config) field { return fileMode(&c.PageMode) }},
+	{"flowlisten", func(c *Config) field { return setter(c.addFlowListen) }},
+	{"flowexporter", func(c *Config) field { return custom{c.addFlowExporter, c.checkFlowExporters} }},
+	{"flowgrace", func(c *Config) field { return seconds(&c.FlowGrace) }},
+	{"flowskew", func(c *Config) field { return seconds(&c.FlowSkew) }},
 }
 
 // Directives returns the name of every directive, in lower case.
@@ -220,6 +230,30 @@ func text(p *string) field {
 	return stringField{p, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }, "control characters not allowed"}
 }
 
+// pathField is a directive naming a file or a directory: text, which
+// Absolute resolves when relative. "-" (standard output, where a directive
+// allows it) is not a path.
+type pathField struct{ stringField }
+
+// path is text naming a file or a directory.
+func path(p *string) field { return pathField{text(p).(stringField)} }
+
+// Absolute makes the value of every directive that names a file or a
+// directory (outfile, htmlfile, jsonfile, statsfile, mailfoot, pidfile,
+// smtppassfile, smtptlsca, spooldir, evidencedir) absolute: a relative
+// one is joined to dir, the directory ipband started in. "" (off) and "-"
+// (standard output) stay as they are. The daemon of -F calls it before it
+// changes to /, so that a reopen on SIGHUP, a file of a later episode or a
+// spooled message goes where the admin meant.
+func (c *Config) Absolute(dir string) {
+	for _, d := range directives {
+		f, ok := d.field(c).(pathField)
+		if ok && *f.p != "" && *f.p != "-" && !filepath.IsAbs(*f.p) {
+			*f.p = filepath.Join(dir, *f.p)
+		}
+	}
+}
+
 func (f stringField) set(v string, _ int) error {
 	if err := f.valid(v); err != nil {
 		return err
@@ -304,14 +338,14 @@ func (f secondsField) check() error {
 	return nil
 }
 
-// thresholdField is a finite number of kBytes/s above 0.
+// thresholdField is a finite rate above 0, in kBytes/s.
 type thresholdField struct{ p *float64 }
 
-// threshold reads a finite number of kBytes/s above 0.
+// threshold reads a finite rate above 0 (ParseRate), in kBytes/s.
 func threshold(p *float64) field { return thresholdField{p} }
 
 func (f thresholdField) set(v string, _ int) error {
-	x, err := parseFloat(v)
+	x, err := ParseRate(v)
 	if err != nil {
 		return err
 	}
@@ -365,7 +399,11 @@ func parseFloat(v string) (float64, error) {
 	return f, nil
 }
 
-// addSubnet appends the SubnetSpec of `ADDR [bandwidth N]`.
+// subnetSyntax is the syntax of a subnet line, for messages.
+const subnetSyntax = "want ADDR [bandwidth RATE] [in RATE] [out RATE] [capacity RATE]"
+
+// addSubnet appends the SubnetSpec of `ADDR [bandwidth N] [in N] [out N]
+// [capacity N]`: each keyword at most once, in any order.
 func (c *Config) addSubnet(v string, line int) error {
 	f := strings.Fields(v)
 	addr, bits, err := subnet.ParseSubnet(f[0])
@@ -373,30 +411,41 @@ func (c *Config) addSubnet(v string, line int) error {
 		return err
 	}
 	spec := SubnetSpec{Addr: addr, Bits: bits, Line: line}
-	switch {
-	case len(f) == 1:
-	case len(f) == 3 && strings.EqualFold(f[1], "bandwidth"):
-		bw, err := parseFloat(f[2])
+	if len(f)%2 == 0 {
+		return fmt.Errorf("%q: %w: %s", v, ErrInvalidValue, subnetSyntax)
+	}
+	seen := map[string]bool{}
+	for i := 1; i < len(f); i += 2 {
+		key := strings.ToLower(f[i])
+		p := map[string]*float64{"bandwidth": &spec.Bandwidth, "in": &spec.In, "out": &spec.Out, "capacity": &spec.Capacity}[key]
+		if p == nil || seen[key] {
+			return fmt.Errorf("%q: %w: %s", v, ErrInvalidValue, subnetSyntax)
+		}
+		seen[key] = true
+		x, err := ParseRate(f[i+1])
 		if err != nil {
 			return err
 		}
-		if bw < 0 {
-			return fmt.Errorf("%q: %w: want 0 or more", f[2], ErrOutOfRange)
+		if x < 0 {
+			return fmt.Errorf("%q: %w: want 0 or more", f[i+1], ErrOutOfRange)
 		}
-		spec.Bandwidth = bw
-	default:
-		return fmt.Errorf("%q: %w: want ADDR [bandwidth N]", v, ErrInvalidValue)
+		*p = x
 	}
 	c.Subnets = append(c.Subnets, spec)
 	return nil
 }
 
 // checkSubnets checks every subnet line: a valid address and prefix
-// length, and a threshold of 0 (the default) or more.
+// length, and thresholds and capacity of 0 (the default, or none) or more.
 func (c *Config) checkSubnets() error {
 	for _, s := range c.Subnets {
-		if _, ok := c.prefix(s); !ok || !(s.Bandwidth >= 0) || math.IsInf(s.Bandwidth, 1) {
-			return fmt.Errorf("line %d: %v/%d bandwidth %v: %w", s.Line, s.Addr, s.Bits, s.Bandwidth, ErrInvalidValue)
+		_, ok := c.prefix(s)
+		for _, x := range [...]float64{s.Bandwidth, s.In, s.Out, s.Capacity} {
+			ok = ok && x >= 0 && !math.IsInf(x, 1)
+		}
+		if !ok {
+			return fmt.Errorf("line %d: %v/%d bandwidth %v in %v out %v capacity %v: %w",
+				s.Line, s.Addr, s.Bits, s.Bandwidth, s.In, s.Out, s.Capacity, ErrInvalidValue)
 		}
 	}
 	return nil
@@ -533,6 +582,30 @@ func parseDuration(v string) (time.Duration, error) {
 	return time.ParseDuration(v)
 }
 
+// sizeIn is size in lo..hi bytes.
+func sizeIn(p *int64, lo, hi int64) custom {
+	want := fmt.Sprintf("want %dK to %dG", lo>>10, hi>>30)
+	return custom{
+		setf: func(v string, line int) error {
+			var n int64
+			if err := size(&n)(v, line); err != nil {
+				return err
+			}
+			if n < lo || n > hi {
+				return fmt.Errorf("%q: %w: %s", v, ErrOutOfRange, want)
+			}
+			*p = n
+			return nil
+		},
+		checkf: func() error {
+			if *p < lo || *p > hi {
+				return fmt.Errorf("%d: %w: %s", *p, ErrOutOfRange, want)
+			}
+			return nil
+		},
+	}
+}
+
 // size sets *p to a byte count, 1 or more: a number, optionally followed
 // by K, M or G (KiB, MiB, GiB: powers of 1024; "KB" and the like too).
 func size(p *int64) setter {
@@ -550,4 +623,99 @@ func size(p *int64) setter {
 		*p = n << shift
 		return nil
 	}
+}
+
+// fileMode reads a file mode in octal, as chmod takes it: 644 or 0644,
+// from 0001 to 0777 (no set-id or sticky bit).
+func fileMode(p *fs.FileMode) setter {
+	return func(v string, _ int) error {
+		n, err := strconv.ParseUint(v, 8, 32)
+		if err != nil {
+			return fmt.Errorf("%q: %w: want an octal mode such as 0644", v, ErrInvalidValue)
+		}
+		if n < 1 || n > 0o777 {
+			return fmt.Errorf("%q: %w: want 0001 to 0777", v, ErrOutOfRange)
+		}
+		*p = fs.FileMode(n)
+		return nil
+	}
+}
+
+// addFlowListen appends UDP listen addresses [ADDR]:PORT, comma
+// separated.
+func (c *Config) addFlowListen(v string, _ int) error {
+	var list []string
+	for a := range strings.SplitSeq(v, ",") {
+		a = strings.TrimSpace(a)
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || strings.ContainsFunc(host, unicode.IsSpace) {
+			return fmt.Errorf("%q: %w: want [ADDR]:PORT", a, ErrInvalidValue)
+		}
+		if host != "" && net.ParseIP(host) == nil {
+			return fmt.Errorf("%q: %w: want an IP address, not a name", a, ErrInvalidValue)
+		}
+		if _, err := parseInt(port, 0, 65535); err != nil {
+			return fmt.Errorf("%q: port: %w", a, err)
+		}
+		list = append(list, a)
+	}
+	c.FlowListen = append(c.FlowListen, list...)
+	return nil
+}
+
+// addFlowExporter appends `ADDR [name NAME] [sampling N] [interfaces
+// IF,...]`.
+func (c *Config) addFlowExporter(v string, line int) error {
+	f := strings.Fields(v)
+	addr, err := netip.ParseAddr(f[0])
+	if err != nil || addr.Zone() != "" {
+		return fmt.Errorf("%q: %w: want an IP address", f[0], ErrInvalidValue)
+	}
+	x := FlowExporter{Addr: addr.Unmap(), Line: line}
+	for i := 1; i < len(f); i += 2 {
+		if i+1 >= len(f) {
+			return fmt.Errorf("%q: %w: %s needs a value: want ADDR [name NAME] [sampling N] [interfaces IF,...]", v, ErrMissingValue, f[i])
+		}
+		val := f[i+1]
+		switch strings.ToLower(f[i]) {
+		case "name":
+			x.Name = val
+		case "sampling":
+			n, err := parseInt(val, 1, math.MaxInt32)
+			if err != nil {
+				return fmt.Errorf("sampling %w", err)
+			}
+			x.Sampling = uint64(n)
+		case "interfaces":
+			x.Interfaces = nil
+			for s := range strings.SplitSeq(val, ",") {
+				n, err := parseInt(s, 0, math.MaxUint32)
+				if err != nil {
+					return fmt.Errorf("interfaces %w", err)
+				}
+				x.Interfaces = append(x.Interfaces, uint32(n))
+			}
+		default:
+			return fmt.Errorf("%q: %w: want ADDR [name NAME] [sampling N] [interfaces IF,...]", v, ErrInvalidValue)
+		}
+	}
+	for _, o := range c.FlowExporters {
+		if o.Addr == x.Addr {
+			return fmt.Errorf("%s: %w: given twice", x.Addr, ErrInvalidValue)
+		}
+	}
+	c.FlowExporters = append(c.FlowExporters, x)
+	return nil
+}
+
+// checkFlowExporters checks that no exporter is listed twice.
+func (c *Config) checkFlowExporters() error {
+	seen := make(map[netip.Addr]bool)
+	for _, x := range c.FlowExporters {
+		if !x.Addr.IsValid() || seen[x.Addr] {
+			return fmt.Errorf("line %d: flowexporter %v: %w", x.Line, x.Addr, ErrInvalidValue)
+		}
+		seen[x.Addr] = true
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package conf_test
 
 import (
 	"errors"
+	"io/fs"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -21,6 +22,7 @@ var directives = []string{
 	"jsonfile", "statsfile", "metrics", "notify", "notifytimeout",
 	"smtp", "smtptls", "smtpuser", "smtppassfile", "smtptlsca", "mailfrom",
 	"spooldir", "spoolmax", "mailtimeout", "mailretry", "mailretrymax", "mailexpire",
+	"reader", "ringsize",
 }
 
 type setCase struct {
@@ -41,7 +43,10 @@ func setCases() []setCase {
 		country  = func(c *conf.Config) any { return c.CountryDB }
 		resolve  = func(c *conf.Config) any { return c.Resolve }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
+		pagemode = func(c *conf.Config) any { return c.PageMode }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
+		reader   = func(c *conf.Config) any { return c.Reader }
+		ringSize = func(c *conf.Config) any { return c.RingSize }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
 		fork     = func(c *conf.Config) any { return c.Fork }
@@ -82,6 +87,11 @@ func setCases() []setCase {
 		mailRetry = func(c *conf.Config) any { return c.MailRetry }
 		retryMax  = func(c *conf.Config) any { return c.MailRetryMax }
 		expire    = func(c *conf.Config) any { return c.MailExpire }
+
+		flowListen = func(c *conf.Config) any { return c.FlowListen }
+		exporters  = func(c *conf.Config) any { return c.FlowExporters }
+		flowGrace  = func(c *conf.Config) any { return c.FlowGrace }
+		flowSkew   = func(c *conf.Config) any { return c.FlowSkew }
 	)
 	a := netip.MustParseAddr
 	return []setCase{
@@ -133,7 +143,20 @@ func setCases() []setCase {
 		{"bandwidth", "NaN", bw, nil, conf.ErrInvalidValue},
 		{"bandwidth", "inf", bw, nil, conf.ErrInvalidValue},
 		{"bandwidth", "1e999", bw, nil, conf.ErrOutOfRange},
-		{"bandwidth", "7kB", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "7kB", bw, 7.0, nil},
+		{"bandwidth", "22 kB/s", bw, 22.0, nil},
+		{"bandwidth", "22kBps", bw, 22.0, nil},
+		{"bandwidth", "2MB", bw, 2048.0, nil},
+		{"bandwidth", "176kbit", bw, 176000.0 / 8 / 1024, nil},
+		{"bandwidth", "1.5Mbit", bw, 1.5e6 / 8 / 1024, nil},
+		{"bandwidth", "1Gbit/s", bw, 1e9 / 8 / 1024, nil},
+		{"bandwidth", "8192bit", bw, 1.0, nil},
+		{"bandwidth", "128k", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "128kb", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "10Mbps", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "10furlongs", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "kbit", bw, nil, conf.ErrInvalidValue},
+		{"bandwidth", "-1kbit", bw, nil, conf.ErrOutOfRange},
 
 		{"average", "30", average, 30 * time.Second, nil},
 		{"average", "1", average, time.Second, nil},
@@ -241,6 +264,28 @@ func setCases() []setCase {
 		{"evidencedir", "/var/lib/ipband/evidence", evidence, "/var/lib/ipband/evidence", nil},
 		{"evidencedir", "dir\x07", evidence, nil, conf.ErrInvalidValue},
 
+		{"pagemode", "0640", pagemode, fs.FileMode(0o640), nil},
+		{"pagemode", "644", pagemode, fs.FileMode(0o644), nil},
+		{"pagemode", "0999", pagemode, nil, conf.ErrInvalidValue},
+		{"pagemode", "4755", pagemode, nil, conf.ErrOutOfRange},
+		{"pagemode", "0", pagemode, nil, conf.ErrOutOfRange},
+		{"flowlisten", ":2055", flowListen, []string{":2055"}, nil},
+		{"flowlisten", "127.0.0.1:2055,[::1]:6343", flowListen, []string{"127.0.0.1:2055", "[::1]:6343"}, nil},
+		{"flowlisten", "2055", flowListen, nil, conf.ErrInvalidValue},
+		{"flowlisten", "router.example:2055", flowListen, nil, conf.ErrInvalidValue},
+		{"flowlisten", ":70000", flowListen, nil, conf.ErrOutOfRange},
+		{"flowexporter", "192.0.2.1", exporters, []conf.FlowExporter{{Addr: a("192.0.2.1")}}, nil},
+		{"flowexporter", "192.0.2.1 name edge1 sampling 1000 interfaces 2,7", exporters,
+			[]conf.FlowExporter{{Addr: a("192.0.2.1"), Name: "edge1", Sampling: 1000, Interfaces: []uint32{2, 7}}}, nil},
+		{"flowexporter", "edge1", exporters, nil, conf.ErrInvalidValue},
+		{"flowexporter", "192.0.2.1 sampling 0", exporters, nil, conf.ErrOutOfRange},
+		{"flowexporter", "192.0.2.1 name", exporters, nil, conf.ErrMissingValue},
+		{"flowexporter", "192.0.2.1 colour red", exporters, nil, conf.ErrInvalidValue},
+		{"flowgrace", "300", flowGrace, 300 * time.Second, nil},
+		{"flowgrace", "0", flowGrace, nil, conf.ErrOutOfRange},
+		{"flowskew", "60", flowSkew, 60 * time.Second, nil},
+		{"flowskew", "soon", flowSkew, nil, conf.ErrInvalidValue},
+
 		{"maxconnstotal", "100000", maxtotal, 100000, nil},
 		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},
 
@@ -319,6 +364,18 @@ func setCases() []setCase {
 		{"spoolmax", "0", spoolMax, nil, conf.ErrOutOfRange},
 		{"spoolmax", "64X", spoolMax, nil, conf.ErrInvalidValue},
 		{"spoolmax", "lots", spoolMax, nil, conf.ErrInvalidValue},
+
+		{"reader", "afpacket", reader, "afpacket", nil},
+		{"reader", "LIBPCAP", reader, "libpcap", nil},
+		{"reader", "auto", reader, "auto", nil},
+		{"reader", "pfring", reader, nil, conf.ErrInvalidValue},
+
+		{"ringsize", "64M", ringSize, int64(64 << 20), nil},
+		{"ringsize", "1G", ringSize, int64(1 << 30), nil},
+		{"ringsize", "65536", ringSize, int64(64 << 10), nil},
+		{"ringsize", "16K", ringSize, nil, conf.ErrOutOfRange},
+		{"ringsize", "32G", ringSize, nil, conf.ErrOutOfRange},
+		{"ringsize", "big", ringSize, nil, conf.ErrInvalidValue},
 
 		{"mailtimeout", "30", mailTime, 30 * time.Second, nil},
 		{"mailtimeout", "0", mailTime, time.Duration(0), nil},
@@ -438,5 +495,45 @@ func TestSetRepeated(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c.MailTo, []string{"c@example.com"}) || c.Bandwidth != 4 {
 		t.Errorf("mailto %v, bandwidth %v: want [c@example.com], 4", c.MailTo, c.Bandwidth)
+	}
+}
+
+// TestAbsolute checks that Absolute resolves every directive naming a
+// file or directory against the start directory, and nothing else: not
+// "-" (standard output), not an absolute path, not a text directive.
+func TestAbsolute(t *testing.T) {
+	paths := []string{"outfile", "htmlfile", "mailfoot", "jsonfile", "statsfile", "pidfile",
+		"smtppassfile", "smtptlsca", "spooldir", "evidencedir"}
+	c := conf.Default()
+	for _, d := range paths {
+		if err := c.Set(d, "rel/"+d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Set("htmltitle", "rel/title"); err != nil {
+		t.Fatal(err)
+	}
+	c.Absolute("/start")
+	got := map[string]string{"outfile": c.OutFile, "htmlfile": c.HTMLFile, "mailfoot": c.MailFoot,
+		"jsonfile": c.JSONFile, "statsfile": c.StatsFile, "pidfile": c.PidFile, "smtppassfile": c.SMTPPassFile,
+		"smtptlsca": c.SMTPTLSCA, "spooldir": c.SpoolDir, "evidencedir": c.EvidenceDir}
+	for _, d := range paths {
+		if want := "/start/rel/" + d; got[d] != want {
+			t.Errorf("%s: %q, want %q", d, got[d], want)
+		}
+	}
+	if c.HTMLTitle != "rel/title" {
+		t.Errorf("htmltitle: %q, want it left as it is", c.HTMLTitle)
+	}
+	c = conf.Default()
+	for d, v := range map[string]string{"outfile": "-", "jsonfile": "-", "statsfile": "/var/log/s.json"} {
+		if err := c.Set(d, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Absolute("/start")
+	if c.OutFile != "-" || c.JSONFile != "-" || c.StatsFile != "/var/log/s.json" || c.HTMLFile != "" {
+		t.Errorf("outfile %q, jsonfile %q, statsfile %q, htmlfile %q: want -, -, /var/log/s.json and none",
+			c.OutFile, c.JSONFile, c.StatsFile, c.HTMLFile)
 	}
 }

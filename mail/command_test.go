@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	ipmail "ipband/mail"
+	"ipband/watchdog/service/privilege"
 )
 
 // countingMTA is a fake sendmail that numbers its runs in $D/runs and then
@@ -135,7 +136,7 @@ func TestCommandCredential(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Skip("user nobody has no numeric ids")
 	}
-	c := &ipmail.Command{Args: []string{script}, Credential: &ipmail.Credential{UID: uint32(uid), GID: uint32(gid)}}
+	c := &ipmail.Command{Args: []string{script}, Credential: &privilege.Credential{UID: uint32(uid), GID: uint32(gid)}}
 	if err := c.Send(context.Background(), ipmail.Envelope{To: []string{"root"}}, []byte("\nbody\n")); err != nil {
 		t.Fatalf("Send: %v", err)
 	}

@@ -47,6 +47,11 @@ type Options struct {
 	// SpoolDir holds the messages not yet sent (spooldir); it is created
 	// 0700 when missing. Default DefaultSpoolDir.
 	SpoolDir string
+	// SpoolOwner is the user id that must own the spool directory and its
+	// failed directory, which no one else may write; 0 means the process's
+	// effective user. A process that checks a spool as root for the user
+	// it will drop to sets it to that user.
+	SpoolOwner int
 	// SpoolMax caps the bytes of waiting messages (spoolmax); when a new
 	// message takes the spool past it the oldest waiting messages are
 	// dropped. Default DefaultSpoolMax (64 MiB).
@@ -219,7 +224,11 @@ func prepare(o Options) (Options, *spool, error) {
 	}
 	o.To, o.Footer = slices.Clone(o.To), slices.Clone(o.Footer)
 	setDefaults(&o)
-	sp, err := openSpool(o.SpoolDir)
+	owner := o.SpoolOwner
+	if owner == 0 {
+		owner = os.Geteuid()
+	}
+	sp, err := openSpool(o.SpoolDir, owner)
 	if err != nil {
 		return o, nil, &OpenError{"SpoolDir", fmt.Errorf("mail: spool %s: %w", o.SpoolDir, err)}
 	}

@@ -9,7 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-	"unicode"
+
+	"ipband/watchdog/service/privilege"
 )
 
 // ErrNoCommand is returned for an empty MTA command line.
@@ -20,10 +21,6 @@ const (
 	// once it has exited or its context has ended: a daemonising MTA child
 	// that keeps stderr open cannot hold Send.
 	waitDelay = 5 * time.Second
-	// stderrLimit is how much of the command's standard error is kept.
-	stderrLimit = 4 << 10
-	// stderrLineLimit bounds the stderr line quoted in a CommandError.
-	stderrLineLimit = 200
 )
 
 // Envelope is who a message is from and to, as the SMTP envelope carries
@@ -56,13 +53,7 @@ type Command struct {
 	// (Unix only; ipband must be able to switch to them, as root can):
 	// ipband may keep its capture privileges while the MTA runs
 	// unprivileged. nil runs it as ipband's own user.
-	Credential *Credential
-}
-
-// Credential is a user and groups to run the mail command as.
-type Credential struct {
-	UID, GID uint32
-	Groups   []uint32 // supplementary groups; nil for none
+	Credential *privilege.Credential
 }
 
 var _ Sender = (*Command)(nil)
@@ -123,10 +114,10 @@ func (c *Command) Send(ctx context.Context, env Envelope, msg []byte) error {
 	defer r.Close()
 	cmd := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	cmd.Stdin = r
-	var stderr HeadBuffer
+	var stderr privilege.HeadBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = waitDelay
-	Isolate(cmd, c.Credential)
+	privilege.Isolate(cmd, c.Credential)
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return newCommandError(ctx, c.Args[0], err, nil)
@@ -148,7 +139,7 @@ func (c *Command) Send(ctx context.Context, env Envelope, msg []byte) error {
 	// ErrWaitDelay comes only after a successful exit: a child the MTA
 	// left behind holds a pipe.
 	if unread > 0 {
-		return &CommandError{Path: c.Args[0], ExitCode: 0, Stderr: FirstLine(stderr.B),
+		return &CommandError{Path: c.Args[0], ExitCode: 0, Stderr: privilege.FirstLine(stderr.B),
 			Err: fmt.Errorf("%w: exited 0 having read %d of %d bytes", ErrShortWrite, int64(len(msg))-unread, len(msg))}
 	}
 	return nil
@@ -180,7 +171,7 @@ type CommandError struct {
 }
 
 func newCommandError(ctx context.Context, path string, err error, stderr []byte) *CommandError {
-	e := &CommandError{Path: path, ExitCode: -1, Stderr: FirstLine(stderr), Err: err}
+	e := &CommandError{Path: path, ExitCode: -1, Stderr: privilege.FirstLine(stderr), Err: err}
 	if xe := (*exec.ExitError)(nil); errors.As(err, &xe) {
 		e.ExitCode = xe.ExitCode()
 	}
@@ -207,41 +198,4 @@ func (e *CommandError) Unwrap() error { return e.Err }
 // read the whole message. Any other exit status is permanent.
 func (e *CommandError) Temporary() bool {
 	return e.ExitCode == -1 || e.ExitCode == exTempFail || errors.Is(e.Err, ErrShortWrite)
-}
-
-// FirstLine returns the first non-blank line of b (a command's standard
-// error, for a log line), trimmed, valid UTF-8, with control characters
-// replaced by spaces and cut at 200 bytes.
-func FirstLine(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	for line := range strings.Lines(s) {
-		line = strings.TrimSpace(strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
-				return ' '
-			}
-			return r
-		}, line))
-		if line == "" {
-			continue
-		}
-		if len(line) > stderrLineLimit {
-			line = strings.ToValidUTF8(line[:stderrLineLimit], "") + "..."
-		}
-		return line
-	}
-	return ""
-}
-
-// HeadBuffer keeps the first 4 KiB written to it, in B, and discards the
-// rest, never failing, so that a chatty command is not blocked. The zero
-// HeadBuffer is ready to use.
-type HeadBuffer struct {
-	B []byte
-}
-
-func (h *HeadBuffer) Write(p []byte) (int, error) {
-	if room := stderrLimit - len(h.B); room > 0 {
-		h.B = append(h.B, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"strings"
 	"time"
 
@@ -223,16 +224,86 @@ func (s *SMTP) dial(ctx context.Context) (*smtp.Client, error) {
 	return c, nil
 }
 
-// startTLS greets the server, requires STARTTLS and starts TLS on conn.
+// startTLS greets the server as LocalName, requires STARTTLS and starts
+// TLS on conn. go-smtp (v0.25) says EHLO localhost before STARTTLS and
+// offers no way to give another name then, nor to start TLS after an EHLO
+// of our own: so the plain-text part of the dialogue (greeting, EHLO,
+// STARTTLS) is spoken here, and the go-smtp client runs over the TLS
+// connection with the greeting it would wait for already given (the
+// server greets only once). The hello after it says EHLO again, as RFC
+// 3207 requires, with the same name.
 func startTLS(ctx context.Context, conn net.Conn, s *SMTP) (*smtp.Client, error) {
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline.Add(time.Second)) //nolint:errcheck // the AfterFunc closes conn first
-	c, err := smtp.NewClientStartTLS(conn, s.tlsConfig())
+	tp := textproto.NewConn(conn)               // not closed: conn goes on under TLS
+	step := func(expect int, format string, args ...any) (string, error) {
+		if format != "" {
+			if err := tp.PrintfLine(format, args...); err != nil {
+				return "", err
+			}
+		}
+		_, msg, err := tp.ReadResponse(expect)
+		var te *textproto.Error
+		if errors.As(err, &te) {
+			err = &smtp.SMTPError{Code: te.Code, Message: te.Msg}
+		}
+		return msg, err
+	}
+	if _, err := step(220, ""); err != nil {
+		return nil, fmt.Errorf("starttls: greeting: %w", err)
+	}
+	ext, err := step(250, "EHLO %s", s.localName())
 	if err != nil {
+		return nil, fmt.Errorf("starttls: ehlo: %w", err)
+	}
+	if !hasExtension(ext, "STARTTLS") {
+		return nil, errors.New("starttls: smtp: server doesn't support STARTTLS")
+	}
+	if _, err := step(220, "STARTTLS"); err != nil {
 		return nil, fmt.Errorf("starttls: %w", err)
 	}
+	tc := tls.Client(conn, s.tlsConfig())
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("starttls: %w", err)
+	}
+	c := smtp.NewClient(&greeted{Conn: tc, greeting: strings.NewReader("220 greeted before STARTTLS\r\n")})
 	s.timeouts(ctx, c)
 	return c, nil
+}
+
+// hasExtension reports whether the lines of an EHLO reply (after the
+// first, the server's name) announce the extension ext.
+func hasExtension(reply, ext string) bool {
+	lines := strings.Split(reply, "\n")
+	for _, l := range lines[1:] {
+		if name, _, _ := strings.Cut(strings.TrimSpace(l), " "); strings.EqualFold(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// greeted is a connection on which the server's greeting was already
+// read: its first reads give the greeting again, for a client that waits
+// for it.
+type greeted struct {
+	net.Conn
+	greeting *strings.Reader
+}
+
+func (g *greeted) Read(b []byte) (int, error) {
+	if g.greeting.Len() > 0 {
+		return g.greeting.Read(b)
+	}
+	return g.Conn.Read(b)
+}
+
+// localName is the name given in EHLO.
+func (s *SMTP) localName() string {
+	if s.LocalName == "" {
+		return "localhost"
+	}
+	return s.LocalName
 }
 
 // timeouts sets the client's timeouts to what is left of ctx and a second
@@ -254,11 +325,7 @@ type stepError struct {
 
 // hello says EHLO (again after STARTTLS) and authenticates.
 func (s *SMTP) hello(c *smtp.Client) *stepError {
-	name := s.LocalName
-	if name == "" {
-		name = "localhost"
-	}
-	if err := c.Hello(name); err != nil {
+	if err := c.Hello(s.localName()); err != nil {
 		return &stepError{"hello", err}
 	}
 	if s.User == "" {
@@ -269,7 +336,7 @@ func (s *SMTP) hello(c *smtp.Client) *stepError {
 	case c.SupportsAuth(sasl.Plain):
 		a = sasl.NewPlainClient("", s.User, s.Password)
 	case c.SupportsAuth(sasl.Login):
-		a = sasl.NewLoginClient(s.User, s.Password)
+		a = &loginClient{user: s.User, password: s.Password}
 	default:
 		return &stepError{"auth", errors.New("server offers neither AUTH PLAIN nor AUTH LOGIN")}
 	}
@@ -277,6 +344,32 @@ func (s *SMTP) hello(c *smtp.Client) *stepError {
 		return &stepError{"auth", err}
 	}
 	return nil
+}
+
+// loginClient is AUTH LOGIN that answers the server's challenges in turn,
+// the user name to the first and the password to the second, whatever
+// their text: go-sasl's LOGIN client sends the user name as an initial
+// response and wants the second challenge to read exactly "Password:",
+// which aiosmtpd, for one, does not send ("Password" and a NUL), so that
+// AUTH failed and the mail was retried for days. The challenges are
+// prompts for a person (draft-murchison-sasl-login); no client need read
+// them.
+type loginClient struct {
+	user, password string
+	step           int
+}
+
+func (c *loginClient) Start() (string, []byte, error) { return sasl.Login, nil, nil }
+
+func (c *loginClient) Next([]byte) ([]byte, error) {
+	c.step++
+	switch c.step {
+	case 1:
+		return []byte(c.user), nil
+	case 2:
+		return []byte(c.password), nil
+	}
+	return nil, errors.New("AUTH LOGIN: more than two challenges")
 }
 
 // tlsConfig returns the TLS configuration, its ServerName filled in.

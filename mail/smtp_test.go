@@ -374,3 +374,45 @@ func spoolIDs(t *testing.T, dir string) []string {
 	}
 	return ids
 }
+
+// TestSMTPAiosmtpd submits a message to a second, independent server,
+// Debian's aiosmtpd, with STARTTLS and AUTH required: with PLAIN offered
+// (and LOGIN) PLAIN is used; with LOGIN alone, whose challenges aiosmtpd
+// words its own way, the login still succeeds. Each time the message
+// arrives over TLS, as the user.
+func TestSMTPAiosmtpd(t *testing.T) {
+	for _, mechs := range [][]string{{"PLAIN", "LOGIN"}, {"LOGIN"}} {
+		t.Run(strings.Join(mechs, "+"), func(t *testing.T) {
+			srv := mailtest.StartAiosmtpd(t, "ipband", "s3cret", mechs...)
+			s := &ipmail.SMTP{Addr: srv.Addr, TLS: ipmail.StartTLS, TLSConfig: &tls.Config{RootCAs: mailtest.CertPool()},
+				LocalName: "gw.example.com", User: "ipband", Password: "s3cret"}
+			env := ipmail.Envelope{From: "ipband@gw.example.com", To: []string{"noc@example.com"}}
+			msg := []byte("Subject: test\n\nhello\n")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := s.Send(ctx, env, msg); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			msgs := srv.Messages(t)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages, want 1", len(msgs))
+			}
+			m := msgs[0]
+			if !m.TLS || m.User != "ipband" || m.From != env.From || !slices.Equal(m.To, env.To) ||
+				!strings.Contains(string(m.Data), "hello") {
+				t.Errorf("received %+v", m)
+			}
+			// The client names itself in both EHLOs, before STARTTLS too.
+			if got, want := srv.Hellos(), []string{"gw.example.com plain", "gw.example.com tls"}; !slices.Equal(got, want) {
+				t.Errorf("EHLO lines %q, want %q", got, want)
+			}
+			bad := &ipmail.SMTP{Addr: srv.Addr, TLS: ipmail.StartTLS, TLSConfig: &tls.Config{RootCAs: mailtest.CertPool()},
+				LocalName: "gw.example.com", User: "ipband", Password: "wrong"}
+			err := bad.Send(ctx, env, msg)
+			var se *ipmail.SMTPError
+			if !errors.As(err, &se) || se.Step != "auth" || se.Code != 535 {
+				t.Errorf("wrong password: %v, want a 535 at the auth step", err)
+			}
+		})
+	}
+}

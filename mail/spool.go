@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"ipband/watchdog/service/privilege"
 )
 
 // FailedDir is the directory, inside the spool directory, that holds the
@@ -42,13 +45,29 @@ type spool struct {
 }
 
 // openSpool creates dir (0700) and dir/failed when missing, checks that
-// files can be created in it, takes its lock and removes what a crash
-// left half-written.
-func openSpool(dir string) (*spool, error) {
-	if err := os.MkdirAll(filepath.Join(dir, FailedDir), 0o700); err != nil {
+// both belong to owner and that no one else may write them (a symbolic link
+// at failed is refused), checks that files can be created in it, takes its
+// lock and removes what a crash left half-written.
+func openSpool(dir string, owner int) (*spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	lock, err := lockDir(dir)
+	if err := privilege.CheckDir(dir, owner); err != nil {
+		return nil, err
+	}
+	failed := filepath.Join(dir, FailedDir)
+	if err := os.Mkdir(failed, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	if fi, err := os.Lstat(failed); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s: %w: not a directory (a symbolic link is refused): remove it", failed, privilege.ErrUnsafeDir)
+	}
+	if err := privilege.CheckDir(failed, owner); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(dir, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -68,10 +87,33 @@ func openSpool(dir string) (*spool, error) {
 	return s, nil
 }
 
-// probe checks that a file can be created and synced in the spool.
+// createExcl creates path for writing, mode 0600, never through a symbolic
+// link and never over a file that exists: every file ipband creates in
+// the spool has a name of its own.
+func createExcl(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+}
+
+// writeExcl writes data to the new file path, as createExcl creates it.
+func writeExcl(path string, data []byte) error {
+	f, err := createExcl(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// probe checks that a file can be created and synced in the spool, under
+// a name of its own.
 func (s *spool) probe() error {
-	p := filepath.Join(s.dir, tmpPrefix+"probe")
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	var r [6]byte
+	rand.Read(r[:]) //nolint:errcheck // crypto/rand does not fail
+	p := filepath.Join(s.dir, tmpPrefix+"probe-"+hex.EncodeToString(r[:]))
+	f, err := createExcl(p)
 	if err != nil {
 		return err
 	}
@@ -130,7 +172,7 @@ func spoolTime(name string) (time.Time, bool) {
 // write stores data as the message name, durably.
 func (s *spool) write(name string, data []byte) error {
 	tmp := filepath.Join(s.dir, tmpPrefix+name)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := createExcl(tmp)
 	if err != nil {
 		return err
 	}
@@ -170,12 +212,12 @@ func (s *spool) remove(name string) error {
 // not in the spool). It returns the message's new path.
 func (s *spool) fail(name string, data []byte, why string) (string, error) {
 	dst := filepath.Join(s.dir, FailedDir, name)
-	if err := os.WriteFile(dst+".error", []byte(why+"\n"), 0o600); err != nil {
+	if err := writeExcl(dst+".error", []byte(why+"\n")); err != nil {
 		return dst, err
 	}
 	var err error
 	if data != nil {
-		err = os.WriteFile(dst, data, 0o600)
+		err = writeExcl(dst, data)
 	} else {
 		err = os.Rename(filepath.Join(s.dir, name), dst)
 	}

@@ -34,8 +34,9 @@ func mode(t *testing.T, path string) fs.FileMode {
 	return fi.Mode().Perm()
 }
 
-// TestCreateModeUmask checks that the report file and the status page are
-// created 0640 less the umask.
+// TestCreateModeUmask checks that the report file is created 0640 less
+// the umask, and the status page 0644 whatever the umask: it is there to
+// be served by a web server.
 func TestCreateModeUmask(t *testing.T) {
 	for _, mask := range []int{0o022, 0o027, 0o077, 0o002, 0} {
 		withUmask(mask, func() {
@@ -51,29 +52,36 @@ func TestCreateModeUmask(t *testing.T) {
 			if got := mode(t, out); got != want {
 				t.Errorf("umask %03o: report file mode %v, want %v", mask, got, want)
 			}
-			if got := mode(t, page); got != want {
-				t.Errorf("umask %03o: page mode %v, want %v", mask, got, want)
+			if got := mode(t, page); got != report.DefaultPageMode {
+				t.Errorf("umask %03o: page mode %v, want %v", mask, got, report.DefaultPageMode)
 			}
 		})
 	}
 }
 
-// TestHTMLFileKeepsMode checks that a page made readable to a web server
-// stays so when it is rewritten.
-func TestHTMLFileKeepsMode(t *testing.T) {
+// TestHTMLFileMode checks that the status page and its reports page get
+// PageOptions.Mode on every rewrite, whatever mode they had.
+func TestHTMLFileMode(t *testing.T) {
 	page := filepath.Join(t.TempDir(), "ipband.html")
-	h := report.NewHTMLFile(page, "status", nil)
+	h := report.NewStatusPage(page, "status", report.PageOptions{Mode: 0o640}, nil)
+	for _, p := range []string{page, h.ReportsPath()} {
+		if err := os.WriteFile(p, nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := h.Write(samplePeriod()); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(page, 0o644); err != nil {
+	if err := h.Report(nthReport(0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Write(samplePeriod()); err != nil {
-		t.Fatal(err)
-	}
-	if got := mode(t, page); got != 0o644 {
-		t.Errorf("mode %v after a rewrite, want 0644 as set", got)
+	for _, p := range []string{page, h.ReportsPath()} {
+		if got := mode(t, p); got != 0o640 {
+			t.Errorf("%s: mode %v after a rewrite, want 0640 as pagemode says", filepath.Base(p), got)
+		}
 	}
 }
 

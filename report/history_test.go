@@ -219,7 +219,7 @@ func TestStatusPageRestored(t *testing.T) {
 	}
 	doc := checkPage(t, readBytes(t, page))
 	svg := find(doc.root, func(n *nodeT) bool { return n.Data == "svg" })
-	if len(svg) != 2 || !strings.Contains(attr(svg[0], "aria-label"), "peak 15.00 kBps") {
+	if len(svg) != 2 || !strings.Contains(attr(svg[0], "aria-label"), "peak 15.00 kB/s (kilobytes)") {
 		t.Fatalf("want the two graphs of 10.0.0.0/24 at 15 kBps")
 	}
 	paths := find(svg[0], func(n *nodeT) bool { return n.Data == "path" })

@@ -29,6 +29,11 @@ type jsonReport struct {
 	Name           string     `json:"name"`
 	ThresholdKBps  float64    `json:"threshold_kbps"`
 	KBps           float64    `json:"kbps"`
+	InKBps         float64    `json:"in_kbps"`
+	OutKBps        float64    `json:"out_kbps"`
+	ThresholdIn    float64    `json:"threshold_in_kbps,omitempty"`
+	ThresholdOut   float64    `json:"threshold_out_kbps,omitempty"`
+	Over           []string   `json:"over"`
 	ExceededSecs   float64    `json:"exceeded_seconds"`
 	Top            int        `json:"top"`
 	Accumulated    *jsonAccum `json:"accumulated,omitempty"`
@@ -37,6 +42,7 @@ type jsonReport struct {
 	EvictedSubnets uint64     `json:"evicted_subnets"`
 	Dropped        uint64     `json:"dropped"`
 	Evidence       *jsonEvid  `json:"evidence,omitempty"`
+	Sampled        []string   `json:"sampled,omitempty"`
 	Attribution    *jsonAttr  `json:"attribution,omitempty"`
 }
 
@@ -134,12 +140,18 @@ func toJSON(r Report, names *Names) *jsonReport {
 		Name:           r.Name,
 		ThresholdKBps:  finite(r.Threshold),
 		KBps:           finite(r.KBps),
+		InKBps:         finite(r.InKBps),
+		OutKBps:        finite(r.OutKBps),
+		ThresholdIn:    finite(r.ThresholdIn),
+		ThresholdOut:   finite(r.ThresholdOut),
+		Over:           r.Over.names(),
 		ExceededSecs:   r.Exceeded.Seconds(),
 		Top:            r.Top,
 		Connections:    make([]jsonConn, 0, len(r.Rows)),
 		Hidden:         jsonHidden{Connections: r.Hidden.Conns, Bytes: r.Hidden.Bytes},
 		EvictedSubnets: r.EvictedSubnets,
 		Dropped:        r.Dropped,
+		Sampled:        r.Sampled,
 	}
 	if r.Evidence != "" {
 		j.Evidence = &jsonEvid{File: r.Evidence, FramesDropped: r.EvidenceDropped}

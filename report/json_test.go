@@ -37,6 +37,9 @@ func jsonReports() []report.Report {
 	hidden.Dropped = 7
 	hidden.Evidence = "/var/lib/ipband/evidence/ipband-10.10.123.0_24-20010806T100600Z.pcap"
 	hidden.EvidenceDropped = 12
+	dirs := sample
+	dirs.ThresholdIn, dirs.ThresholdOut = 25, 4
+	dirs.Over = report.OverTotal | report.OverIn
 	ipv6 := ipv6Report()
 	ipv6.Start = ipv6.Time.Add(-5 * time.Minute)
 	ipv6.KBps = 100.5
@@ -54,7 +57,7 @@ func jsonReports() []report.Report {
 	empty.Rows = nil
 	named := namesReport()
 	named.Start = named.Time.Add(-5 * time.Minute)
-	return []report.Report{sample, accum, hidden, ipv6, odd, empty, named}
+	return []report.Report{sample, accum, hidden, ipv6, odd, empty, dirs, named}
 }
 
 // TestJSONFileGolden appends the reports to a JSON file and compares it
@@ -88,15 +91,20 @@ func TestJSONFileGolden(t *testing.T) {
 
 // decodedReport is a JSON report as a consumer reads it.
 type decodedReport struct {
-	Version       int     `json:"version"`
-	Time          string  `json:"time"`
-	Start         string  `json:"start"`
-	Subnet        string  `json:"subnet"`
-	Name          string  `json:"name"`
-	ThresholdKBps float64 `json:"threshold_kbps"`
-	KBps          float64 `json:"kbps"`
-	Exceeded      float64 `json:"exceeded_seconds"`
-	Top           int     `json:"top"`
+	Version       int      `json:"version"`
+	Time          string   `json:"time"`
+	Start         string   `json:"start"`
+	Subnet        string   `json:"subnet"`
+	Name          string   `json:"name"`
+	ThresholdKBps float64  `json:"threshold_kbps"`
+	KBps          float64  `json:"kbps"`
+	InKBps        float64  `json:"in_kbps"`
+	OutKBps       float64  `json:"out_kbps"`
+	ThresholdIn   float64  `json:"threshold_in_kbps"`
+	ThresholdOut  float64  `json:"threshold_out_kbps"`
+	Over          []string `json:"over"`
+	Exceeded      float64  `json:"exceeded_seconds"`
+	Top           int      `json:"top"`
 	Accumulated   *struct {
 		Since   string  `json:"since"`
 		Seconds float64 `json:"seconds"`
@@ -176,6 +184,10 @@ func TestAppendJSONRoundTrip(t *testing.T) {
 		}
 		if d.ThresholdKBps != r.Threshold || d.KBps != r.KBps || d.Exceeded != r.Exceeded.Seconds() || d.Top != r.Top {
 			t.Errorf("report %d: threshold %v kbps %v exceeded %v top %d", i, d.ThresholdKBps, d.KBps, d.Exceeded, d.Top)
+		}
+		if d.InKBps != r.InKBps || d.OutKBps != r.OutKBps || d.ThresholdIn != r.ThresholdIn || d.ThresholdOut != r.ThresholdOut ||
+			strings.Join(d.Over, "+") != r.Over.String() {
+			t.Errorf("report %d: in %v out %v thresholds %v/%v over %v; want %+v", i, d.InKBps, d.OutKBps, d.ThresholdIn, d.ThresholdOut, d.Over, r)
 		}
 		if strings.ToValidUTF8(r.Name, "\uFFFD") != d.Name {
 			t.Errorf("report %d: name %q, want %q", i, d.Name, r.Name)

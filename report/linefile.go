@@ -9,8 +9,9 @@ import (
 
 // lineFile appends lines of JSON to a file it keeps open between writes,
 // or to a writer ("-", standard output). Each line goes out in one Write
-// call, with O_APPEND, so lines of concurrent writers never interleave.
-// A line that cannot be written is lost, counted and logged once per
+// call, with O_APPEND, so lines of concurrent writers never interleave,
+// and is in the file whole or not at all (appendRecord): a write cut short
+// by a full disk is truncated away. A line that cannot be written is lost, counted and logged once per
 // fault; a file that failed is opened again for the next line. reopen
 // closes the file and opens it again by name, after log rotation.
 type lineFile struct {
@@ -59,7 +60,7 @@ func (l *lineFile) write(line []byte) error {
 		}
 		w = l.f
 	}
-	if err := writeAll(w, line); err != nil {
+	if err := appendRecord(w, line); err != nil {
 		if l.f != nil {
 			l.f.Close() //nolint:errcheck // the write error is the one to report
 			l.f = nil

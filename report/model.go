@@ -46,6 +46,16 @@ type Report struct {
 	// KBps is the subnet's rate, in kBytes/s, in the period that fired the
 	// report.
 	KBps float64
+	// InKBps and OutKBps split KBps by direction in that period: bytes to
+	// the subnet (in) and from it (out). A packet within the subnet counts
+	// in both, once in KBps.
+	InKBps, OutKBps float64
+	// ThresholdIn and ThresholdOut are the subnet's thresholds per
+	// direction in kBytes/s; 0 when it has none.
+	ThresholdIn, ThresholdOut float64
+	// Over names what was over its threshold in the period that fired the
+	// report: the sum, a direction, or several.
+	Over Over
 	// MaskBits is the IPv4 mask in force (maskbits): an IPv4 subnet of
 	// another length is shown with it ("10.10.0.0/16"), one of this length
 	// by its address alone. 0 shows every IPv4 subnet by its address.
@@ -56,6 +66,9 @@ type Report struct {
 	// EvidenceDropped counts the episode's frames left out of Evidence so
 	// far: the buffer to the file was full, or a size cap was reached.
 	EvidenceDropped uint64
+	// Sampled has one line per flow exporter whose data is sampled, such as
+	// "1 in 1000 (exporter edge1)": its bytes were multiplied by the rate.
+	Sampled []string
 }
 
 // Accumulated is the time a preloaded subnet has spent over its threshold
@@ -127,6 +140,42 @@ type Period struct {
 	// MaskBits is the IPv4 mask in force, as Report.MaskBits: it decides
 	// which IPv4 subnets are shown with their length.
 	MaskBits int
+	// Exporters is the health of each flow exporter since start (flow
+	// collection only), in the order they were first heard from.
+	Exporters []Exporter
+	// UnknownDatagrams counts, since start, datagrams from addresses not
+	// listed as a flowexporter (once any is): dropped.
+	UnknownDatagrams uint64
+}
+
+// Exporter is the health of one flow exporter, counted since start.
+type Exporter struct {
+	Addr netip.Addr // its address
+	Name string     // flowexporter name, or ""
+	// Datagrams, Records and Bytes count what was received and counted;
+	// Bytes are IP-layer bytes after sampling.
+	Datagrams, Records, Bytes uint64
+	// Malformed counts datagrams or records that could not be decoded.
+	Malformed uint64
+	// SeqGaps counts sequence numbers that were not the one expected:
+	// lost or reordered datagrams, or an exporter's own numbering.
+	SeqGaps uint64
+	// TemplateMisses counts data sets that came before their template.
+	TemplateMisses uint64
+	// Sampling is the last sampling rate in force (1 in N; 1 unsampled).
+	Sampling uint64
+	// Offset is the shift applied to its flow times (flowskew), 0 if none.
+	Offset time.Duration
+	// LateBytes counts bytes that came for a period already judged.
+	LateBytes uint64
+}
+
+// Label is the exporter's name, or its address when it has none.
+func (x Exporter) Label() string {
+	if x.Name != "" {
+		return x.Name
+	}
+	return x.Addr.String()
 }
 
 // Line is one subnet in a period summary.
@@ -136,6 +185,20 @@ type Line struct {
 	Bytes     uint64
 	KBps      float64
 	Threshold float64
+	// InBytes and OutBytes split Bytes by direction: to the subnet (in)
+	// and from it (out). A packet within the subnet counts in both, once
+	// in Bytes. InKBps and OutKBps are their rates.
+	InBytes, OutBytes uint64
+	InKBps, OutKBps   float64
+	// ThresholdIn and ThresholdOut are the thresholds per direction in
+	// kBytes/s; 0 when the subnet has none.
+	ThresholdIn, ThresholdOut float64
+	// Over names what was over its threshold this period; 0 when nothing
+	// was.
+	Over Over
+	// P95 are the 95th percentiles of the subnet's 5-minute rates over the
+	// last 24 hours (RateWindow); zero when not kept.
+	P95 Percentiles
 	// Logging is true when the subnet is in detail logging after this
 	// period's decision (it crossed now or is still over).
 	Logging bool
@@ -160,6 +223,11 @@ type Stats struct {
 	// Dropped is what the capture source reports as dropped by the kernel
 	// or the interface (live capture only).
 	Dropped uint64
+	// Records counts the flow records counted (flow collection only).
+	Records uint64
+	// LateBytes counts flow bytes that arrived for a period already
+	// judged: shown, never added to a closed period.
+	LateBytes uint64
 	// DNSAnswers counts DNS answers matched to a query of the same client
 	// and used for names; DNSIgnored the answers that matched no query
 	// (unsolicited, spoofed, late); DNSMalformed the DNS messages that did
@@ -177,8 +245,64 @@ func (s *Stats) Add(o Stats) {
 	s.EvictedSubnets += o.EvictedSubnets
 	s.EvictedConns += o.EvictedConns
 	s.Dropped += o.Dropped
+	s.Records += o.Records
+	s.LateBytes += o.LateBytes
 	s.DNSAnswers += o.DNSAnswers
 	s.DNSIgnored += o.DNSIgnored
 	s.DNSMalformed += o.DNSMalformed
 	s.NamesEvicted += o.NamesEvicted
+}
+
+// Over is a set of what was over its threshold in a period: the sum of
+// both directions (the classic threshold), the bytes in, the bytes out.
+// The zero Over is nothing over.
+type Over uint8
+
+// The members of an Over.
+const (
+	OverTotal Over = 1 << iota // the sum of both directions
+	OverIn                     // bytes to the subnet
+	OverOut                    // bytes from the subnet
+)
+
+// String names the members, "total", "in" and "out", joined by "+"
+// ("total+in"), or "none".
+func (o Over) String() string {
+	if o == 0 {
+		return "none"
+	}
+	return string(o.append(nil))
+}
+
+// names returns the names of o's members, in String's order; an empty,
+// not nil, list for nothing over.
+func (o Over) names() []string {
+	names := []string{}
+	for _, m := range [...]struct {
+		o    Over
+		name string
+	}{{OverTotal, "total"}, {OverIn, "in"}, {OverOut, "out"}} {
+		if o&m.o != 0 {
+			names = append(names, m.name)
+		}
+	}
+	return names
+}
+
+// append appends o's String to dst.
+func (o Over) append(dst []byte) []byte {
+	start := len(dst)
+	for _, m := range [...]struct {
+		o    Over
+		name string
+	}{{OverTotal, "total"}, {OverIn, "in"}, {OverOut, "out"}} {
+		if o&m.o == 0 {
+			continue
+		}
+		if len(dst) > start {
+			dst = append(dst, '+')
+		}
+		dst = append(dst, m.name...)
+	}
+	return dst
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -62,6 +63,9 @@ type PageOptions struct {
 	// Stdout is where the page goes when the path is "-"; nil means
 	// os.Stdout.
 	Stdout io.Writer
+	// Mode is the mode of the page and its reports page, set whatever
+	// the umask; 0 means DefaultPageMode (0644).
+	Mode fs.FileMode
 }
 
 // pageState is what a status page remembers between periods; its
@@ -84,6 +88,9 @@ var _ Output = (*HTMLFile)(nil)
 // could be read.
 func NewStatusPage(path, title string, opt PageOptions, logf Logf) *HTMLFile {
 	h := NewHTMLFile(path, title, logf)
+	if opt.Mode != 0 {
+		h.mode = opt.Mode
+	}
 	h.st = newPageState(opt)
 	if opt.StatsFile != "" && opt.StatsFile != "-" {
 		if _, err := RestoreHistory(h.st.hist, opt.StatsFile); err != nil && logf != nil {
@@ -126,7 +133,7 @@ func (h *HTMLFile) Report(r Report) error {
 	if err := st.renderReports(&buf, h.title, filepath.Base(h.path)); err != nil {
 		return err
 	}
-	if err := replaceFile(h.ReportsPath(), buf.Bytes()); err != nil {
+	if err := replaceFile(h.ReportsPath(), buf.Bytes(), h.mode); err != nil {
 		h.cond.fail("write", err, "") // one fault for both pages: they share a directory
 		return fmt.Errorf("reports page: %w", err)
 	}
@@ -186,7 +193,7 @@ func (h *HTMLFile) writePage(p *Period) error {
 	if h.path == "-" {
 		err = writeAll(h.st.opt.Stdout, buf.Bytes())
 	} else {
-		err = replaceFile(h.path, buf.Bytes())
+		err = replaceFile(h.path, buf.Bytes(), h.mode)
 	}
 	if err != nil {
 		h.cond.fail("write", err, "")
@@ -215,6 +222,8 @@ type pageView struct {
 type rowView struct {
 	ID, Subnet, Name     string
 	KBps, Threshold, Pct string
+	In, Out              string // kB/s in and out, with "/ threshold" when the direction has one
+	P95                  string // 95th percentile of 5-minute rates, 24 h: "20.10 (in 14.20, out 6.30)", or ""
 	Load                 string // share of the threshold, for <meter>
 	Logging              bool
 	Since, SinceISO      string
@@ -305,6 +314,17 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 	} {
 		v.Counters = append(v.Counters, counterView{c.name, strconv.FormatUint(c.n, 10)})
 	}
+	if len(p.Exporters) > 0 || s.Records > 0 {
+		v.Counters = append(v.Counters,
+			counterView{"Flow records", strconv.FormatUint(s.Records, 10)},
+			counterView{"Late flow bytes", strconv.FormatUint(s.LateBytes, 10)})
+	}
+	for _, x := range p.Exporters {
+		v.Counters = append(v.Counters, counterView{"Exporter " + x.Label(), exporterHealth(x)})
+	}
+	if p.UnknownDatagrams > 0 {
+		v.Counters = append(v.Counters, counterView{"Unknown exporters' datagrams", strconv.FormatUint(p.UnknownDatagrams, 10)})
+	}
 	return v
 }
 
@@ -317,6 +337,9 @@ func (st *pageState) row(l Line, end time.Time, reports []linkView, maskBits int
 		Name:      l.Name,
 		KBps:      strconv.FormatFloat(l.KBps, 'f', 2, 64),
 		Threshold: strconv.FormatFloat(l.Threshold, 'f', 2, 64),
+		In:        dirRate(l.InKBps, l.ThresholdIn),
+		Out:       dirRate(l.OutKBps, l.ThresholdOut),
+		P95:       p95Text(l.P95),
 		Logging:   l.Logging,
 		Reports:   reports,
 	}
@@ -448,4 +471,33 @@ func formatSpan(d time.Duration) string {
 		s += " " + strconv.Itoa(int(h)) + " h"
 	}
 	return s
+}
+
+// dirRate shows a direction's rate, and its threshold when it has one:
+// "12.00" or "12.00 / 16.00".
+func dirRate(kbps, threshold float64) string {
+	s := strconv.FormatFloat(kbps, 'f', 2, 64)
+	if threshold > 0 {
+		s += " / " + strconv.FormatFloat(threshold, 'f', 2, 64)
+	}
+	return s
+}
+
+// p95Text shows the 95th percentiles of a line, "" when there are none.
+func p95Text(p Percentiles) string {
+	if p.Intervals == 0 {
+		return ""
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+	return f(p.Total) + " (in " + f(p.In) + ", out " + f(p.Out) + ")"
+}
+
+// exporterHealth is an exporter's health for the page: what the -d 2
+// table says of it after its name.
+func exporterHealth(x Exporter) string {
+	b := appendExporters(nil, &Period{Exporters: []Exporter{x}})
+	if i := strings.Index(string(b), ": "); i >= 0 {
+		b = b[i+2:]
+	}
+	return strings.TrimSpace(string(b))
 }

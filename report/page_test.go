@@ -41,7 +41,9 @@ func pageRun(t *testing.T, dir string) (page, reports []byte, last *report.Perio
 			kbps, since = 30, crossed
 		}
 		p.Lines = []report.Line{
-			{Subnet: hot, Name: hostile, Bytes: uint64(kbps * 1024 * 60), KBps: kbps, Threshold: 22, Logging: m >= 100, Since: since},
+			{Subnet: hot, Name: hostile, Bytes: uint64(kbps * 1024 * 60), KBps: kbps, Threshold: 22, Logging: m >= 100, Since: since,
+				InKBps: kbps * 0.75, OutKBps: kbps * 0.25, ThresholdIn: 16,
+				P95: report.Percentiles{Total: 30, In: 22.5, Out: 7.5, Intervals: 24}},
 			{Subnet: quiet, Bytes: 6144 * 60, KBps: 6, Threshold: 10},
 			{Subnet: v6, Name: "lab", Bytes: 1024 * 60, KBps: 1, Threshold: 100},
 		}

@@ -35,6 +35,10 @@ type statsLine struct {
 		Bytes     uint64       `json:"bytes"`
 		Threshold float64      `json:"threshold_kbps"`
 		Logging   bool         `json:"logging"`
+		InBytes   uint64       `json:"in_bytes"`
+		OutBytes  uint64       `json:"out_bytes"`
+		ThreshIn  float64      `json:"threshold_in_kbps"`
+		ThreshOut float64      `json:"threshold_out_kbps"`
 	} `json:"subnets"`
 }
 
@@ -45,17 +49,30 @@ type statsLine struct {
 // is restored), which names the file and the first bad line's number
 // within what was read.
 func RestoreHistory(h *History, path string) (int, error) {
+	return restore(path, "restore history", h.Add)
+}
+
+// RestoreWindow adds to w the periods of the stats stream at path that
+// ended within WindowSpan of its last line, as RestoreHistory does for a
+// History, so that the 95th percentiles survive a restart.
+func RestoreWindow(w *RateWindow, path string) (int, error) {
+	return restore(path, "restore rate window", w.Add)
+}
+
+// restore hands add the periods of the stats stream at path that ended
+// within a day of its last line; what names the operation in errors.
+func restore(path, what string, add func(*Period)) (int, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("restore history: %w", err)
+		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	r, skipFirst, err := tail(f, MaxRestore)
 	if err != nil {
-		return 0, fmt.Errorf("restore history: %s: %w", path, err)
+		return 0, fmt.Errorf("%s: %s: %w", what, path, err)
 	}
 	periods, bad, first := readStats(r, skipFirst)
 	n := 0
@@ -63,15 +80,27 @@ func RestoreHistory(h *History, path string) (int, error) {
 		cut := endOfRepeat(periods[len(periods)-1]).Add(-DayWindow)
 		for _, p := range periods {
 			if endOfRepeat(p).After(cut) {
-				h.Add(p)
+				add(p)
 				n++
 			}
 		}
 	}
 	if bad > 0 {
-		return n, fmt.Errorf("restore history: %s: %d line(s) skipped, the first at line %d of the last %d bytes", path, bad, first, MaxRestore)
+		return n, fmt.Errorf("%s: %s: %d line(s) skipped, the first at line %d of the last %d bytes", what, path, bad, first, MaxRestore)
 	}
 	return n, nil
+}
+
+// ReadStats reads a whole stats stream (statsfile) into the periods it
+// summarises, in order. Lines that do not parse are skipped; the error
+// counts them and names the first by its line number, and the periods
+// read are returned with it.
+func ReadStats(r io.Reader) ([]*Period, error) {
+	periods, bad, first := readStats(r, false)
+	if bad > 0 {
+		return periods, fmt.Errorf("%d line(s) skipped, the first at line %d", bad, first)
+	}
+	return periods, nil
 }
 
 // tail returns a reader of at most the last max bytes of f, and whether
@@ -140,6 +169,10 @@ func parseStatsLine(line []byte) (*Period, error) {
 			Subnet: l.Subnet, Name: l.Name, Bytes: l.Bytes,
 			KBps:      float64(l.Bytes) / 1024 / avg.Seconds(),
 			Threshold: l.Threshold, Logging: l.Logging,
+			InBytes: l.InBytes, OutBytes: l.OutBytes,
+			InKBps:      float64(l.InBytes) / 1024 / avg.Seconds(),
+			OutKBps:     float64(l.OutBytes) / 1024 / avg.Seconds(),
+			ThresholdIn: l.ThreshIn, ThresholdOut: l.ThreshOut,
 		})
 	}
 	return p, nil

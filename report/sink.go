@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 )
@@ -80,10 +81,11 @@ func describe(op string, err error) string {
 // and written before the next report and on Retry. Pending text is bounded
 // by MaxPending; beyond it the oldest reports are dropped.
 //
-// Each report goes out in a single Write of its whole text. A failed write
-// may have written part of a report: the whole report stays pending and is
-// written again later, so a file may then hold a partial copy of a report
-// before the complete one; a report is never cut in two across writes.
+// Each report goes out in a single Write of its whole text, and is in the
+// file whole or not at all: a write that stops part way (a full disk) is
+// cut off again, the file truncated back to the end of the last whole
+// report, and the report stays pending, written again later in one piece.
+// A writer sink that cannot be truncated (a pipe) keeps what was written.
 //
 // Faults are logged once per condition: when one starts ("out.txt: write:
 // no space left on device; keeping 1 report(s) in memory"), when it
@@ -170,7 +172,7 @@ func (s *FileSink) flush(text []byte) error {
 	}
 	wrote := 0
 	for _, p := range s.pending {
-		if err = writeAll(out, p); err != nil {
+		if err = appendRecord(out, p); err != nil {
 			break
 		}
 		s.size -= len(p)
@@ -178,7 +180,7 @@ func (s *FileSink) flush(text []byte) error {
 	}
 	s.pending = s.pending[:copy(s.pending, s.pending[wrote:])]
 	if err == nil && text != nil {
-		if err = writeAll(out, text); err == nil {
+		if err = appendRecord(out, text); err == nil {
 			text = nil
 		}
 	}
@@ -222,6 +224,45 @@ func writeAll(w io.Writer, b []byte) error {
 	return err
 }
 
+// recordFile is a file appended to a record at a time: an *os.File opened
+// with O_APPEND, or a test's file that fails mid-record.
+type recordFile interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// appendRecord appends one record (a report, a JSON line, a stats line) to
+// w, opened with O_APPEND, with one Write call, so that the record is in
+// the file whole or not at all: when the write stops part way (a full
+// disk fills up at a page boundary), the part written is cut off again,
+// truncating the file back to where the record started, so that the next
+// record is not appended to a fragment. A w that cannot be truncated (a
+// pipe, a terminal) keeps what was written. The error is the write's; a
+// failed truncation is joined to it.
+func appendRecord(w io.Writer, b []byte) error {
+	n, err := w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err == nil || n <= 0 {
+		return err
+	}
+	f, ok := w.(recordFile)
+	if !ok {
+		return err
+	}
+	// With O_APPEND the offset is the end of what this write appended.
+	end, serr := f.Seek(0, io.SeekCurrent)
+	if serr != nil {
+		return err // not a regular file: nothing to cut
+	}
+	if terr := f.Truncate(end - int64(n)); terr != nil {
+		return errors.Join(err, fmt.Errorf("cutting off a partial record: %w", terr))
+	}
+	return err
+}
+
 // failed keeps text (when not nil) pending, logs the fault if it is new,
 // and returns the delivery error.
 func (s *FileSink) failed(op string, err error, text []byte) error {
@@ -248,8 +289,8 @@ func (s *FileSink) failed(op string, err error, text []byte) error {
 
 // HTMLFile is the -w status page file. Each Write renders the page to a
 // temporary file in the same directory (created anew, never through a
-// symbolic link, with the mode of the page it replaces or else 0640 less
-// the umask) and renames it over the page, so a web server never serves a
+// symbolic link, then given the page's mode: PageOptions.Mode, by default
+// DefaultPageMode, 0644, whatever the umask) and renames it over the page, so a web server never serves a
 // half-written page; a symbolic link at the page's path is replaced, not
 // followed. Faults are logged once per
 // condition, as FileSink logs them, and the next period tries again. An
@@ -258,6 +299,7 @@ func (s *FileSink) failed(op string, err error, text []byte) error {
 // The zero HTMLFile is not usable: make one with NewHTMLFile.
 type HTMLFile struct {
 	path, title string
+	mode        fs.FileMode // of the page and its reports page
 
 	mu   sync.Mutex // guards cond
 	cond condition
@@ -267,16 +309,21 @@ type HTMLFile struct {
 // NewHTMLFile returns the status page file at path, with the given page
 // title; faults are logged with logf (nil discards them).
 func NewHTMLFile(path, title string, logf Logf) *HTMLFile {
-	return &HTMLFile{path: path, title: title, cond: condition{logf: logf, name: path}}
+	return &HTMLFile{path: path, title: title, mode: DefaultPageMode, cond: condition{logf: logf, name: path}}
 }
 
 // Write replaces the page with the page of period p.
 func (h *HTMLFile) Write(p *Period) error { return h.period(p) }
 
-// replaceFile writes b to a temporary file beside path and renames it to
-// path, keeping the mode of the file it replaces. A directory at path is
+// DefaultPageMode is the mode of the status page and its reports page
+// when PageOptions.Mode is 0: the page is there to be served by a web
+// server, so other users may read it.
+const DefaultPageMode fs.FileMode = 0o644
+
+// replaceFile writes b to a temporary file beside path, sets its mode
+// (whatever the umask) and renames it to path. A directory at path is
 // refused with syscall.EISDIR.
-func replaceFile(path string, b []byte) error {
+func replaceFile(path string, b []byte, mode fs.FileMode) error {
 	if err := notDir(path, "rename"); err != nil {
 		return err
 	}
@@ -286,8 +333,8 @@ func replaceFile(path string, b []byte) error {
 	}
 	tmp := f.Name()
 	err = writeAll(f, b)
-	if fi, serr := os.Lstat(path); err == nil && serr == nil && fi.Mode().IsRegular() {
-		err = f.Chmod(fi.Mode().Perm())
+	if err == nil {
+		err = f.Chmod(mode)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

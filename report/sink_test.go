@@ -392,8 +392,8 @@ func TestHTMLFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm()&^0o640 != 0 {
-		t.Errorf("mode %v, want at most 0640", fi.Mode().Perm())
+	if fi.Mode().Perm() != report.DefaultPageMode {
+		t.Errorf("mode %v, want %v, for a web server to read it", fi.Mode().Perm(), report.DefaultPageMode)
 	}
 }
 

@@ -19,6 +19,25 @@ type jsonPeriod struct {
 	EvictedSubnets uint64     `json:"evicted_subnets"`
 	EvictedConns   uint64     `json:"evicted_connections"`
 	Dropped        uint64     `json:"dropped"`
+	// Flow collection only.
+	Records   uint64         `json:"records,omitempty"`
+	LateBytes uint64         `json:"late_bytes,omitempty"`
+	Unknown   uint64         `json:"unknown_exporter_datagrams,omitempty"`
+	Exporters []jsonExporter `json:"exporters,omitempty"`
+}
+
+type jsonExporter struct {
+	Address        string  `json:"address"`
+	Name           string  `json:"name"`
+	Datagrams      uint64  `json:"datagrams"`
+	Records        uint64  `json:"records"`
+	Bytes          uint64  `json:"bytes"`
+	Malformed      uint64  `json:"malformed"`
+	SeqGaps        uint64  `json:"sequence_gaps"`
+	TemplateMisses uint64  `json:"template_misses"`
+	Sampling       uint64  `json:"sampling"`
+	Offset         float64 `json:"clock_offset_seconds"`
+	LateBytes      uint64  `json:"late_bytes"`
 }
 
 type jsonLine struct {
@@ -28,6 +47,35 @@ type jsonLine struct {
 	KBps          float64 `json:"kbps"`
 	ThresholdKBps float64 `json:"threshold_kbps"`
 	Logging       bool    `json:"logging"`
+
+	InBytes   uint64   `json:"in_bytes"`
+	OutBytes  uint64   `json:"out_bytes"`
+	InKBps    float64  `json:"in_kbps"`
+	OutKBps   float64  `json:"out_kbps"`
+	ThreshIn  float64  `json:"threshold_in_kbps,omitempty"`
+	ThreshOut float64  `json:"threshold_out_kbps,omitempty"`
+	Over      []string `json:"over"`
+	P95       *jsonP95 `json:"p95,omitempty"`
+}
+
+// jsonP95 is a line's Percentiles.
+type jsonP95 struct {
+	KBps      float64 `json:"kbps"`
+	InKBps    float64 `json:"in_kbps"`
+	OutKBps   float64 `json:"out_kbps"`
+	Intervals int     `json:"intervals"`
+	Over      int     `json:"intervals_over"`
+	OverIn    int     `json:"intervals_over_in"`
+	OverOut   int     `json:"intervals_over_out"`
+}
+
+// p95JSON returns pct as JSON, or nil when no interval has closed.
+func p95JSON(pct Percentiles) *jsonP95 {
+	if pct.Intervals == 0 {
+		return nil
+	}
+	return &jsonP95{KBps: finite(pct.Total), InKBps: finite(pct.In), OutKBps: finite(pct.Out),
+		Intervals: pct.Intervals, Over: pct.Over, OverIn: pct.OverIn, OverOut: pct.OverOut}
 }
 
 // AppendPeriodJSON appends p as one stats object, without a trailing
@@ -36,12 +84,19 @@ type jsonLine struct {
 //
 //	{"version":1,"start":"2001-08-06T11:03:37Z","end":"2001-08-06T11:04:37Z",
 //	 "periods":1,"subnets":[{"subnet":"10.10.81.0/24","name":"toronto",
-//	   "bytes":1093837,"kbps":17.8,"threshold_kbps":22,"logging":false}],
+//	   "bytes":1093837,"kbps":17.8,"threshold_kbps":22,"logging":false,
+//	   "in_bytes":737280,"out_bytes":356557,"in_kbps":12,"out_kbps":5.8,
+//	   "over":[],"p95":{"kbps":20.1,"in_kbps":14.2,"out_kbps":6.3,
+//	   "intervals":288,"intervals_over":0,"intervals_over_in":0,
+//	   "intervals_over_out":0}}],
 //	 "packets":1500,"ip":1500,"not_ip":0,"malformed":0,
 //	 "evicted_subnets":0,"evicted_connections":0,"dropped":0}
 //
 // "subnets" has the lines of the table, in its order (an empty list for an
-// empty period). A summary that stands for a run of idle periods (Repeat
+// empty period); "p95", when the engine keeps a RateWindow and an
+// interval of the subnet has closed, has the 95th percentiles of its
+// 5-minute rates of the last 24 hours and the intervals over its
+// thresholds. A summary that stands for a run of idle periods (Repeat
 // > 0) is one object whose "periods" counts them all and whose "end" is
 // the end of the last; its subnets show the bytes and rate of each of
 // those periods (all 0), and its counters the whole run. Otherwise
@@ -63,6 +118,16 @@ func AppendPeriodJSON(dst []byte, p *Period) []byte {
 		EvictedSubnets: p.Stats.EvictedSubnets,
 		EvictedConns:   p.Stats.EvictedConns,
 		Dropped:        p.Stats.Dropped,
+		Records:        p.Stats.Records,
+		LateBytes:      p.Stats.LateBytes,
+		Unknown:        p.UnknownDatagrams,
+	}
+	for _, x := range p.Exporters {
+		j.Exporters = append(j.Exporters, jsonExporter{
+			Address: x.Addr.String(), Name: x.Name, Datagrams: x.Datagrams, Records: x.Records,
+			Bytes: x.Bytes, Malformed: x.Malformed, SeqGaps: x.SeqGaps, TemplateMisses: x.TemplateMisses,
+			Sampling: max(x.Sampling, 1), Offset: x.Offset.Seconds(), LateBytes: x.LateBytes,
+		})
 	}
 	for _, l := range p.Lines {
 		j.Subnets = append(j.Subnets, jsonLine{
@@ -72,6 +137,14 @@ func AppendPeriodJSON(dst []byte, p *Period) []byte {
 			KBps:          finite(l.KBps),
 			ThresholdKBps: finite(l.Threshold),
 			Logging:       l.Logging,
+			InBytes:       l.InBytes,
+			OutBytes:      l.OutBytes,
+			InKBps:        finite(l.InKBps),
+			OutKBps:       finite(l.OutKBps),
+			ThreshIn:      finite(l.ThresholdIn),
+			ThreshOut:     finite(l.ThresholdOut),
+			Over:          l.Over.names(),
+			P95:           p95JSON(l.P95),
 		})
 	}
 	return appendJSONValue(dst, &j)

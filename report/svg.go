@@ -103,7 +103,7 @@ func newGraph(label string, pts []Point, window time.Duration, now time.Time) gr
 	g.Rate, g.Threshold = string(rate), string(thr)
 	g.YMax, g.YMid = num(top), num(top/2)
 	g.YMidPos = num(y(top / 2))
-	g.Desc = label + ": peak " + strconv.FormatFloat(peak, 'f', 2, 64) + " kBps"
+	g.Desc = label + ": peak " + strconv.FormatFloat(peak, 'f', 2, 64) + " kB/s (kilobytes)"
 	return g
 }
 

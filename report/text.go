@@ -70,6 +70,7 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 	dst = append(dst, " kBps, exceeded for: "...)
 	dst = appendFloat(dst, r.Exceeded.Minutes(), 0)
 	dst = append(dst, " min\n"...)
+	dst = appendRates(dst, r)
 	if r.Accum != nil {
 		dst = appendAccum(dst, r.Accum)
 	}
@@ -77,6 +78,11 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 		dst = appendNote(dst, r.EvictedSubnets, r.Dropped)
 	}
 	dst = appendEvidence(dst, r)
+	for _, l := range r.Sampled {
+		dst = append(dst, "Sampled: "...)
+		dst = append(dst, l...)
+		dst = append(dst, '\n')
+	}
 
 	c := textColumns(r.Rows, names)
 	rule := ruleWidth + 2*(c.addr-classicWidth) + c.proto - protoWidth + c.kb - kbWidth
@@ -287,4 +293,30 @@ func appendTitle(dst []byte, r Report) []byte {
 // by Title(r).
 func Subject(r Report) string {
 	return "Bandwidth report for " + Title(r)
+}
+
+// appendRates appends the line of the rates of the period that fired the
+// report, by direction, and what was over:
+// "Rate: 32.63 kBps (in 30.10 of 25.00, out 2.53), over: total+in".
+func appendRates(dst []byte, r Report) []byte {
+	dst = append(dst, "Rate: "...)
+	dst = appendFloat(dst, r.KBps, 0)
+	dst = append(dst, " kBps (in "...)
+	dst = appendFloat(dst, r.InKBps, 0)
+	if r.ThresholdIn > 0 {
+		dst = append(dst, " of "...)
+		dst = appendFloat(dst, r.ThresholdIn, 0)
+	}
+	dst = append(dst, ", out "...)
+	dst = appendFloat(dst, r.OutKBps, 0)
+	if r.ThresholdOut > 0 {
+		dst = append(dst, " of "...)
+		dst = appendFloat(dst, r.ThresholdOut, 0)
+	}
+	dst = append(dst, "), over: "...)
+	if r.Over == 0 {
+		dst = append(dst, "none"...)
+	}
+	dst = r.Over.append(dst)
+	return append(dst, '\n')
 }

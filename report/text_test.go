@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,10 @@ func sampleReport() report.Report {
 		Threshold: 22,
 		Exceeded:  5 * time.Minute,
 		Top:       20,
+		KBps:      32.63,
+		InKBps:    30.1,
+		OutKBps:   2.53,
+		Over:      report.OverTotal,
 		Rows: []report.Row{
 			row("10.10.123.173", 4359, "10.100.11.13", 143, 6, 9145.89),
 			row("10.10.123.79", 4318, "128.10.11.200", 23, 6, 36.30),
@@ -134,12 +139,18 @@ func TestWriteTextGolden(t *testing.T) {
 }
 
 // TestSampleReportMatchesSeed checks the sample golden against the sample
-// report on the classic tool's page, line for line.
+// report on the classic tool's page, line for line, but for ipband's
+// "Rate:" line (the rates in and out), which follows the threshold line.
 func TestSampleReportMatchesSeed(t *testing.T) {
-	got, err := os.ReadFile("testdata/text_sample.golden")
+	golden, err := os.ReadFile("testdata/text_sample.golden")
 	if err != nil {
 		t.Fatal(err)
 	}
+	lines := strings.Split(string(golden), "\n")
+	if len(lines) < 5 || lines[4] != "Rate: 32.63 kBps (in 30.10, out 2.53), over: total" {
+		t.Fatalf("no rates line after the threshold line:\n%s", golden)
+	}
+	got := strings.Join(slices.Delete(lines, 4, 5), "\n")
 	isRule := func(s string) bool { return len(s) == 79 && strings.Trim(s, "=") == "" }
 	rules := 0
 	want := seedLines(t,
@@ -259,11 +270,11 @@ func TestWriteTextIPv6Width(t *testing.T) {
 		t.Errorf("network line %q, want %q", got[1], want)
 	}
 	wantRow := "2001:db8:1::10" + strings.Repeat(" ", width-14) + " <51234> <-> 2001:db8:ffff:1234:5678:9abc:def0:1 <  443>  " + pad + "tcp   5120.00  https"
-	if got[7] != wantRow {
-		t.Errorf("first row\n%q, want\n%q", got[7], wantRow)
+	if got[8] != wantRow {
+		t.Errorf("first row\n%q, want\n%q", got[8], wantRow)
 	}
-	if !strings.Contains(got[8], "<32768> ipv6-icmp      2.93  ") {
-		t.Errorf("icmpv6 row %q", got[8])
+	if !strings.Contains(got[9], "<32768> ipv6-icmp      2.93  ") {
+		t.Errorf("icmpv6 row %q", got[9])
 	}
 }
 

@@ -25,9 +25,13 @@ type Slot[S any] struct {
 	// with Table.Add, which keeps the eviction order, and zeroes it with
 	// Table.ResetBytes. Dynamic subnets are evicted by it, fewest first.
 	Bytes uint64
-	bound uint64 // Bytes at which the slot moves up a grade; MaxUint64 when not graded
-	key4  uint32 // the masked address of an IPv4 subnet
-	grade uint8
+	// In and Out split Bytes by direction: bytes to an address of the
+	// subnet and bytes from one. Count adds to them; a packet within the
+	// subnet counts in both (and once in Bytes). ResetBytes zeroes them.
+	In, Out uint64
+	bound   uint64 // Bytes at which the slot moves up a grade; MaxUint64 when not graded
+	key4    uint32 // the masked address of an IPv4 subnet
+	grade   uint8
 
 	// State is the caller's per-subnet state. (It comes before the fields
 	// a packet does not need, so that a packet's lookup and count touch
@@ -38,6 +42,9 @@ type Slot[S any] struct {
 	Prefix netip.Prefix
 	// Threshold is the subnet's threshold in kBytes/s.
 	Threshold float64
+	// ThresholdIn and ThresholdOut are the subnet's thresholds per
+	// direction in kBytes/s, for In and Out; 0 means none.
+	ThresholdIn, ThresholdOut float64
 	// Name is the subnet's network name, or "".
 	Name string
 	// Preloaded is true for subnets from the config file, which are never
@@ -45,10 +52,12 @@ type Slot[S any] struct {
 	Preloaded bool
 }
 
-// Preload is one preloaded subnet: a masked prefix and its threshold.
+// Preload is one preloaded subnet: a masked prefix, its threshold, and
+// its thresholds per direction (0 for none).
 type Preload struct {
 	Prefix    netip.Prefix
 	Threshold float64
+	In, Out   float64
 }
 
 // Options configure a Table. The zero Options are not usable: MaskBits,
@@ -128,6 +137,7 @@ type Table[S any] struct {
 	free    []*Slot[S]                // removed slots, for reuse
 	spare   []Slot[S]                 // allocated, never used
 	made    int                       // slots allocated
+	named4  *[1 << 16 / 64]uint64     // the /16s that hold a named IPv4 network number; nil for none
 	keep    func(*Slot[S]) bool
 	hold    *Slot[S] // the slot Lookup returned last: not evicted by the next
 	evicted uint64
@@ -196,6 +206,15 @@ func NewTable[S any](opts Options, keep func(*Slot[S]) bool) (*Table[S], error) 
 	t.dyn4.Init()
 	t.dyn6 = make(map[netip.Prefix]*Slot[S])
 	t.pinned = make(map[netip.Prefix]*Slot[S])
+	if t.networks != nil && len(t.networks.names) > 0 {
+		t.named4 = new([1 << 16 / 64]uint64)
+		for a := range t.networks.names {
+			if a.Is4() {
+				h := uint4(a) >> 16
+				t.named4[h/64] |= 1 << (h % 64)
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -211,10 +230,11 @@ func (t *Table[S]) preload(list []Preload) {
 			th = t.threshold
 		}
 		if s, ok := t.fixed[p]; ok { // the last line wins, in the first one's place
-			s.Threshold = th
+			s.Threshold, s.ThresholdIn, s.ThresholdOut = th, pl.In, pl.Out
 			continue
 		}
-		s := &Slot[S]{Prefix: p, Threshold: th, Name: t.networks.Name(p), Preloaded: true, bound: math.MaxUint64}
+		s := &Slot[S]{Prefix: p, Threshold: th, ThresholdIn: pl.In, ThresholdOut: pl.Out,
+			Name: t.networks.Name(p), Preloaded: true, bound: math.MaxUint64}
 		t.fixed[p] = s
 		t.order = append(t.order, s)
 		if p.Addr().Is4() {
@@ -288,7 +308,8 @@ func (t *Table[S]) Lookup(a netip.Addr) *Slot[S] {
 }
 
 // Count counts a packet of n bytes from a to b: it adds n to the Bytes of
-// a's subnet and of b's, once when they are the same, creating them in
+// a's subnet and of b's, once when they are the same, to the Out of a's
+// subnet and to the In of b's (both when they are the same), creating them in
 // dynamic mode as Lookup does, and returns their slots. sa is nil when a
 // is not tracked, sb when b is not or is in a's subnet. Making room for
 // b's new subnet never evicts a's, unless the table holds only one
@@ -300,27 +321,73 @@ func (t *Table[S]) Count(a, b netip.Addr, n uint64) (sa, sb *Slot[S]) {
 		sa, sb = t.lookupFixed(a), t.lookupFixed(b)
 		if sa != nil {
 			sa.Bytes += n
+			sa.Out += n
 		}
 		if sb == sa {
+			if sa != nil {
+				sa.In += n
+			}
 			return sa, nil
 		}
 		if sb != nil {
 			sb.Bytes += n
+			sb.In += n
 		}
 		return sa, sb
 	}
+	if a.Is4() && b.Is4() && len(t.local) == 0 {
+		return t.count4(uint4(a)&t.mask4, uint4(b)&t.mask4, n)
+	}
 	t.hold = nil
 	sa = t.count(a, n)
+	if sa != nil {
+		sa.Out += n
+	}
 	t.hold = sa
 	s, p, ok := t.locate(b)
 	switch {
-	case !ok || s == sa && s != nil || s == nil && sa != nil && sa.Prefix == p:
+	case !ok:
+		return sa, nil
+	case s == sa && s != nil || s == nil && sa != nil && sa.Prefix == p:
+		sa.In += n
 		return sa, nil
 	case s != nil:
 		t.Add(s, n)
+		s.In += n
 		return sa, s
 	}
 	sb = t.miss(p, n)
+	sb.In += n
+	t.hold = sb
+	if sb == sa { // the only slot went to b's subnet
+		return nil, sb
+	}
+	return sa, sb
+}
+
+// count4 is Count in dynamic mode for two IPv4 addresses, masked (va,
+// vb), and no local ranges: most packets, counted without building a
+// prefix unless a subnet is new.
+func (t *Table[S]) count4(va, vb uint32, n uint64) (sa, sb *Slot[S]) {
+	t.hold = nil
+	if sa = t.get4(va); sa != nil {
+		t.Add(sa, n)
+	} else {
+		sa = t.miss(netip.PrefixFrom(addr4(va), t.bits4), n)
+	}
+	sa.Out += n
+	if vb == va {
+		sa.In += n
+		return sa, nil
+	}
+	t.hold = sa
+	if sb = t.get4(vb); sb != nil {
+		t.Add(sb, n)
+		sb.In += n
+		return sa, sb
+	}
+	sb = t.miss(netip.PrefixFrom(addr4(vb), t.bits4), n)
+	sb.In += n
 	t.hold = sb
 	if sb == sa { // the only slot went to b's subnet
 		return nil, sb
@@ -435,12 +502,12 @@ func (t *Table[S]) regrade(s *Slot[S]) {
 func (t *Table[S]) ResetBytes() {
 	if t.fixed != nil {
 		for _, s := range t.order {
-			s.Bytes = 0
+			s.Bytes, s.In, s.Out = 0, 0, 0
 		}
 		return
 	}
 	for _, s := range t.pinned {
-		s.Bytes = 0
+		s.Bytes, s.In, s.Out = 0, 0, 0
 	}
 	var all gradeList[S]
 	for g := range t.grades {
@@ -449,7 +516,7 @@ func (t *Table[S]) ResetBytes() {
 			continue
 		}
 		for s := l.first; s != nil; s = s.next {
-			s.Bytes, s.grade, s.bound = 0, 0, 1
+			s.Bytes, s.In, s.Out, s.grade, s.bound = 0, 0, 0, 0, 1
 		}
 		if all.last == nil {
 			all.first = l.first
@@ -496,10 +563,27 @@ func (t *Table[S]) miss(p netip.Prefix, n uint64) *Slot[S] {
 	if s == nil {
 		s = t.newSlot()
 	}
-	*s = Slot[S]{Bytes: n, Prefix: p, Threshold: t.threshold, Name: t.networks.Name(p)}
+	// Field by field: a composite literal is built aside and copied in
+	// whole, with a bulk write barrier while the GC marks.
+	var zero S
+	s.Bytes, s.In, s.Out, s.Prefix, s.Name, s.Preloaded, s.State = n, 0, 0, p, t.name(p), false, zero
+	s.Threshold, s.ThresholdIn, s.ThresholdOut = t.threshold, 0, 0
 	t.index(s)
 	t.push(s)
 	return s
+}
+
+// name returns the network name of dynamic subnet p. Most subnets have
+// none: a bitmap of the /16s that hold a named network number answers for
+// them without a map lookup.
+func (t *Table[S]) name(p netip.Prefix) string {
+	if t.named4 == nil || !p.Addr().Is4() {
+		return ""
+	}
+	if h := uint4(p.Addr()) >> 16; t.named4[h/64]&(1<<(h%64)) == 0 {
+		return ""
+	}
+	return t.networks.Name(p)
 }
 
 // newSlot returns a slot from the free list, or a new one. New slots are
@@ -539,7 +623,7 @@ func (t *Table[S]) evict() *Slot[S] {
 // when that is the slot Lookup returned last, the one after it. The slot
 // held is the victim only when it is the one slot in the grades.
 func (t *Table[S]) victim() *Slot[S] {
-	for i, w := range t.used {
+	for i, w := range &t.used {
 		for ; w != 0; w &= w - 1 {
 			s := t.grades[64*i+bits.TrailingZeros64(w)].first
 			if s != t.hold {

@@ -1,7 +1,12 @@
 package subnet_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"ipband/subnet"
@@ -155,5 +160,120 @@ func TestCount(t *testing.T) {
 	before := tb.Get(prefix("10.0.1.0/24")).Bytes
 	if sa, sb := tb.Count(addr("10.0.1.7"), addr("10.0.1.8"), 5); sa == nil || sb != nil || sa.Bytes != before+5 {
 		t.Errorf("same subnet again: %v %v, %d bytes, want %d", sa, sb, sa.Bytes, before+5)
+	}
+}
+
+// TestDynamicNames: dynamic subnets take their network names, a slot
+// reused for another subnet loses the name of the one before, and IPv6
+// subnets have none.
+func TestDynamicNames(t *testing.T) {
+	n, err := subnet.ParseNetworks(strings.NewReader("halifax 10.10.123\ntoronto 10.10.81.0\nfar 192.0.2.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := subnet.NewTable[st](subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 7, MaxDynamic: 2, Networks: n}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ a, want string }{
+		{"10.10.123.9", "halifax"},
+		{"10.10.124.9", ""}, // the same /16, no name
+		{"10.10.81.200", "toronto"},
+		{"10.11.0.1", ""}, // takes the slot of a named subnet
+		{"192.0.2.77", "far"},
+		{"2001:db8::1", ""},
+		{"10.10.123.1", "halifax"},
+	} {
+		s, _ := tb.Count(addr(tt.a), addr("2001:db8:ffff::1"), 100)
+		if s == nil || s.Name != tt.want {
+			t.Errorf("%s: slot %+v, want name %q", tt.a, s, tt.want)
+		}
+	}
+}
+
+// TestCountIPv4SameAsGeneral counts one stream of IPv4 packets (few
+// subnets, a small cap, some subnets kept as in detail logging, pairs in
+// one subnet) in a table without local ranges, which counts IPv4 pairs on
+// a path of its own, and in one whose local range is everything, which
+// takes the general path: every step returns the same subnets, and the
+// tables end the same.
+func TestCountIPv4SameAsGeneral(t *testing.T) {
+	all, err := subnet.ParseRanges("0.0.0.0/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := func(s *subnet.Slot[st]) bool { return s.State.keep }
+	var tbs [2]*subnet.Table[st]
+	for i, local := range []subnet.Ranges{nil, all} {
+		if tbs[i], err = subnet.NewTable(subnet.Options{MaskBits: 24, MaskBits6: 64, Threshold: 7, MaxDynamic: 6, Local: local}, keep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := func(s *subnet.Slot[st]) string {
+		if s == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%s=%d/%d/%d", s.Prefix, s.Bytes, s.In, s.Out)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	ip := func() netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(rnd.IntN(12)), byte(rnd.IntN(4))}) }
+	for i := range 20000 {
+		a, b, n := ip(), ip(), uint64(1+rnd.IntN(1500))
+		var got [2]string
+		for k, tb := range tbs {
+			sa, sb := tb.Count(a, b, n)
+			got[k] = name(sa) + " " + name(sb)
+			if i%97 == 0 && sa != nil {
+				sa.State.keep = !sa.State.keep
+			}
+			if i%500 == 499 {
+				tb.RemoveIf(func(s *subnet.Slot[st]) bool { return !s.State.keep && s.Bytes < 3000 })
+				tb.ResetBytes()
+			}
+		}
+		if got[0] != got[1] {
+			t.Fatalf("packet %d, %s > %s, %d bytes: IPv4 path %s, general path %s", i, a, b, n, got[0], got[1])
+		}
+	}
+	p0, p1 := prefixes(tbs[0]), prefixes(tbs[1])
+	for _, ps := range [][]netip.Prefix{p0, p1} { // pinned subnets come in map order
+		slices.SortFunc(ps, netip.Prefix.Compare)
+	}
+	if fmt.Sprint(p0) != fmt.Sprint(p1) || tbs[0].TakeEvicted() != tbs[1].TakeEvicted() {
+		t.Errorf("tables differ at the end: %v, %v", p0, p1)
+	}
+}
+
+// TestReusedSlotIsFresh: a slot evicted and reused for another subnet
+// holds nothing of the subnet before: every exported field is what a new
+// table's slot for that subnet holds.
+func TestReusedSlotIsFresh(t *testing.T) {
+	tb, fresh := newTable(t, 1), newTable(t, 1)
+	old, _ := tb.Count(addr("10.0.1.1"), addr("10.0.1.2"), 100)
+	v := reflect.ValueOf(old).Elem()
+	for i := range v.NumField() { // junk in every exported field
+		switch f := v.Field(i); {
+		case !v.Type().Field(i).IsExported():
+		case f.Kind() == reflect.Uint64:
+			f.SetUint(12345)
+		case f.Kind() == reflect.Float64:
+			f.SetFloat(9.5)
+		case f.Kind() == reflect.String:
+			f.SetString("junk")
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
+		}
+	}
+	old.Preloaded = false
+	reused, _ := tb.Count(addr("10.0.2.1"), addr("10.0.2.2"), 60)
+	want, _ := fresh.Count(addr("10.0.2.1"), addr("10.0.2.2"), 60)
+	if reused != old {
+		t.Fatal("the only slot was not reused")
+	}
+	g, w := reflect.ValueOf(reused).Elem(), reflect.ValueOf(want).Elem()
+	for i := range g.NumField() {
+		if f := g.Type().Field(i); f.IsExported() && !reflect.DeepEqual(g.Field(i).Interface(), w.Field(i).Interface()) {
+			t.Errorf("reused slot: %s = %v, want %v", f.Name, g.Field(i), w.Field(i))
+		}
 	}
 }

@@ -5,15 +5,20 @@
 // # Data flow
 //
 // A Source yields frames: a FileSource replays a pcap or pcapng file read
-// by package pcapfile, a LiveSource captures on an interface through
-// libpcap (Live, the only place that captures with libpcap). Both have the
-// same cancel contract: when the context is done, Run returns nil after the
-// last frame it handed the engine. A Decoder turns each frame into a reused
+// by package pcapfile, a LiveSource captures on an interface (Live, the
+// only place that captures): through an AF_PACKET ring (package afpacket)
+// on a Linux Ethernet-framed interface, through libpcap otherwise. Both
+// have the same cancel contract: when the context is done, Run returns nil
+// after the last frame it handed the engine. A Decoder turns each frame into a reused
 // Packet without allocating. The Engine masks the addresses into subnets,
 // adds the frame length to their counters and, for subnets in detail
 // logging, to their connection tables. At the end of every averaging period
 // it decides which subnets cross, stay over or drop below their thresholds,
 // and hands period summaries and report.Report values to its Output.
+//
+// Flow records from routers (package watchdog/flow) come in through
+// Engine.Record: a record's bytes are spread over the periods its time
+// span covers, counted by the same function as a packet's.
 //
 // Periods are driven by packet timestamps, so replaying a capture gives the
 // same reports as capturing it live; a live idle link closes its periods from

@@ -43,19 +43,16 @@ type Config struct {
 	MaxConnsTotal int
 	// Subnets configures the subnet table.
 	Subnets subnet.Options
+	// Window, when not nil, keeps each subnet's 5-minute rates of the
+	// last 24 hours and sets the 95th percentiles of every period's lines
+	// (report.Line.P95). The engine takes it at New and keeps it across
+	// Reconfigure, so that a reload keeps the window; nil keeps none.
+	Window *report.RateWindow
 	// NameCache bounds the names learned from the traffic (namecache):
 	// passive DNS entries (a client and an address) and TLS/HTTP claims,
 	// each at most NameCache. 0 turns naming off. The engine's book is
 	// made by New: a reload does not change it.
 	NameCache int
-}
-
-// Annotator adds to a report what the engine does not know of its remote
-// addresses (reverse names, ASN, country). The engine calls it from the
-// goroutine that feeds it packets, once per report, never per packet: it
-// must not block.
-type Annotator interface {
-	Annotate(r *report.Report)
 }
 
 // Output receives what the engine produces at the end of each period: the
@@ -107,12 +104,19 @@ type Engine struct {
 	v4     []uint64     // scratch of sortSlots
 	sorted []*slot      // scratch of sortSlots, swapped with slots
 
-	ctl       control  // requests from other goroutines (reload.go)
-	ev        Evidence // frames of logging subnets, or nil (evidence.go)
-	frameData []byte   // the frame of the packet being counted (PacketFrame)
+	window    *report.RateWindow // Config.Window, or nil
+	ctl       control            // requests from other goroutines (reload.go)
+	ev        Evidence           // frames of logging subnets, or nil (evidence.go)
+	frameData []byte             // the frame of the packet being counted (PacketFrame)
 
-	names    *names.Book // names learned from the traffic, or nil
-	annotate Annotator   // or nil
+	pending  map[int64]*pendingBucket // flow bytes of periods after the open one (record.go)
+	spare    []*pendingBucket         // emptied buckets, reused
+	nPending int                      // portions in pending
+	applied  bool                     // pending portions counted in the open period
+	pbase    int64                    // start of the period that record.go numbers 0
+	annot    Annotator                // the flow source's additions, or nil (record.go)
+
+	names *names.Book // names learned from the traffic, or nil
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -136,6 +140,7 @@ func New(cfg Config, out Output) (*Engine, error) {
 		avg:    int64(cfg.Average),
 		rep:    int64(cfg.Report),
 		lenAdj: int64(cfg.LenAdj),
+		window: cfg.Window,
 	}
 	t, err := subnet.NewTable(cfg.Subnets, func(s *slot) bool { return s.State.logging() })
 	if err != nil {
@@ -152,9 +157,6 @@ func New(cfg Config, out Output) (*Engine, error) {
 	return e, nil
 }
 
-// SetAnnotator makes e call a for every report (nil for none). Call it
-// before the first packet.
-func (e *Engine) SetAnnotator(a Annotator) { e.annotate = a }
 
 // Start opens period 0 at t (Unix ns). Replay need not call it: the first
 // packet starts the engine at its own time. Live capture calls it with the
@@ -166,6 +168,7 @@ func (e *Engine) Start(t int64) {
 	}
 	e.started = true
 	e.t0, e.start, e.end = t, t, t+e.avg
+	e.pbase = t
 }
 
 // Packet counts one decoded frame. Its time first closes every period that
@@ -200,19 +203,27 @@ func (e *Engine) Packet(p *Packet) {
 	if n < 0 {
 		n = 0
 	}
-	src, dst := e.table.Count(p.Src, p.Dst, uint64(n))
-	logging := false
-	if src != nil && src.State.detail != nil {
-		e.detailAdd(src, p, uint64(n))
-		logging = true
-	}
-	if dst != nil && dst.State.detail != nil {
-		e.detailAdd(dst, p, uint64(n))
-		logging = true
-	}
+	logging := e.count(p, uint64(n))
 	if (p.SrcPort == 53 || p.DstPort == 53 || logging) && p.PayloadEnd != 0 {
 		e.inspect(p, logging)
 	}
+}
+
+// count adds n bytes of p to the subnets of both its addresses and, for
+// those in detail logging, to their connection tables, and reports whether
+// one of them was. Packets and flow records (Record) are counted by it
+// alike.
+func (e *Engine) count(p *Packet, n uint64) (logging bool) {
+	src, dst := e.table.Count(p.Src, p.Dst, n)
+	if src != nil && src.State.detail != nil {
+		e.detailAdd(src, p, n)
+		logging = true
+	}
+	if dst != nil && dst.State.detail != nil {
+		e.detailAdd(dst, p, n)
+		logging = true
+	}
+	return logging
 }
 
 // inspect hands the payload of p, a packet to or from port 53 or of a
@@ -263,17 +274,19 @@ func (e *Engine) Advance(now int64) {
 // quiet reports whether the open period is empty and nothing is logging,
 // so that closing it changes nothing but the clock.
 func (e *Engine) quiet() bool {
-	return e.stats.Packets == 0 && e.logging == 0 && (e.table.Preloaded() || e.table.Len() == 0)
+	return e.stats.Packets == 0 && e.stats.Records == 0 && !e.applied && e.logging == 0 && len(e.pending) == 0 &&
+		(e.table.Preloaded() || e.table.Len() == 0)
 }
 
 // closeIdle closes n > 1 quiet periods at once.
 func (e *Engine) closeIdle(n int64) {
 	p := e.summary()
+	secs := float64(e.avg) / float64(time.Second)
 	for _, s := range e.slots {
-		p.Lines = append(p.Lines, e.line(s, 0))
+		p.Lines = append(p.Lines, e.line(s, secs, 0))
 	}
 	p.Repeat = n - 1
-	e.out.Period(p)
+	e.emit(p)
 	e.start += n * e.avg
 	e.end = e.start + e.avg
 	e.serveConfig()
@@ -283,6 +296,9 @@ func (e *Engine) closeIdle(n int64) {
 // in e.slots in display order.
 func (e *Engine) summary() *report.Period {
 	p := &report.Period{Start: toTime(e.start), End: toTime(e.end), Stats: e.stats, MaskBits: e.cfg.Subnets.MaskBits}
+	if e.annot != nil {
+		e.annot.Period(p)
+	}
 	p.Stats.EvictedSubnets = e.table.TakeEvicted()
 	if e.names != nil {
 		ns := e.names.TakeStats()
@@ -291,6 +307,7 @@ func (e *Engine) summary() *report.Period {
 	}
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
+	e.applied = false
 	e.slots = e.table.Slots(e.slots[:0])
 	if !e.table.Preloaded() {
 		e.sortSlots()
@@ -384,16 +401,45 @@ func (e *Engine) sortSlots() {
 	e.sorted, e.slots = e.slots, sorted
 }
 
-func (e *Engine) line(s *slot, kbps float64) report.Line {
+// line is the summary line of s, whose bytes were counted over secs
+// seconds, with what was over its threshold.
+func (e *Engine) line(s *slot, secs float64, over report.Over) report.Line {
 	return report.Line{
-		Subnet:    s.Prefix,
-		Name:      s.Name,
-		Bytes:     s.Bytes,
-		KBps:      kbps,
-		Threshold: s.Threshold,
-		Logging:   s.State.logging(),
-		Since:     s.State.episodeStart(),
+		Subnet:       s.Prefix,
+		Name:         s.Name,
+		Bytes:        s.Bytes,
+		KBps:         rate(s.Bytes, secs),
+		Threshold:    s.Threshold,
+		InBytes:      s.In,
+		OutBytes:     s.Out,
+		InKBps:       rate(s.In, secs),
+		OutKBps:      rate(s.Out, secs),
+		ThresholdIn:  s.ThresholdIn,
+		ThresholdOut: s.ThresholdOut,
+		Over:         over,
+		Logging:      s.State.logging(),
+		Since:        s.State.episodeStart(),
 	}
+}
+
+// rate is n bytes over secs seconds in kBytes/s.
+func rate(n uint64, secs float64) float64 { return float64(n) / 1024 / secs }
+
+// overOf returns what of s was over its thresholds in a period of secs
+// seconds: the sum at or above Threshold, a direction at or above its own
+// threshold when it has one. A subnet is over when any is.
+func overOf(s *slot, secs float64) report.Over {
+	var o report.Over
+	if rate(s.Bytes, secs) >= s.Threshold {
+		o |= report.OverTotal
+	}
+	if s.ThresholdIn > 0 && rate(s.In, secs) >= s.ThresholdIn {
+		o |= report.OverIn
+	}
+	if s.ThresholdOut > 0 && rate(s.Out, secs) >= s.ThresholdOut {
+		o |= report.OverOut
+	}
+	return o
 }
 
 // closePeriod runs the decisions of SPEC §3 for every tracked subnet at
@@ -405,8 +451,8 @@ func (e *Engine) closePeriod() {
 	for _, s := range e.slots {
 		st := &s.State
 		was := st.logging()
-		kbps := float64(s.Bytes) / 1024 / secs
-		over := kbps >= s.Threshold
+		o := overOf(s, secs)
+		over := o != 0
 		switch {
 		case over && !was:
 			st.detail = newDetail(e.cfg.MaxConns, &e.stats.EvictedConns, e.pool)
@@ -415,7 +461,7 @@ func (e *Engine) closePeriod() {
 			e.logging++
 			e.evidenceStart(s)
 		case over && e.end-st.detail.since >= e.rep:
-			reports = append(reports, e.report(s))
+			reports = append(reports, e.report(s, o))
 		case !over && was:
 			e.evidenceEnd(s)
 			if e.pool != nil {
@@ -425,7 +471,7 @@ func (e *Engine) closePeriod() {
 			e.logging--
 		}
 		if e.table.Preloaded() || s.Bytes > 0 || was {
-			p.Lines = append(p.Lines, e.line(s, kbps))
+			p.Lines = append(p.Lines, e.line(s, secs, o))
 		}
 	}
 	e.table.RemoveIf(notLogging) // dynamic subnets not logging
@@ -433,20 +479,31 @@ func (e *Engine) closePeriod() {
 	if len(p.Lines) == 0 {
 		p.Lines = nil // as when nothing was appended
 	}
-	e.out.Period(p)
+	e.emit(p)
 	for _, r := range reports {
 		e.out.Report(r)
 	}
 	e.start = e.end
 	e.end += e.avg
 	e.serveConfig()
+	e.applyPending()
 }
 
 func notLogging(s *slot) bool { return !s.State.logging() }
 
+// emit adds the closed period p to the rate window, which sets its lines'
+// percentiles, and hands it to the output.
+func (e *Engine) emit(p *report.Period) {
+	if e.window != nil {
+		e.window.Add(p)
+	}
+	e.out.Period(p)
+}
+
 // report makes the report of a subnet that has been logging for at least
-// the reporting period, and restarts its logging clock.
-func (e *Engine) report(s *slot) report.Report {
+// the reporting period, and restarts its logging clock; over is what was
+// over its threshold in the period that fired it.
+func (e *Engine) report(s *slot, over report.Over) report.Report {
 	st := &s.State
 	ep := st.detail
 	d := e.end - ep.since
@@ -454,6 +511,7 @@ func (e *Engine) report(s *slot) report.Report {
 	ep.exceeded += d
 	st.accum += d
 	ep.since = e.end
+	secs := float64(e.avg) / float64(time.Second)
 	r := report.Report{
 		Time:      toTime(e.end),
 		Subnet:    s.Prefix,
@@ -465,15 +523,21 @@ func (e *Engine) report(s *slot) report.Report {
 		Hidden:    st.detail.hidden,
 		Start:     toTime(ep.episode),
 		MaskBits:  e.cfg.Subnets.MaskBits,
-		KBps:      float64(s.Bytes) / 1024 / (float64(e.avg) / float64(time.Second)),
+		KBps:      rate(s.Bytes, secs),
+		InKBps:    rate(s.In, secs),
+		OutKBps:   rate(s.Out, secs),
+		Over:      over,
+
+		ThresholdIn:  s.ThresholdIn,
+		ThresholdOut: s.ThresholdOut,
 
 		EvictedSubnets: e.total.EvictedSubnets - st.detail.evicted0,
 		Dropped:        e.total.Dropped - st.detail.dropped0,
 	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
 	e.nameRows(s.Prefix, r.Rows, ep.episode, window)
-	if e.annotate != nil {
-		e.annotate.Annotate(&r)
+	if e.annot != nil {
+		e.annot.Report(&r)
 	}
 	if e.accumulate {
 		r.Accum = &report.Accumulated{

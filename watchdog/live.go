@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/gopacket/pcap"
+
+	"ipband/watchdog/afpacket"
 )
 
 // LiveOptions configure a live capture.
@@ -22,6 +25,12 @@ type LiveOptions struct {
 	Promisc   bool
 	Filter    string // BPF expression, compiled by libpcap
 	Snaplen   int    // bytes kept per frame; 0 means DefaultSnaplen
+	// Reader chooses how frames are read: ReaderAuto (""), ReaderAFPacket
+	// or ReaderLibpcap (see OpenLive).
+	Reader string
+	// RingSize is the size in bytes of the AF_PACKET ring, or of
+	// libpcap's buffer; 0 means DefaultRingSize.
+	RingSize int
 	// Tick is how often an idle link closes periods from the clock; 0
 	// means 250ms.
 	Tick time.Duration
@@ -35,18 +44,21 @@ type LiveOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// Live is a live capture on one interface through libpcap. It is the only
-// part of ipband that talks to libpcap for capture. When the interface
-// disappears (a PPP or VPN link that goes away), Run reopens it by name
-// and goes on; Close may be called at any time, from any goroutine.
+// Live is a live capture on one interface, through an AF_PACKET ring
+// (package afpacket) or libpcap; it is the only part of ipband that
+// captures. When the interface disappears (a PPP or VPN link that goes
+// away), Run reopens it by name and goes on; Close may be called at any
+// time, from any goroutine.
 type Live struct {
 	opt  LiveOptions // Interface resolved, zero values replaced by defaults
 	done chan struct{}
 
 	mu       sync.Mutex // guards the following fields
-	h        *pcap.Handle
+	h        capture    // nil while the interface is gone
 	linkType LinkType
+	reader   string
 	closed   bool
+	running  bool // Run reads h: Close stops it, and Run closes h
 
 	// Owned by Run: when the capture last came back, and the wait before
 	// the try that brought it back, so that a link that keeps failing
@@ -55,10 +67,29 @@ type Live struct {
 	lastWait time.Duration
 
 	stop atomic.Bool // set when Run's context ends (LiveSource): look at it now
+
+	freezes       atomic.Uint64 // ring freezes, in all the openings so far
+	freezesBefore uint64        // those of the openings before the current one (Run's)
 }
 
-// OpenLive opens and activates a capture. Errors name the interface; a
-// capture refused for lack of privilege says what it needs.
+// Readers of a live capture (LiveOptions.Reader).
+const (
+	// ReaderAuto reads through an AF_PACKET ring where one can be made
+	// (an Ethernet-framed interface on Linux), else through libpcap.
+	ReaderAuto = "auto"
+	// ReaderAFPacket reads through an AF_PACKET ring, or fails.
+	ReaderAFPacket = "afpacket"
+	// ReaderLibpcap reads through libpcap.
+	ReaderLibpcap = "libpcap"
+)
+
+// DefaultRingSize is the default size of the kernel's capture buffer:
+// the AF_PACKET ring, or libpcap's buffer.
+const DefaultRingSize = afpacket.DefaultRingSize
+
+// OpenLive opens and activates a capture, through the reader o names.
+// Errors name the interface; a capture refused for lack of privilege says
+// what it needs.
 func OpenLive(o LiveOptions) (*Live, error) {
 	if o.Interface == "" {
 		dev, err := DefaultDevice()
@@ -70,6 +101,16 @@ func OpenLive(o LiveOptions) (*Live, error) {
 	if o.Snaplen <= 0 {
 		o.Snaplen = DefaultSnaplen
 	}
+	if o.RingSize <= 0 {
+		o.RingSize = DefaultRingSize
+	}
+	switch o.Reader {
+	case "":
+		o.Reader = ReaderAuto
+	case ReaderAuto, ReaderAFPacket, ReaderLibpcap:
+	default:
+		return nil, fmt.Errorf("interface %s: unknown reader %q", o.Interface, o.Reader)
+	}
 	if o.Tick <= 0 {
 		o.Tick = 250 * time.Millisecond
 	}
@@ -79,22 +120,107 @@ func OpenLive(o LiveOptions) (*Live, error) {
 	if o.ReopenMax < o.ReopenMin {
 		o.ReopenMax = max(30*time.Second, o.ReopenMin)
 	}
-	h, err := openHandle(&o)
+	h, err := openCapture(&o)
 	if err != nil {
 		return nil, err
 	}
-	return &Live{opt: o, done: make(chan struct{}), h: h, linkType: handleLinkType(h)}, nil
+	return &Live{opt: o, done: make(chan struct{}), h: h, linkType: h.linkType(), reader: h.String()}, nil
 }
 
-// openHandle opens the interface of o with its settings.
-func openHandle(o *LiveOptions) (*pcap.Handle, error) {
+// capture is one opening of the interface: a libpcap handle or an
+// AF_PACKET ring. Its methods are never called per frame: Run reads each
+// kind in a loop of its own.
+type capture interface {
+	linkType() LinkType
+	drops() (dropped, freezes uint64) // the kernel's counters since it was opened
+	stop()                            // makes a reader return soon; from any goroutine
+	close()                           // releases it; no reader may be in it
+	lostReason(cause error) string
+	String() string // the reader, for -d 1 and the exit summary
+}
+
+// openCapture opens the interface of o through its reader. ReaderAuto
+// tries a ring, and falls back to libpcap for an interface the ring
+// cannot capture on (not Ethernet framed, or no device: "any"), and when
+// it is refused for lack of privilege, for libpcap's word on it.
+func openCapture(o *LiveOptions) (capture, error) {
+	if o.Reader == ReaderLibpcap {
+		return openHandle(o)
+	}
+	c, err := openRing(o)
+	switch {
+	case err == nil:
+		return c, nil
+	case o.Reader == ReaderAuto && (errors.Is(err, afpacket.ErrUnsupported) || errors.Is(err, os.ErrPermission)):
+		return openHandle(o)
+	case errors.Is(err, os.ErrPermission):
+		return nil, &PermissionError{Interface: o.Interface, Err: err}
+	}
+	return nil, fmt.Errorf("interface %s: %w", o.Interface, err)
+}
+
+// pcapCapture is a libpcap handle.
+type pcapCapture struct {
+	h    *pcap.Handle
+	size int
+}
+
+func (c *pcapCapture) linkType() LinkType { return handleLinkType(c.h) }
+func (c *pcapCapture) stop()              { c.h.Close() }
+func (c *pcapCapture) close()             { c.h.Close() }
+
+func (c *pcapCapture) drops() (uint64, uint64) {
+	st, err := c.h.Stats()
+	if err != nil {
+		return 0, 0
+	}
+	return uint64(st.PacketsDropped) + uint64(st.PacketsIfDropped), 0
+}
+
+func (c *pcapCapture) lostReason(cause error) string {
+	if perr := c.h.Error(); perr != nil && perr.Error() != "" {
+		return perr.Error()
+	}
+	return cause.Error()
+}
+
+// String says "libpcap, 64 MiB buffer".
+func (c *pcapCapture) String() string { return "libpcap, " + mib(c.size) + " buffer" }
+
+// mib says a size in MiB, or KiB under 1 MiB.
+func mib(n int) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// openHandle opens the interface of o through libpcap, with a buffer of
+// RingSize bytes.
+func openHandle(o *LiveOptions) (*pcapCapture, error) {
+	h, err := activate(o, o.RingSize)
+	if err != nil {
+		return nil, err
+	}
+	if o.Filter != "" {
+		if err := h.SetBPFFilter(o.Filter); err != nil {
+			h.Close()
+			return nil, &FilterError{Expr: o.Filter, Err: err}
+		}
+	}
+	return &pcapCapture{h: h, size: o.RingSize}, nil
+}
+
+// activate opens the interface of o through libpcap with a buffer of
+// size bytes.
+func activate(o *LiveOptions, size int) (*pcap.Handle, error) {
 	dev := o.Interface
 	in, err := pcap.NewInactiveHandle(dev)
 	if err != nil {
 		return nil, fmt.Errorf("interface %s: %w", dev, err)
 	}
 	defer in.CleanUp()
-	for _, err := range []error{in.SetSnapLen(o.Snaplen), in.SetPromisc(o.Promisc), in.SetTimeout(o.Tick), in.SetBufferSize(8 << 20)} {
+	for _, err := range []error{in.SetSnapLen(o.Snaplen), in.SetPromisc(o.Promisc), in.SetTimeout(o.Tick), in.SetBufferSize(size)} {
 		if err != nil {
 			return nil, fmt.Errorf("interface %s: %w", dev, err)
 		}
@@ -105,12 +231,6 @@ func openHandle(o *LiveOptions) (*pcap.Handle, error) {
 			return nil, &PermissionError{Interface: dev, Err: err}
 		}
 		return nil, fmt.Errorf("interface %s: %w", dev, err)
-	}
-	if o.Filter != "" {
-		if err := h.SetBPFFilter(o.Filter); err != nil {
-			h.Close()
-			return nil, &FilterError{Expr: o.Filter, Err: err}
-		}
 	}
 	return h, nil
 }
@@ -144,7 +264,21 @@ func (l *Live) LinkType() LinkType {
 	return l.linkType
 }
 
-// Close ends the capture; Run returns. Close is idempotent.
+// Freezes returns how many times an AF_PACKET ring filled up and froze
+// until a block was given back, as of the last look at the kernel's
+// counters (every idle read and every 16384 frames); 0 with libpcap.
+func (l *Live) Freezes() uint64 { return l.freezes.Load() }
+
+// Reader names the reader of the capture, as of its last opening:
+// "AF_PACKET TPACKET_V3 ring, 64 MiB" or "libpcap, 64 MiB buffer".
+func (l *Live) Reader() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reader
+}
+
+// Close ends the capture; Run returns, and the capture is released once
+// its reader is out of it. Close is idempotent.
 func (l *Live) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -153,8 +287,38 @@ func (l *Live) Close() {
 	}
 	l.closed = true
 	close(l.done)
-	if l.h != nil {
-		l.h.Close()
+	if l.h == nil {
+		return
+	}
+	if l.running {
+		l.h.stop() // Run releases it when it returns
+		return
+	}
+	l.h.close()
+	l.h = nil
+}
+
+// begin marks Run as reading, and returns the capture, or nil when l is
+// closed.
+func (l *Live) begin() capture {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.h == nil {
+		return nil
+	}
+	l.running = true
+	return l.h
+}
+
+// end marks Run as done, and releases the capture if l was closed
+// meanwhile.
+func (l *Live) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.running = false
+	if l.closed && l.h != nil {
+		l.h.close()
+		l.h = nil
 	}
 }
 
@@ -165,15 +329,39 @@ func (l *Live) Close() {
 // reopen), closing periods from the clock meanwhile; it returns an error
 // only when the capture cannot be reopened at all.
 func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) error {
-	h := l.handle()
+	h := l.begin()
 	if h == nil {
 		return nil // closed
 	}
-	dec, err := NewDecoder(handleLinkType(h))
+	defer l.end()
+	dec, err := NewDecoder(h.linkType())
 	if err != nil {
 		return err
 	}
 	e.Start(clock.Now().UnixNano())
+	for {
+		// Each reader has a loop of its own, so that no frame goes
+		// through an interface call.
+		switch c := h.(type) {
+		case *pcapCapture:
+			err = l.readPcap(ctx, e, clock, opt, c, dec)
+		case *ringCapture:
+			err = l.readRing(ctx, e, clock, opt, c, dec)
+		}
+		if err == nil {
+			return nil // closed, or ctx done
+		}
+		l.freezesBefore = l.freezes.Load()
+		h, dec, err = l.reopen(ctx, e, clock, h, err)
+		if h == nil {
+			return err
+		}
+	}
+}
+
+// readPcap reads frames from libpcap into e until ctx is done or l closed
+// (returning nil), or the capture fails (returning its error).
+func (l *Live) readPcap(ctx context.Context, e *Engine, clock Clock, opt RunOptions, c *pcapCapture, dec *Decoder) error {
 	var (
 		p       Packet
 		tr      tracer
@@ -182,7 +370,7 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 		state   = l.newLinkWatch()
 	)
 	for {
-		data, ci, err := h.ZeroCopyReadPacketData()
+		data, ci, err := c.h.ZeroCopyReadPacketData()
 		switch {
 		case err == nil:
 		case errors.Is(err, pcap.NextErrorTimeoutExpired):
@@ -192,12 +380,7 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 			if ctx.Err() != nil || l.isClosed() {
 				return nil
 			}
-			h, dec, err = l.reopen(ctx, e, clock, h, err)
-			if h == nil {
-				return err
-			}
-			dropped, state = 0, l.newLinkWatch()
-			continue
+			return err
 		}
 		// Packets move the clock themselves; the wall clock is read only on
 		// an idle read timeout and every ctxEvery frames.
@@ -205,7 +388,7 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 			if ctx.Err() != nil {
 				return nil
 			}
-			dropped = addDrops(h, e, dropped)
+			dropped = l.addDrops(c, e, dropped)
 			now := clock.Now()
 			e.Advance(now.UnixNano())
 			if err != nil {
@@ -225,16 +408,6 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 	}
 }
 
-// handle returns the open handle, or nil when l is closed.
-func (l *Live) handle() *pcap.Handle {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return nil
-	}
-	return l.h
-}
-
 // isClosed reports whether Close was called.
 func (l *Live) isClosed() bool {
 	l.mu.Lock()
@@ -242,24 +415,25 @@ func (l *Live) isClosed() bool {
 	return l.closed
 }
 
-// swap makes h the open handle, closing the one before; it returns false,
-// closing h, when l was closed meanwhile.
-func (l *Live) swap(h *pcap.Handle) bool {
+// swap makes h the open capture, closing the one before (Run's, which it
+// no longer reads); it returns false, closing h, when l was closed
+// meanwhile.
+func (l *Live) swap(h capture) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.h != nil {
-		l.h.Close()
+		l.h.close()
 	}
 	l.h = h
 	if l.closed {
 		if h != nil {
-			h.Close()
+			h.close()
 		}
 		l.h = nil
 		return false
 	}
 	if h != nil {
-		l.linkType = handleLinkType(h)
+		l.linkType, l.reader = h.linkType(), h.String()
 	}
 	return true
 }
@@ -281,12 +455,9 @@ func (l *Live) logf(format string, args ...any) {
 // when reopening cannot work: libpcap refuses it for lack of privilege
 // (the capabilities were given up, --user) while the interface is there
 // again; then a supervisor restarting ipband gets the capture back.
-func (l *Live) reopen(ctx context.Context, e *Engine, clock Clock, lost *pcap.Handle, cause error) (*pcap.Handle, *Decoder, error) {
+func (l *Live) reopen(ctx context.Context, e *Engine, clock Clock, lost capture, cause error) (capture, *Decoder, error) {
 	dev := l.opt.Interface
-	why := cause.Error()
-	if perr := lost.Error(); perr != nil && perr.Error() != "" {
-		why = perr.Error()
-	}
+	why := lost.lostReason(cause)
 	l.logf("interface %s: capture lost: %s; reopening it", dev, why)
 	if !l.swap(nil) {
 		return nil, nil, nil
@@ -332,14 +503,14 @@ func (l *Live) reopen(ctx context.Context, e *Engine, clock Clock, lost *pcap.Ha
 }
 
 // tryOpen opens the interface again with a decoder for its link type.
-func (l *Live) tryOpen() (*pcap.Handle, *Decoder, error) {
-	h, err := openHandle(&l.opt)
+func (l *Live) tryOpen() (capture, *Decoder, error) {
+	h, err := openCapture(&l.opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	dec, err := NewDecoder(handleLinkType(h))
+	dec, err := NewDecoder(h.linkType())
 	if err != nil {
-		h.Close()
+		h.close()
 		return nil, nil, err
 	}
 	return h, dec, nil
@@ -392,16 +563,17 @@ func (w *linkWatch) check(now time.Time) {
 	}
 }
 
-// addDrops adds the drops libpcap reports for h since the last look.
-func addDrops(h *pcap.Handle, e *Engine, seen uint64) uint64 {
-	st, err := h.Stats()
-	if err != nil {
+// addDrops adds the drops the kernel reports for h since the last look,
+// and keeps its count of ring freezes.
+func (l *Live) addDrops(h capture, e *Engine, seen uint64) uint64 {
+	total, freezes := h.drops()
+	if freezes > 0 {
+		l.freezes.Store(l.freezesBefore + freezes)
+	}
+	if total <= seen { // none, or the counters could not be read
 		return seen
 	}
-	total := uint64(st.PacketsDropped) + uint64(st.PacketsIfDropped)
-	if total > seen {
-		e.AddDropped(total - seen)
-	}
+	e.AddDropped(total - seen)
 	return total
 }
 

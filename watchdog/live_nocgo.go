@@ -18,11 +18,23 @@ type LiveOptions struct {
 	Promisc   bool
 	Filter    string
 	Snaplen   int
+	Reader    string
+	RingSize  int
 	Tick      time.Duration
 
 	ReopenMin, ReopenMax time.Duration
 	Logf                 func(format string, args ...any)
 }
+
+// Readers of a live capture, as in a build with libpcap.
+const (
+	ReaderAuto     = "auto"
+	ReaderAFPacket = "afpacket"
+	ReaderLibpcap  = "libpcap"
+)
+
+// DefaultRingSize is the default size of the kernel's capture buffer.
+const DefaultRingSize = 64 << 20
 
 // Live is unavailable without libpcap.
 type Live struct{}
@@ -32,6 +44,12 @@ func OpenLive(LiveOptions) (*Live, error) { return nil, ErrNoLibpcap }
 
 // LinkType returns 0.
 func (*Live) LinkType() LinkType { return 0 }
+
+// Reader returns "".
+func (*Live) Reader() string { return "" }
+
+// Freezes returns 0.
+func (*Live) Freezes() uint64 { return 0 }
 
 // Close does nothing.
 func (*Live) Close() {}

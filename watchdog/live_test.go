@@ -76,11 +76,14 @@ type sysClock struct{}
 
 func (sysClock) Now() time.Time { return time.Now() }
 
-// openLoopback opens a live capture on lo, or skips the test when the
-// process truly lacks capture permission.
-func openLoopback(t *testing.T, filter string) *watchdog.Live {
+// readers are the live readers every live test runs with.
+var readers = []string{watchdog.ReaderAFPacket, watchdog.ReaderLibpcap}
+
+// openLoopback opens a live capture on lo through reader, or skips the
+// test when the process truly lacks capture permission.
+func openLoopback(t *testing.T, reader, filter string) *watchdog.Live {
 	t.Helper()
-	l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: "lo", Filter: filter, Tick: 50 * time.Millisecond})
+	l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: "lo", Reader: reader, Filter: filter, Tick: 50 * time.Millisecond})
 	if err != nil {
 		msg := err.Error()
 		if os.Geteuid() != 0 && (strings.Contains(msg, "permission") || strings.Contains(msg, "Operation not permitted")) {
@@ -93,16 +96,25 @@ func openLoopback(t *testing.T, filter string) *watchdog.Live {
 }
 
 // TestLiveLoopback captures real traffic the test sends to 127.0.0.1,
-// checks its bytes, its report, and that idle periods close from the
-// clock with no traffic at all.
+// through each reader, checks its bytes, its report, and that idle
+// periods close from the clock with no traffic at all.
 func TestLiveLoopback(t *testing.T) {
+	for _, reader := range readers {
+		t.Run(reader, func(t *testing.T) { testLiveLoopback(t, reader) })
+	}
+}
+
+func testLiveLoopback(t *testing.T, reader string) {
 	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sink.Close()
 	port := uint16(sink.LocalAddr().(*net.UDPAddr).Port)
-	l := openLoopback(t, fmt.Sprintf("udp and dst port %d", port))
+	l := openLoopback(t, reader, fmt.Sprintf("udp and dst port %d", port))
+	if got := l.Reader(); !strings.HasPrefix(got, map[string]string{watchdog.ReaderAFPacket: "AF_PACKET", watchdog.ReaderLibpcap: "libpcap"}[reader]) {
+		t.Errorf("reader %q, want %s", got, reader)
+	}
 	rec := newSyncRecorder()
 	e, err := watchdog.New(watchdog.Config{
 		Average: time.Second, Report: time.Second, MaxConns: 100,
@@ -207,8 +219,15 @@ func (l *logLines) count(s string) int {
 // TestLiveReopen captures on a veth end in a namespace, deletes the pair
 // and makes it again: Run logs the loss and the return once each, closes
 // periods with no packets meanwhile, and counts traffic again after. A
-// Close while the interface is gone ends Run at once.
+// Close while the interface is gone ends Run at once. It runs with each
+// reader.
 func TestLiveReopen(t *testing.T) {
+	for _, reader := range readers {
+		t.Run(reader, func(t *testing.T) { testLiveReopen(t, reader) })
+	}
+}
+
+func testLiveReopen(t *testing.T, reader string) {
 	p := vethtest.New(t, "w")
 	rec := newSyncRecorder()
 	e, err := watchdog.New(watchdog.Config{
@@ -223,7 +242,7 @@ func TestLiveReopen(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		err := p.InA(func() error {
-			l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: p.DevA, Filter: "udp and dst port 9",
+			l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: p.DevA, Reader: reader, Filter: "udp and dst port 9",
 				Tick: 50 * time.Millisecond, ReopenMin: 100 * time.Millisecond, ReopenMax: 400 * time.Millisecond, Logf: logs.logf})
 			if err != nil {
 				return err

@@ -80,7 +80,7 @@ func (e *Engine) serveSnapshot(now int64) {
 	}
 	for _, s := range e.slots {
 		if e.table.Preloaded() || s.Bytes > 0 || s.State.logging() {
-			p.Lines = append(p.Lines, e.line(s, float64(s.Bytes)/1024/secs))
+			p.Lines = append(p.Lines, e.line(s, secs, 0))
 		}
 	}
 	(*f)(p)
@@ -108,6 +108,7 @@ func (e *Engine) serveConfig() {
 		}
 		ns.State = s.State
 		nt.Add(ns, s.Bytes) // 0 at a boundary, kept for the rule
+		ns.In, ns.Out = s.In, s.Out
 	}
 	for _, s := range nt.Slots(nil) {
 		if s.State.logging() {
@@ -115,7 +116,11 @@ func (e *Engine) serveConfig() {
 		}
 	}
 	e.cfg, e.table, e.logging = rc.cfg, nt, logging
+	avg := e.avg
 	e.avg, e.rep, e.lenAdj = int64(rc.cfg.Average), int64(rc.cfg.Report), int64(rc.cfg.LenAdj)
+	if e.avg != avg {
+		e.rebase()
+	}
 	e.accumulate = rc.cfg.Accumulate && nt.Preloaded()
 	e.end = e.start + e.avg
 }

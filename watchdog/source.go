@@ -128,7 +128,8 @@ func (s *FileSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
 	return err
 }
 
-// LiveSource captures on an interface through libpcap (see Live). An idle
+// LiveSource captures on an interface through an AF_PACKET ring or
+// libpcap (see Live). An idle
 // link closes its periods from Clock.
 type LiveSource struct {
 	l     *Live
@@ -153,10 +154,19 @@ func OpenLiveSource(o LiveOptions, clock Clock) (*LiveSource, error) {
 // LinkType returns the interface's link type.
 func (s *LiveSource) LinkType() LinkType { return s.l.LinkType() }
 
-// String describes the source for -d 1: "interface lo, link type 1 (EN10MB)".
+// String describes the source for -d 1: "interface lo, link type 1
+// (EN10MB), AF_PACKET TPACKET_V3 ring, 64 MiB".
 func (s *LiveSource) String() string {
-	return fmt.Sprintf("interface %s, link type %d (%s)", s.iface, int(s.LinkType()), s.LinkType().Name())
+	return fmt.Sprintf("interface %s, link type %d (%s), %s", s.iface, int(s.LinkType()), s.LinkType().Name(), s.Reader())
 }
+
+// Reader names the capture's reader: "AF_PACKET TPACKET_V3 ring, 64 MiB"
+// or "libpcap, 64 MiB buffer".
+func (s *LiveSource) Reader() string { return s.l.Reader() }
+
+// Freezes returns how often the AF_PACKET ring froze full (see
+// Live.Freezes).
+func (s *LiveSource) Freezes() uint64 { return s.l.Freezes() }
 
 // Close ends the capture.
 func (s *LiveSource) Close() error {

@@ -7,6 +7,7 @@ import (
 	"ipband/conf"
 	"ipband/ipdb"
 	"ipband/report"
+	"ipband/watchdog"
 	"ipband/watchdog/names"
 )
 
@@ -48,8 +49,29 @@ func openAnnotator(cfg *conf.Config) (*annotator, error) {
 	return a, nil
 }
 
-// Annotate fills the ASN, country and reverse names of r's rows.
-func (a *annotator) Annotate(r *report.Report) {
+// annotators are the engine's annotators: the flow source's, and the
+// names', each called in turn.
+type annotators []watchdog.Annotator
+
+// Period calls each annotator's Period.
+func (as annotators) Period(p *report.Period) {
+	for _, a := range as {
+		a.Period(p)
+	}
+}
+
+// Report calls each annotator's Report.
+func (as annotators) Report(r *report.Report) {
+	for _, a := range as {
+		a.Report(r)
+	}
+}
+
+// Period adds nothing to a period.
+func (a *annotator) Period(*report.Period) {}
+
+// Report fills the ASN, country and reverse names of r's rows.
+func (a *annotator) Report(r *report.Report) {
 	for i := range r.Rows {
 		row := &r.Rows[i]
 		_, remote := report.Sides(r.Subnet, *row)

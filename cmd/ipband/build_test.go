@@ -24,7 +24,7 @@ func buildIpband(t *testing.T) string {
 
 // commandDir returns a new directory for a test's stand-in mail command
 // and what it writes. Run as root, ipband starts mail commands as the user
-// nobody, never as root (see mailCredential): the directory is open to
+// nobody, never as root (see privilege.CommandCredential): the directory is open to
 // every user, under a parent that every user can traverse.
 func commandDir(t *testing.T) string {
 	t.Helper()

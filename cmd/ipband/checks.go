@@ -27,6 +27,22 @@ func checkRead(fs *pflag.FlagSet, read string) error {
 	return nil
 }
 
+// checkFlow refuses an interface named on the command line together with
+// flow listeners: with flowlisten the source is the listeners, and no
+// interface is opened.
+func checkFlow(fs *pflag.FlagSet, cfg *conf.Config) error {
+	const msg = "%s: flow listeners replace the capture and open no interface: drop %s or the listeners"
+	switch {
+	case len(cfg.FlowListen) == 0:
+		return nil
+	case fs.Changed("interface"):
+		return fmt.Errorf(msg, cfg.Origin("flowlisten"), "flag -i/--interface")
+	case fs.NArg() > 0:
+		return fmt.Errorf(msg, cfg.Origin("flowlisten"), fmt.Sprintf("the interface argument %q", fs.Arg(0)))
+	}
+	return nil
+}
+
 // warnAccumulate says once, at start, that -A (or accumulate yes) does
 // nothing without preloaded subnets.
 func warnAccumulate(cfg *conf.Config, logf func(string, ...any)) {

@@ -315,8 +315,8 @@ func TestWideColumnsAndOtherLengths(t *testing.T) {
 	}
 	// Each subnet holds one end of both connections: 16000 × (65534 +
 	// 1514) bytes a minute are 1047625 kB, 17460.42 kBps.
-	if tables < 2 || !strings.Contains(r.stdout, "*10.10.0.0/16   1047625.00 kB 17460.42/ 10.00 kBps\n") ||
-		!strings.Contains(r.stdout, "\n*10.20.0.0      1047625.00 kB 17460.42/ 10.00 kBps\n") {
+	if tables < 2 || !strings.Contains(r.stdout, "*10.10.0.0/16   1047625.00 kB 17460.42/ 10.00 kBps in     0.00 out 17460.42 kBps\n") ||
+		!strings.Contains(r.stdout, "\n*10.20.0.0      1047625.00 kB 17460.42/ 10.00 kBps in 17460.42 out     0.00 kBps\n") {
 		t.Errorf("want wide tables with 10.10.0.0/16 and 10.20.0.0:\n%s", r.stdout)
 	}
 

@@ -19,6 +19,7 @@ import (
 type tally struct {
 	t0      time.Time
 	periods []map[string]uint64 // subnet -> bytes
+	in, out []map[string]uint64 // subnet -> bytes to it, from it
 }
 
 type connTally map[string]uint64 // "lo:port hi:port proto" -> bytes
@@ -48,6 +49,8 @@ func countCapture(t *testing.T, path string, avg time.Duration, window func(ts t
 		k := int(ci.Timestamp.Sub(tl.t0) / avg)
 		for len(tl.periods) <= k {
 			tl.periods = append(tl.periods, map[string]uint64{})
+			tl.in = append(tl.in, map[string]uint64{})
+			tl.out = append(tl.out, map[string]uint64{})
 		}
 		pkt := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Lazy)
 		ip, ok := pkt.NetworkLayer().(*layers.IPv4)
@@ -62,6 +65,8 @@ func countCapture(t *testing.T, path string, avg time.Duration, window func(ts t
 		if d24 != s24 {
 			tl.periods[k][d24.Addr().String()] += n
 		}
+		tl.out[k][s24.Addr().String()] += n
+		tl.in[k][d24.Addr().String()] += n
 		if window(ci.Timestamp) && (subnet.Contains(src) || subnet.Contains(dst)) {
 			conns[connName(pkt, src, dst)] += n
 		}
@@ -92,7 +97,8 @@ func connName(pkt gopacket.Packet, src, dst netip.Addr) string {
 
 // TestCountsMatchCapture checks the -d 2 numbers of a replay against the
 // independent count: every subnet, every closed period, to the printed
-// hundredth of a kB; the open, partial last period is not shown.
+// hundredth of a kB, and its rates in and out to the printed hundredth of
+// a kB/s; the open, partial last period is not shown.
 func TestCountsMatchCapture(t *testing.T) {
 	const file = td + "/classic.pcap"
 	tl, _ := countCapture(t, file, time.Minute, func(time.Time) bool { return false }, netip.Prefix{})
@@ -114,6 +120,14 @@ func TestCountsMatchCapture(t *testing.T) {
 			kB, ok := table.kB[sub]
 			if g, w := fmt.Sprintf("%.2f", kB), fmt.Sprintf("%.2f", float64(bytes)/1024); !ok || g != w {
 				t.Errorf("period %d %s: %s kB (shown: %v), independent count %s kB", k, sub, g, ok, w)
+			}
+			for _, d := range []struct {
+				name      string
+				got, want float64
+			}{{"in", table.in[sub], float64(tl.in[k][sub])}, {"out", table.out[sub], float64(tl.out[k][sub])}} {
+				if g, w := fmt.Sprintf("%.2f", d.got), fmt.Sprintf("%.2f", d.want/1024/60); g != w {
+					t.Errorf("period %d %s: %s %s kB/s, independent count %s", k, sub, d.name, g, w)
+				}
 			}
 			lines++
 		}

@@ -186,19 +186,19 @@ func (d *daemonChild) started() {
 	d.ready = nil
 }
 
-// absolute makes the paths of cfg and c absolute, from the start
-// directory, so that they stay right after the daemon changes to /.
+// absolute makes every path of cfg and c absolute, from the start
+// directory, so that they stay right after the daemon changes to /: the
+// path directives (conf.Config.Absolute) and the flags that are not
+// directives (-c, --networks).
 func (d *daemonChild) absolute(c *cli, cfg *conf.Config) {
 	if d == nil {
 		return
 	}
-	abs := func(p *string) {
-		if *p != "" && *p != "-" && !filepath.IsAbs(*p) {
+	cfg.Absolute(d.dir)
+	for _, p := range []*string{&c.config.s, &c.networks.s} {
+		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(d.dir, *p)
 		}
-	}
-	for _, p := range []*string{&cfg.OutFile, &cfg.HTMLFile, &cfg.MailFoot, &cfg.PidFile, &c.config.s, &c.networks.s} {
-		abs(p)
 	}
 }
 
@@ -215,7 +215,7 @@ func lockPidFile(path string) (*pidFile, error) {
 	if path == "" {
 		return &pidFile{}, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("pidfile: %w", err)
 	}

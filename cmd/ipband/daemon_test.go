@@ -212,3 +212,30 @@ func procStat(pid int) (state string, session int, err error) {
 	session, err = strconv.Atoi(f[3])
 	return f[0], session, err
 }
+
+// TestForkNoSyslog starts ipband with -F on a host without a system logger
+// (no /dev/log): the daemon cannot log, so it does not start, and the
+// parent says why and what to do instead (--foreground, or the JSON log),
+// exits non-zero and leaves no output file, empty or not, and no pid file.
+func TestForkNoSyslog(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture on lo needs root (CAP_NET_RAW)")
+	}
+	if _, err := os.Stat("/dev/log"); err == nil {
+		t.Skip("this host has a system logger at /dev/log")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(ipbandBinary(t), "-F", "-C", "-i", "lo", "-o", "out.txt", "-w", "page.html",
+		"--json-file", "r.json", "--stats-file", "s.json", "--pidfile", "ipband.pid")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	want := "ipband: daemon did not start: syslog: Unix syslog delivery error: -F logs to syslog, and there is no system logger at /dev/log: " +
+		"run ipband in the foreground (--foreground) under a service manager, which keeps its log from standard error, with --log-format json for a JSON log\n"
+	if exitCode(err) == 0 || string(out) != want {
+		t.Errorf("exit %d, %q; want non-zero and %q", exitCode(err), out, want)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		t.Errorf("%s left behind by a daemon that did not start", e.Name())
+	}
+}

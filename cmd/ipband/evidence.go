@@ -9,6 +9,7 @@ import (
 	"ipband/report"
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
+	"ipband/watchdog/service/privilege"
 )
 
 // openEvidence starts the evidencedir writer for the capture src, or
@@ -17,8 +18,10 @@ func openEvidence(cfg *conf.Config, src watchdog.Source, logf report.Logf) (*evi
 	if cfg.EvidenceDir == "" {
 		return nil, nil
 	}
+	owner, _ := privilege.Writer(cfg.User) // a bad user is reported by the user check
 	return evidence.Open(evidence.Options{
 		Dir:      cfg.EvidenceDir,
+		Owner:    owner,
 		LinkType: src.LinkType(),
 		Snaplen:  snaplen(src),
 		Logf:     logf,

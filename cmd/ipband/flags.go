@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
 	"ipband/conf"
+	"ipband/watchdog/suggest"
 )
 
 // option is one command-line flag that sets a config directive. Boolean
@@ -24,7 +26,7 @@ type option struct {
 var options = []option{
 	{"a", "average", "average", "", "SECS", "averaging period in seconds (default 60)"},
 	{"A", "accumulate", "accumulate", "yes", "", "add the exceeded time since start to reports (preloaded subnets only)"},
-	{"b", "bandwidth", "bandwidth", "", "KBPS", "default threshold in kBytes/s, 1 kB = 1024 bytes; may be fractional (default 7)"},
+	{"b", "bandwidth", "bandwidth", "", "RATE", "default threshold in kB/s (kilobytes, 1 kB = 1024 bytes), may be fractional; or with a unit: 22kB, 2MB, 176kbit, 1.5Mbit (default 7)"},
 	{"d", "debug", "debug", "", "N", "0 none, 1 option summary, 2 subnet table every period, 3 every packet (default 0)"},
 	{"f", "filter", "filter", "", "EXPR", "pcap (BPF) filter, tcpdump syntax"},
 	{"F", "fork", "fork", "yes", "", "run in the background as a daemon"},
@@ -36,7 +38,7 @@ var options = []option{
 	{"", "maskbits6", "maskbits6", "", "BITS", "IPv6 mask bits aggregating addresses into subnets, 1-128 (default 64)"},
 	{"M", "mailto", "mailto", "", "ADDRS", "mail reports to these addresses, comma separated"},
 	{"o", "outfile", "outfile", "", "FILE", "append reports to FILE; - means stdout (default ipband.txt)"},
-	{"w", "htmlfile", "htmlfile", "", "FILE", "write an HTML status page every period"},
+	{"w", "htmlfile", "htmlfile", "", "FILE", "write an HTML status page every period, mode 0644 for a web server (directive pagemode)"},
 	{"", "htmltitle", "htmltitle", "", "TEXT", "title of the HTML status page (default \"Bandwidth Usage\")"},
 	{"P", "no-promisc", "promisc", "no", "", "do not put the interface in promiscuous mode"},
 	{"r", "report", "report", "", "SECS", "reporting period: seconds a threshold must stay exceeded before a report (default 300)"},
@@ -65,18 +67,41 @@ var options = []option{
 	{"", "mail-retry-max", "mailretrymax", "", "DURATION", "longest wait between two mail attempts (default 1h)"},
 	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
 	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcapng file in DIR, named in its reports"},
+	{"", "reader", "reader", "", "READER", "live capture through auto (an AF_PACKET ring where Linux has one, else libpcap), afpacket or libpcap (default auto)"},
+	{"", "ring-size", "ringsize", "", "SIZE", "the kernel's buffer for captured frames (AF_PACKET ring or libpcap buffer), e.g. 256M (default 64M)"},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
+	{"", "flow-listen", "flowlisten", "", "[ADDR]:PORT", "collect NetFlow v5/v9, IPFIX and sFlow exports on this UDP port instead of capturing; repeatable; with --read, replay the exports to PORT in a capture"},
 }
+
+// repeatable names the flags that may be given more than once: each adds
+// to the list.
+var repeatable = map[string]bool{"flow-listen": true}
+
+// listValue is a repeatable flag's values, joined with commas for its
+// directive.
+type listValue struct {
+	list []string
+	arg  string
+}
+
+func (v *listValue) String() string     { return strings.Join(v.list, ",") }
+func (v *listValue) Set(s string) error { v.list = append(v.list, s); return nil }
+func (v *listValue) Type() string       { return v.arg }
 
 // cli holds the flags that are not directives.
 type cli struct {
-	config     textValue
-	noConfig   switchValue
-	read       textValue
-	networks   textValue
-	help       switchValue
-	version    switchValue
-	foreground switchValue
+	suggest         switchValue
+	suggestFor      textValue
+	fromStats       textValue
+	suggestCapacity textValue
+	suggestTop      textValue
+	config          textValue
+	noConfig        switchValue
+	read            textValue
+	networks        textValue
+	help            switchValue
+	version         switchValue
+	foreground      switchValue
 }
 
 // textValue is a flag's text, shown in --help with its argument name
@@ -115,10 +140,18 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 	for _, o := range options {
 		if o.fixed != "" {
 			fs.VarP(new(switchValue), o.long, o.short, o.help)
+		} else if repeatable[o.long] {
+			fs.VarP(&listValue{arg: o.arg}, o.long, o.short, o.help)
 		} else {
 			fs.VarP(&textValue{arg: o.arg}, o.long, o.short, o.help)
 		}
 	}
+	c.suggestFor.arg, c.fromStats.arg, c.suggestCapacity.arg, c.suggestTop.arg = "DURATION", "FILE", "RATE", "N"
+	fs.Var(&c.suggest, "suggest", "print suggested subnet lines with their evidence from the traffic seen (--read, live until SIGINT/SIGTERM or --suggest-for, or --from-stats), and what they would have reported; no reports are made")
+	fs.Var(&c.suggestFor, "suggest-for", "with --suggest on a live capture: stop after DURATION, such as 1h or 7d")
+	fs.Var(&c.fromStats, "from-stats", "with --suggest: read the periods from a stats stream FILE (statsfile) instead of capturing")
+	fs.Var(&c.suggestCapacity, "suggest-capacity", "with --suggest: the link capacity per direction, such as 128kbit, of the subnets whose line gives none; thresholds go to 70% of it")
+	fs.Var(&c.suggestTop, "suggest-top", fmt.Sprintf("with --suggest: dynamic subnets suggested, the most traffic first (default %d)", suggest.DefaultTop))
 	fs.Var(&c.foreground, "foreground", "stay in the foreground even with -F or fork yes (for service managers)")
 	fs.VarP(&c.help, "help", "h", "show this help")
 	fs.VarP(&c.version, "version", "v", "show the version")
@@ -148,8 +181,11 @@ func applyFlags(fs *pflag.FlagSet, cfg *conf.Config) error {
 			}
 			v = o.fixed
 		}
-		if o.directive == "localrange" {
+		switch o.directive {
+		case "localrange":
 			cfg.LocalRange = nil // -L replaces the file's ranges
+		case "flowlisten":
+			cfg.FlowListen = nil // as the file's listeners
 		}
 		if err := cfg.SetFrom(o.directive, v, flagName(o)); err != nil {
 			return fmt.Errorf("%s: %w", flagName(o), err)

@@ -190,7 +190,8 @@ func pcapngPackets(t *testing.T, path string) (packets, badAt int) {
 }
 
 // tableLine is a subnet line of the -d 2 table.
-var tableLine = regexp.MustCompile(`^([* ])(\S+)\s+(\d+\.\d\d) kB\s+(\d+\.\d\d)/\s*(\d+\.\d\d) kBps$`)
+var tableLine = regexp.MustCompile(`^([* ])(\S+)\s+(\d+\.\d\d) kB\s+(\d+\.\d\d)/\s*(\d+\.\d\d) kBps` +
+	` in\s+(\d+\.\d\d)(?:/\s*(?:\d+\.\d\d|-))? out\s+(\d+\.\d\d)(?:/\s*(?:\d+\.\d\d|-))? kBps$`)
 
 // idleLine is the line of a table standing for further idle periods.
 var idleLine = regexp.MustCompile(`^  \((\d+) more idle periods?, until (.+)\)$`)
@@ -201,6 +202,7 @@ var statsLine = regexp.MustCompile(`^  \(malformed (\d+)[,)]`)
 // hTable is one parsed -d 2 table.
 type hTable struct {
 	kB, kBps, threshold map[string]float64
+	in, out             map[string]float64 // kBps
 	logging             map[string]bool
 	malformed           int
 	repeat              int
@@ -211,7 +213,11 @@ type hTable struct {
 func hTables(t *testing.T, stdout string) []hTable {
 	t.Helper()
 	var tabs []hTable
-	cur := hTable{kB: map[string]float64{}, kBps: map[string]float64{}, threshold: map[string]float64{}, logging: map[string]bool{}}
+	fresh := func() hTable {
+		return hTable{kB: map[string]float64{}, kBps: map[string]float64{}, threshold: map[string]float64{},
+			in: map[string]float64{}, out: map[string]float64{}, logging: map[string]bool{}}
+	}
+	cur := fresh()
 	num := func(s string) float64 {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
@@ -223,6 +229,7 @@ func hTables(t *testing.T, stdout string) []hTable {
 		if m := tableLine.FindStringSubmatch(l); m != nil {
 			cur.logging[m[2]] = m[1] == "*"
 			cur.kB[m[2]], cur.kBps[m[2]], cur.threshold[m[2]] = num(m[3]), num(m[4]), num(m[5])
+			cur.in[m[2]], cur.out[m[2]] = num(m[6]), num(m[7])
 			continue
 		}
 		if m := statsLine.FindStringSubmatch(l); m != nil {
@@ -235,7 +242,7 @@ func hTables(t *testing.T, stdout string) []hTable {
 		}
 		if len(l) >= 48 && strings.Trim(l, "*") == "" {
 			tabs = append(tabs, cur)
-			cur = hTable{kB: map[string]float64{}, kBps: map[string]float64{}, threshold: map[string]float64{}, logging: map[string]bool{}}
+			cur = fresh()
 		}
 	}
 	return tabs
@@ -744,6 +751,7 @@ func TestBadFlags(t *testing.T) {
 		{"bandwidth-word", []string{"-b", "abc"}, []string{"flag -b/--bandwidth", `"abc"`}},
 		{"bandwidth-nan", []string{"-b", "NaN"}, []string{"flag -b/--bandwidth", `"NaN"`}},
 		{"bandwidth-inf", []string{"--bandwidth", "+Inf"}, []string{"flag -b/--bandwidth", `"+Inf"`}},
+		{"bandwidth-unit", []string{"-b", "128k"}, []string{"flag -b/--bandwidth", `"128k"`, "176kbit"}},
 		{"maskbits-zero", []string{"-m", "0"}, []string{"flag -m/--maskbits", `"0"`}},
 		{"maskbits-33", []string{"-m", "33"}, []string{"flag -m/--maskbits", `"33"`}},
 		{"maskbits6-zero", []string{"--maskbits6", "0"}, []string{"flag --maskbits6", `"0"`}},

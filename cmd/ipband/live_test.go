@@ -68,7 +68,7 @@ func TestLiveCommand(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// Quiet now: the clock alone must close periods, and the subnet drop.
-	for !strings.HasSuffix(stdout.String(), " 127.0.0.0          0.00 kB     0.00/  1.00 kBps\n"+strings.Repeat("*", 48)+"\n") &&
+	for !strings.HasSuffix(stdout.String(), " 127.0.0.0          0.00 kB     0.00/  1.00 kBps in     0.00 out     0.00 kBps\n"+strings.Repeat("*", 78)+"\n") &&
 		!strings.HasSuffix(stdout.String(), "\n"+strings.Repeat("*", 48)+"\n"+strings.Repeat("*", 48)+"\n") {
 		if time.Now().After(deadline) {
 			t.Fatalf("idle periods did not close; stdout:\n%s", stdout.String())

@@ -12,6 +12,7 @@ import (
 	"ipband/report/metrics"
 	"ipband/report/notify"
 	"ipband/watchdog/service"
+	"ipband/watchdog/service/privilege"
 )
 
 // newMachineOutputs builds the outputs for programs the config asks for:
@@ -22,22 +23,35 @@ import (
 // starts.
 //
 // mailCounts, when not nil, gives the metrics the mail queue's counters.
-func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, mailCounts func() metrics.MailCounts) (outs []report.Output, tasks []service.Task, err error) {
+// dry, for the parent of -F, leaves the JSON and stats files to its child
+// (checkOutputs has checked them): a child that does not start then leaves
+// no empty file behind.
+func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, mailCounts func() metrics.MailCounts, dry bool) (outs []report.Output, tasks []service.Task, err error) {
 	defer func() {
 		if err != nil {
 			closeOutputs(outs)
 			outs = nil
 		}
 	}()
-	if cfg.JSONFile != "" {
-		j, err := report.NewJSONFile(cfg.JSONFile, names, service.Logf(log, "json-file"))
+	// The files are opened, and created, as the user that writes them
+	// after the drop, so that a reopen on SIGHUP can open them again.
+	if cfg.JSONFile != "" && !dry {
+		var j *report.JSONFile
+		err := privilege.AsUser(cfg.User, func() (err error) {
+			j, err = report.NewJSONFile(cfg.JSONFile, names, service.Logf(log, "json-file"))
+			return err
+		})
 		if err != nil {
 			return outs, nil, fmt.Errorf("jsonfile (--json-file): %w", err)
 		}
 		outs = append(outs, j)
 	}
-	if cfg.StatsFile != "" {
-		s, err := report.NewStatsFile(cfg.StatsFile, service.Logf(log, "stats-file"))
+	if cfg.StatsFile != "" && !dry {
+		var s *report.StatsFile
+		err := privilege.AsUser(cfg.User, func() (err error) {
+			s, err = report.NewStatsFile(cfg.StatsFile, service.Logf(log, "stats-file"))
+			return err
+		})
 		if err != nil {
 			return outs, nil, fmt.Errorf("statsfile (--stats-file): %w", err)
 		}
@@ -48,7 +62,7 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		if err != nil {
 			return outs, nil, fmt.Errorf("notify (--notify): %w", err)
 		}
-		cred, err := mailCredential(cfg.User)
+		cred, err := privilege.CommandCredential(cfg.User)
 		if err != nil {
 			return outs, nil, fmt.Errorf("notify (--notify): %w", err)
 		}
@@ -60,11 +74,8 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		outs = append(outs, n)
 	}
 	if cfg.Metrics != "" {
-		var preloaded []netip.Prefix
-		for _, p := range cfg.Preloaded() {
-			preloaded = append(preloaded, p.Prefix)
-		}
-		m := metrics.New(metrics.Options{Preloaded: preloaded, Mail: mailCounts})
+		m := metrics.New(metrics.Options{Preloaded: preloadedPrefixes(cfg), Mail: mailCounts,
+			Average: cfg.Average, Report: cfg.Report, Version: version})
 		srv, err := metrics.Listen(cfg.Metrics, m.Handler())
 		if err != nil {
 			return outs, nil, fmt.Errorf("metrics (--metrics-listen): %w", err)
@@ -73,6 +84,15 @@ func newMachineOutputs(cfg *conf.Config, names *report.Names, log *slog.Logger, 
 		tasks = append(tasks, srv)
 	}
 	return outs, tasks, nil
+}
+
+// preloadedPrefixes returns the preloaded subnets of cfg.
+func preloadedPrefixes(cfg *conf.Config) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range cfg.Preloaded() {
+		out = append(out, p.Prefix)
+	}
+	return out
 }
 
 // closeOutputs closes outputs that were built before a later one failed.

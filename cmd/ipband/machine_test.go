@@ -67,11 +67,15 @@ func TestJSONAndStatsFiles(t *testing.T) {
 			if l["logging"].(bool) {
 				mark = "*"
 			}
-			fmt.Fprintf(&tables, "%s%-15s%8.2f kB %8.2f/%6.2f kBps\n", mark, strings.TrimSuffix(l["subnet"].(string), "/24"),
-				l["bytes"].(float64)/1024, l["kbps"], l["threshold_kbps"])
+			fmt.Fprintf(&tables, "%s%-15s%8.2f kB %8.2f/%6.2f kBps in %8.2f out %8.2f kBps\n", mark, strings.TrimSuffix(l["subnet"].(string), "/24"),
+				l["bytes"].(float64)/1024, l["kbps"], l["threshold_kbps"], l["in_kbps"], l["out_kbps"])
 			rate[s["end"].(string)+" "+l["subnet"].(string)] = l["kbps"].(float64)
 		}
-		tables.WriteString(strings.Repeat("*", 48) + "\n")
+		rule := 48
+		if len(s["subnets"].([]any)) > 0 {
+			rule += len(" in ") + 8 + len(" out ") + 8 + len(" kBps")
+		}
+		tables.WriteString(strings.Repeat("*", rule) + "\n")
 	}
 	if !strings.Contains(r.stdout, tables.String()) {
 		t.Errorf("stats lines differ from the -d 2 tables:\n%s", tables.String())

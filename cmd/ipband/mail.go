@@ -6,23 +6,32 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"ipband/conf"
 	"ipband/mail"
 	"ipband/report"
+	"ipband/watchdog/service/privilege"
 )
 
-// newMail checks the mail settings and opens the mail queue: the footer,
-// the sender (the mail command, or the SMTP server's CA and password
-// files), the addresses and the spool. Each error names the flag and the
-// directive at fault.
-func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Queue, error) {
-	var footer []byte
-	var err error
+// mailSetup is what the mail queue needs from files, read as root before
+// privileges are dropped: the footer, and the sender with the SMTP
+// password and CA, so that a secret readable by root only (a password
+// file of mode 0600) serves a run that drops to another user.
+type mailSetup struct {
+	footer []byte
+	sender mail.Sender
+}
+
+// readMail checks the mail settings and reads the files they name: the
+// footer, the sender (the mail command, or the SMTP server's CA and
+// password files). Each error names the flag and the directive at fault.
+func readMail(cfg *conf.Config, logf report.Logf) (*mailSetup, error) {
+	m := &mailSetup{}
 	if cfg.MailFoot != "" {
-		footer, err = os.ReadFile(cfg.MailFoot)
-		if err != nil {
+		var err error
+		if m.footer, err = os.ReadFile(cfg.MailFoot); err != nil {
 			return nil, fmt.Errorf("mailfoot: %w", err)
 		}
 	}
@@ -30,36 +39,45 @@ func newMail(cfg *conf.Config, names *report.Names, logf report.Logf) (*mail.Que
 	if err != nil {
 		return nil, err
 	}
-	q, err := mail.Open(mailOptions(cfg, sender, footer, names, logf))
+	m.sender = sender
+	return m, nil
+}
+
+// newMail opens the mail queue, with what readMail read, once ipband runs
+// as the user that writes the spool.
+func newMail(cfg *conf.Config, m *mailSetup, names *report.Names, logf report.Logf) (*mail.Queue, error) {
+	q, err := mail.Open(mailOptions(cfg, m.sender, m.footer, names, logf))
 	if err != nil {
 		return nil, mailError(err)
 	}
 	return q, nil
 }
 
-// checkMail makes newMail's checks without opening the queue (the child of
-// -F opens it).
-func checkMail(cfg *conf.Config) error {
-	if len(cfg.MailTo) == 0 {
-		return nil
+// checkMail makes newMail's checks of the spool and the addresses
+// without opening the queue (the child of -F opens it).
+func checkMail(cfg *conf.Config, m *mailSetup) error {
+	return mailError(mail.Check(mailOptions(cfg, m.sender, nil, nil, nil)))
+}
+
+// handOverSpool creates the spool and its failed directory, as root, for
+// the user ipband will drop to, and gives them to that user, who writes
+// them after the drop. It does nothing when ipband does not drop root.
+func handOverSpool(cfg *conf.Config) error {
+	if _, drop, err := privilege.Target(cfg.User); err != nil || !drop {
+		return nil // a bad user is the user check's to report
 	}
-	if cfg.MailFoot != "" {
-		if _, err := os.ReadFile(cfg.MailFoot); err != nil {
-			return fmt.Errorf("mailfoot: %w", err)
-		}
-	}
-	sender, err := newSender(cfg, func(string, ...any) {})
-	if err != nil {
+	if err := os.MkdirAll(filepath.Join(cfg.SpoolDir, mail.FailedDir), 0o700); err != nil {
 		return err
 	}
-	return mailError(mail.Check(mailOptions(cfg, sender, nil, nil, nil)))
+	return privilege.HandOver(cfg.SpoolDir, cfg.User)
 }
 
 // mailOptions are the mail queue's options from cfg.
 func mailOptions(cfg *conf.Config, sender mail.Sender, footer []byte, names *report.Names, logf report.Logf) mail.Options {
+	owner, _ := privilege.Writer(cfg.User) // a bad user stops ipband before the spool is written
 	return mail.Options{
 		Sender: sender, To: cfg.MailTo, From: cfg.MailFrom, Footer: footer, Names: names,
-		SpoolDir: cfg.SpoolDir, SpoolMax: cfg.SpoolMax,
+		SpoolDir: cfg.SpoolDir, SpoolMax: cfg.SpoolMax, SpoolOwner: owner,
 		Retry: cfg.MailRetry, RetryMax: cfg.MailRetryMax, Expire: cfg.MailExpire,
 		Logf: logf,
 	}
@@ -93,8 +111,8 @@ func newSender(cfg *conf.Config, logf report.Logf) (mail.Sender, error) {
 		if err != nil {
 			return nil, fmt.Errorf("flag -T/--mtastring or mtastring: %w", err)
 		}
-		if cmd.Credential, err = mailCredential(cfg.User); err != nil {
-			return nil, err
+		if cmd.Credential, err = privilege.CommandCredential(cfg.User); err != nil {
+			return nil, fmt.Errorf("mail command: %w", err)
 		}
 		return cmd, nil
 	}

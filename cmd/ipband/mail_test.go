@@ -334,3 +334,43 @@ func TestMailCheckedBeforeFork(t *testing.T) {
 		}
 	}
 }
+
+// TestMailAiosmtpd replays the branch capture with mail submitted to
+// Debian's aiosmtpd, STARTTLS and AUTH required, offering AUTH LOGIN
+// only, whose challenges go-sasl's LOGIN client refused: both reports
+// arrive over TLS, as the user, and ipband exits 0.
+func TestMailAiosmtpd(t *testing.T) {
+	srv := mailtest.StartAiosmtpd(t, "ipband", "s3cret", "LOGIN")
+	dir := t.TempDir()
+	args := append([]string{"-c", td + "/classic.conf", "--read", td + "/classic.pcap", "-o", "OUT",
+		"-M", "noc@example.com", "--mail-timeout", "30s"}, smtpFlags(t, dir, srv.Addr)...)
+	r := ipband(t, args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	msgs := srv.Messages(t)
+	reports := strings.Split(strings.TrimSuffix(r.outfile, "\n\n"), "\n\n")
+	if len(msgs) != 2 || len(reports) != 2 {
+		t.Fatalf("%d messages for %d reports; stderr:\n%s", len(msgs), len(reports), r.stderr)
+	}
+	for i, m := range msgs {
+		if !m.TLS || m.User != "ipband" || !strings.Contains(text(m), reports[i]) {
+			t.Errorf("message %d: TLS %v, user %q, body holds the report: %v", i, m.TLS, m.User, strings.Contains(text(m), reports[i]))
+		}
+	}
+	// ipband names itself (its host name) in every EHLO, before STARTTLS
+	// as after it.
+	hellos := srv.Hellos()
+	if len(hellos) < 2 {
+		t.Fatalf("EHLO lines %q, want two per session", hellos)
+	}
+	for i, h := range hellos {
+		want := localName() + " plain"
+		if i%2 == 1 {
+			want = localName() + " tls"
+		}
+		if h != want {
+			t.Errorf("EHLO line %d %q, want %q", i+1, h, want)
+		}
+	}
+}

@@ -30,7 +30,10 @@ import (
 	"ipband/subnet"
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
+	"ipband/watchdog/flow"
 	"ipband/watchdog/service"
+	"ipband/watchdog/service/privilege"
+	"ipband/watchdog/suggest"
 )
 
 // version is the release; builds may set it with -ldflags "-X main.version=...".
@@ -101,6 +104,12 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	cfg, err := configure(&c, fs)
 	if err == nil {
+		err = checkSuggestFlags(&c, fs)
+	}
+	if err == nil && bool(c.suggest) {
+		return runSuggest(ctx, &c, fs, cfg, env, logf)
+	}
+	if err == nil {
 		err = checkOutputs(fs, cfg)
 	}
 	if err != nil {
@@ -128,6 +137,9 @@ func configure(c *cli, fs *pflag.FlagSet) (*conf.Config, error) {
 	}
 	if err == nil {
 		err = checkRead(fs, c.read.s)
+	}
+	if err == nil {
+		err = checkFlow(fs, cfg)
 	}
 	if err == nil {
 		err = cfg.Validate()
@@ -167,6 +179,11 @@ func positional(args []string, cfg *conf.Config) error {
 func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env environment, d *daemonChild) int {
 	log, err := service.NewLogger(service.LogOptions{Format: cfg.LogFormat, W: env.stderr,
 		NoTime: !env.logTime, Syslog: d != nil})
+	if err != nil && d != nil && !errors.Is(err, service.ErrLogFormat) {
+		err = fmt.Errorf("%w: -F logs to syslog, and there is no system logger at /dev/log: "+
+			"run ipband in the foreground (--foreground) under a service manager, which keeps its log from standard error, "+
+			"with --log-format json for a JSON log", err)
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ipband: %v\n", err)
 		d.say(err.Error())
@@ -191,9 +208,11 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if cfg.Debug >= 1 {
 		report.WriteOptions(env.stdout, version, optionSummary(c, cfg, p.src)) //nolint:errcheck // best effort on a terminal
 	}
+	ec := engineConfig(cfg, p.networks)
+	ec.Window = rateWindow(cfg, c.read.s == "", log)
 	svc, err := service.New(service.Config{
 		Source:  p.src,
-		Engine:  engineConfig(cfg, p.networks),
+		Engine:  ec,
 		Outputs: p.outputs,
 		Block:   c.read.s != "",
 		Trace:   p.trace,
@@ -213,6 +232,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 			if changed := restartOnly(cfg, next); len(changed) > 0 {
 				log.Warn("changed, in force only after a restart: "+strings.Join(changed, ", "), "subsystem", "config")
 			}
+			if m := p.metrics(); m != nil {
+				m.SetPeriods(next.Average, next.Report)
+				m.SetPreloaded(preloadedPrefixes(next), p.networks.Name)
+			}
 			return engineConfig(next, p.networks), nil
 		},
 		Started: d.started,
@@ -225,9 +248,17 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		svc.Engine().SetEvidence(p.evidence)
 	}
+	fsrc, isFlow := p.src.(flowSource)
+	var annots annotators
+	if isFlow {
+		annots = append(annots, fsrc.Collector())
+	}
 	if p.annotate != nil {
-		svc.Engine().SetAnnotator(p.annotate)
+		annots = append(annots, p.annotate)
 		defer p.annotate.close()
+	}
+	if len(annots) > 0 {
+		svc.Engine().SetAnnotator(annots)
 	}
 	if err := startEpisode(p.src, c.read.s, svc.Engine(), log); err != nil {
 		p.abort()
@@ -242,14 +273,33 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 	if p.evidence != nil {
 		p.evidence.Close() //nolint:errcheck // each file's faults are logged by the writer
 	}
-	if c.read.s != "" {
+	if isFlow {
+		name := "flow listeners"
+		if c.read.s != "" {
+			name = c.read.s
+		}
+		log.Info(flowSummaryLine(name, svc.Engine().Stats()))
+		for _, l := range fsrc.Collector().SummaryLines() {
+			log.Info(l)
+		}
+	} else if c.read.s != "" {
 		log.Info(summaryLine(c.read.s, svc.Engine().Stats(), false))
 	} else {
-		log.Info(summaryLine(liveName(cfg.Interface), svc.Engine().Stats(), true))
+		line := summaryLine(liveName(cfg.Interface, p.src), svc.Engine().Stats(), true)
+		if ls, ok := p.src.(*watchdog.LiveSource); ok && ls.Freezes() > 0 {
+			line += fmt.Sprintf(", ring full %d times", ls.Freezes())
+		}
+		log.Info(line)
 	}
 	for _, l := range svc.Losses() {
 		logf("%s", l)
 		status = exitFail
+	}
+	if p.suggest != nil {
+		if err := p.suggest.Write(env.stdout); err != nil {
+			logf("%v", err)
+			status = exitFail
+		}
 	}
 	return status
 }
@@ -264,8 +314,13 @@ type prepared struct {
 	evidence *evidence.Dir  // evidencedir, or nil
 	tasks    []service.Task // run beside the capture (a metrics server)
 	mail     *mail.Queue    // -M, or nil; also among the outputs
-	names    *report.Names  // service and protocol names
-	annotate *annotator     // asndb, countrydb, resolve ptr; or nil
+	// mailSetup is what the mail queue reads from files (footer, password,
+	// CA), read before the drop; nil without -M.
+	mailSetup *mailSetup
+	names     *report.Names      // service and protocol names
+	annotate  *annotator         // asndb, countrydb, resolve ptr; or nil
+	suggest   *suggest.Collector // --suggest: the only output, or nil
+	dry       bool               // the parent of -F: checks; its child opens
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -305,7 +360,14 @@ func (p *prepared) abort() {
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
-	p := &prepared{names: report.SystemNames(env.services, env.protocols)}
+	p := &prepared{names: report.SystemNames(env.services, env.protocols), dry: dry}
+	if c.suggest {
+		opt, err := suggestOptions(c, cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.suggest = suggest.NewCollector(opt)
+	}
 	outs, tasks, err := newOutputs(cfg, env, log, p)
 	if err != nil {
 		return nil, err
@@ -351,16 +413,16 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 	// The parent of -F only checks: its child opens everything again, and
 	// drops root itself.
 	if dry {
-		if err := checkUser(cfg.User); err != nil {
+		if err := privilege.Check(cfg.User); err != nil {
 			p.abort()
 			return nil, fmt.Errorf("flag --user or user: %w", err)
 		}
-	} else if err := dropPrivileges(cfg.User); err != nil {
+	} else if err := privilege.Drop(cfg.User); err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --user or user: %w", err)
 	}
 	if !dry && len(cfg.MailTo) > 0 { // checked with the outputs, opened as the user
-		q, err := newMail(cfg, p.names, service.Logf(log, "mail"))
+		q, err := newMail(cfg, p.mailSetup, p.names, service.Logf(log, "mail"))
 		if err != nil {
 			p.abort()
 			return nil, err
@@ -368,7 +430,23 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		p.mail = q
 		p.outputs = append(p.outputs, q)
 	}
-	ev, err := openEvidence(cfg, src, service.Logf(log, "evidence"))
+	var ev *evidence.Dir
+	_, isFlow := src.(flowSource)
+	if isFlow {
+		for _, d := range []struct {
+			name string
+			set  bool
+		}{{"filter", cfg.Filter != ""}, {"lenadj", cfg.LenAdj != 0}} {
+			if d.set {
+				log.Warn(fmt.Sprintf("%s: %s does not apply to flow records (IP-layer bytes): ignored", cfg.Origin(d.name), d.name), "subsystem", "capture")
+			}
+		}
+	}
+	if isFlow && cfg.EvidenceDir != "" {
+		log.Warn(fmt.Sprintf("%s: evidence captures do not apply to flow records: none are written", cfg.Origin("evidencedir")), "subsystem", "evidence")
+	} else {
+		ev, err = openEvidence(cfg, src, service.Logf(log, "evidence"))
+	}
 	if err != nil {
 		p.abort()
 		return nil, fmt.Errorf("flag --evidence-dir or evidencedir %s: %w", cfg.EvidenceDir, err)
@@ -387,6 +465,9 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		log.Warn(fmt.Sprintf("%v (network names not shown)", err), "subsystem", "names")
 	}
 	p.networks = networks
+	if m := p.metrics(); m != nil {
+		m.SetNames(networks.Name)
+	}
 	if cfg.Debug >= 3 {
 		p.trace = env.stdout
 	}
@@ -409,6 +490,7 @@ func restartOnly(running, next *conf.Config) []string {
 		{"outfile", running.OutFile == next.OutFile},
 		{"htmlfile", running.HTMLFile == next.HTMLFile},
 		{"htmltitle", running.HTMLTitle == next.HTMLTitle},
+		{"pagemode", running.PageMode == next.PageMode},
 		{"mailto", slices.Equal(running.MailTo, next.MailTo)},
 		{"mailfoot", running.MailFoot == next.MailFoot},
 		{"mtastring", running.MTA == next.MTA},
@@ -424,6 +506,12 @@ func restartOnly(running, next *conf.Config) []string {
 		{"asndb", running.ASNDB == next.ASNDB},
 		{"countrydb", running.CountryDB == next.CountryDB},
 		{"resolve", running.Resolve == next.Resolve},
+		{"reader", running.Reader == next.Reader},
+		{"ringsize", running.RingSize == next.RingSize},
+		{"flowlisten", slices.Equal(running.FlowListen, next.FlowListen)},
+		{"flowexporter", fmt.Sprint(running.FlowExporters) == fmt.Sprint(next.FlowExporters)},
+		{"flowgrace", running.FlowGrace == next.FlowGrace},
+		{"flowskew", running.FlowSkew == next.FlowSkew},
 	} {
 		if !x.same {
 			d = append(d, x.name)
@@ -432,11 +520,25 @@ func restartOnly(running, next *conf.Config) []string {
 	return d
 }
 
+// rateWindow returns the window of 5-minute rates the engine keeps for
+// the 95th percentiles, restored in live capture from the stats stream
+// when there is one (as the status page's history is; a replay's packet
+// times are not the clock's, so it starts empty); a fault is logged.
+func rateWindow(cfg *conf.Config, live bool, log *slog.Logger) *report.RateWindow {
+	w := report.NewRateWindow(0, 0, 0)
+	if live && cfg.StatsFile != "" && cfg.StatsFile != "-" {
+		if _, err := report.RestoreWindow(w, cfg.StatsFile); err != nil {
+			log.Warn(err.Error(), "subsystem", "stats-file")
+		}
+	}
+	return w
+}
+
 // engineConfig builds the engine's configuration from cfg.
 func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 	var preload []subnet.Preload
 	for _, p := range cfg.Preloaded() {
-		preload = append(preload, subnet.Preload{Prefix: p.Prefix, Threshold: p.Threshold})
+		preload = append(preload, subnet.Preload{Prefix: p.Prefix, Threshold: p.Threshold, In: p.In, Out: p.Out})
 	}
 	return watchdog.Config{
 		Average:    cfg.Average,
@@ -460,11 +562,24 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 	}
 }
 
+// metrics returns the metrics output, or nil when there is none.
+func (p *prepared) metrics() *metrics.Metrics {
+	for _, o := range p.outputs {
+		if m, ok := o.(*metrics.Metrics); ok {
+			return m
+		}
+	}
+	return nil
+}
+
 // newOutputs builds the outputs the config asks for, in the order they
 // get each period and report. Adding an output is one line here. dry
 // checks the mail settings without opening the mail queue, for the parent
 // of -F, which must not send the spool its child will send.
 func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared) ([]report.Output, []service.Task, error) {
+	if p.suggest != nil {
+		return []report.Output{p.suggest}, nil, nil
+	}
 	stdout := env.stdout
 	names := p.names
 	var outs []report.Output
@@ -493,18 +608,24 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 	if len(cfg.MailTo) > 0 {
 		// The mail queue is opened by prepare once root is given up, so that
 		// its spool is written as the user ipband runs as; its settings are
-		// checked now, with the other outputs.
-		if err := checkMail(cfg); err != nil {
-			closeOutputs(outs)
-			return nil, nil, err
-		}
-		if err := handOver(cfg.SpoolDir, cfg.User); err != nil {
+		// checked now, with the other outputs, and its files (footer,
+		// password, CA) read now, as root.
+		if err := handOverSpool(cfg); err != nil {
 			closeOutputs(outs)
 			return nil, nil, fmt.Errorf("flag --spool-dir or spooldir: %w", err)
 		}
+		m, err := readMail(cfg, service.Logf(log, "mail"))
+		if err == nil {
+			err = checkMail(cfg, m)
+		}
+		if err != nil {
+			closeOutputs(outs)
+			return nil, nil, err
+		}
+		p.mailSetup = m
 		mailCounts = p.mailCounts
 	}
-	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts)
+	machine, tasks, err := newMachineOutputs(cfg, names, log, mailCounts, p.dry)
 	if err != nil {
 		closeOutputs(outs)
 		return nil, nil, err
@@ -556,6 +677,7 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Evidence directory", Value: cfg.EvidenceDir},
 		{Name: "Run as user", Value: cfg.User},
 		{Name: "Pid file", Value: cfg.PidFile},
+		{Name: "Flow exporters", Value: flowExporters(cfg)},
 	} {
 		if o.Value != "" {
 			opts = append(opts, o)
@@ -564,12 +686,49 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 	return opts
 }
 
-// liveName names a live capture in the exit summary.
-func liveName(iface string) string {
-	if iface == "" {
-		return "live capture"
+// flowExporters lists the flowexporter lines for -d 1, with the clock
+// rules, or "" without flow listeners.
+func flowExporters(cfg *conf.Config) string {
+	if len(cfg.FlowListen) == 0 {
+		return ""
 	}
-	return "interface " + iface
+	var l []string
+	for _, x := range cfg.FlowExporters {
+		l = append(l, flow.Exporter{Addr: x.Addr, Name: x.Name, Sampling: x.Sampling, Interfaces: x.Interfaces}.String())
+	}
+	if len(l) == 0 {
+		l = append(l, "any")
+	}
+	return fmt.Sprintf("%s; grace %ds, skew %ds", strings.Join(l, "; "), int(cfg.FlowGrace.Seconds()), int(cfg.FlowSkew.Seconds()))
+}
+
+// flowSummaryLine is the exit line of a flow source: "NAME: N records,
+// B late bytes, N dropped by the kernel" (the last two when not 0).
+func flowSummaryLine(name string, s report.Stats) string {
+	line := fmt.Sprintf("%s: %d records", name, s.Records)
+	if s.EvictedSubnets > 0 {
+		line += fmt.Sprintf(", %d subnets evicted", s.EvictedSubnets)
+	}
+	if s.LateBytes > 0 {
+		line += fmt.Sprintf(", %d late bytes", s.LateBytes)
+	}
+	if s.Dropped > 0 {
+		line += fmt.Sprintf(", %d datagrams dropped by the kernel", s.Dropped)
+	}
+	return line
+}
+
+// liveName names a live capture and its reader in the exit summary:
+// "interface eth0 (AF_PACKET TPACKET_V3 ring, 64 MiB)".
+func liveName(iface string, src watchdog.Source) string {
+	name := "live capture"
+	if iface != "" {
+		name = "interface " + iface
+	}
+	if ls, ok := src.(*watchdog.LiveSource); ok && ls.Reader() != "" {
+		name += " (" + ls.Reader() + ")"
+	}
+	return name
 }
 
 // summaryLine is the line logged at exit: "FILE: N packets: N IP, N not

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -166,6 +167,105 @@ func TestMetricsLive(t *testing.T) {
 	}
 	if s := stderr.String(); strings.Contains(s, "metrics") {
 		t.Errorf("stderr: %s", s)
+	}
+}
+
+// labelled returns the value of name whose labels include every k=v of
+// labels, or -1 when there is no such sample.
+func labelled(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+	for _, m := range fams[name].GetMetric() {
+		n := 0
+		for _, l := range m.GetLabel() {
+			if v, ok := labels[l.GetName()]; ok && v == l.GetValue() {
+				n++
+			}
+		}
+		if n == len(labels) {
+			if m.Counter != nil {
+				return m.Counter.GetValue()
+			}
+			return m.Gauge.GetValue()
+		}
+	}
+	return -1
+}
+
+// TestMetricsEpisodeAndReload runs ipband live on lo with a preloaded,
+// named subnet: the metrics name it from the first scrape, show the
+// periods, the build, and the subnet's time in detail logging growing
+// under traffic; a SIGHUP with another reporting period and one more
+// preloaded subnet shows in ipband_reporting_period_seconds and
+// ipband_subnet_info.
+func TestMetricsEpisodeAndReload(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture on lo needs root (CAP_NET_RAW): run the tests as root to scrape a live ipband")
+	}
+	dir := t.TempDir()
+	cfg, networks := filepath.Join(dir, "ipband.conf"), filepath.Join(dir, "networks")
+	if err := os.WriteFile(networks, []byte("loopnet 127.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeConf := func(report int, more string) {
+		t.Helper()
+		body := fmt.Sprintf("average 1\nreport %d\nsubnet 127.0.0.0 bandwidth 1\n%s", report, more)
+		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeConf(2, "")
+	port, tx := loopbackUDP(t)
+	addr := "127.0.0.1:" + freePort(t)
+	d := startIpband(t, "-c", cfg, "--networks", networks, "-i", "lo", "-f", "udp and dst port "+port,
+		"-o", filepath.Join(dir, "out.txt"), "--metrics-listen", addr)
+	url := "http://" + addr + "/metrics"
+	var fams map[string]*dto.MetricFamily
+	d.until("the metrics server", func() bool { fams = scrapeMetrics(t, url); return fams != nil })
+	info := map[string]string{"subnet": "127.0.0.0/24", "name": "loopnet", "preloaded": "true"}
+	if v := labelled(fams, "ipband_subnet_info", info); v != 1 {
+		t.Errorf("ipband_subnet_info%v = %v before the first period, want 1", info, v)
+	}
+	if v := labelled(fams, "ipband_build_info", map[string]string{"version": version}); v != 1 {
+		t.Errorf("ipband_build_info{version=%q} = %v", version, v)
+	}
+	if a, r := sample(fams, "ipband_averaging_period_seconds", ""), sample(fams, "ipband_reporting_period_seconds", ""); a != 1 || r != 2 {
+		t.Errorf("periods %v/%v, want 1/2", a, r)
+	}
+
+	stop := make(chan struct{})
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				tx.Write(make([]byte, 1000)) //nolint:errcheck // a lost datagram changes nothing here
+			}
+		}
+	}()
+	defer func() { close(stop); <-sent }()
+	d.until("3 s in detail logging", func() bool {
+		fams = scrapeMetrics(t, url)
+		return sample(fams, "ipband_subnet_exceeded_seconds", "127.0.0.0/24") >= 3
+	})
+	if sample(fams, "ipband_subnet_logging", "127.0.0.0/24") != 1 || sample(fams, "ipband_reports_total", "127.0.0.0/24") < 1 {
+		t.Errorf("3 s over a 2 s reporting period but logging %v, reports %v",
+			sample(fams, "ipband_subnet_logging", "127.0.0.0/24"), sample(fams, "ipband_reports_total", "127.0.0.0/24"))
+	}
+
+	writeConf(5, "subnet 127.0.5.0 bandwidth 1\n")
+	d.signal(syscall.SIGHUP)
+	d.until("the reloaded reporting period", func() bool {
+		fams = scrapeMetrics(t, url)
+		return sample(fams, "ipband_reporting_period_seconds", "") == 5
+	})
+	if v := labelled(fams, "ipband_subnet_info", map[string]string{"subnet": "127.0.5.0/24", "preloaded": "true"}); v != 1 {
+		t.Errorf("the subnet the reload preloads: info %v, want 1: %v", v, fams["ipband_subnet_info"])
+	}
+	d.signal(syscall.SIGTERM)
+	if code := d.wait(15 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM; stderr:\n%s", code, d.stderr.String())
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/pflag"
 
 	"ipband/conf"
 	"ipband/report"
+	"ipband/watchdog/service/privilege"
 )
 
 // The outputs of ipband as report.Output values, each a small adapter over
@@ -129,22 +131,43 @@ var (
 	_ report.Output   = (*statusPage)(nil)
 )
 
-// checkOutputs checks, before anything starts, that the report file (-o)
-// and the status page (-w) can be written there; an error names the flag,
-// or the directive and its config file, that set the path.
+// checkOutputs checks, before anything starts, that the report file (-o),
+// the status page (-w), the JSON and stats files and the pid file can be
+// written there, by the user that will write them: the user ipband drops
+// to (--user), else the one it runs as. An error names the flag, or the
+// directive and its config file, that set the path.
 func checkOutputs(fs *pflag.FlagSet, cfg *conf.Config) error {
+	if err := privilege.Check(cfg.User); err != nil {
+		return fmt.Errorf("flag --user or user: %w", err)
+	}
 	for _, c := range []struct {
 		directive, path string
 		check           func(string) error
 	}{
 		{"outfile", cfg.OutFile, report.CheckFile},
 		{"htmlfile", cfg.HTMLFile, report.CheckPage},
+		{"jsonfile", cfg.JSONFile, optionalFile},
+		{"statsfile", cfg.StatsFile, optionalFile},
+		{"pidfile", cfg.PidFile, optionalFile},
 	} {
-		if err := c.check(c.path); err != nil {
+		err := privilege.AsUser(cfg.User, func() error { return c.check(c.path) })
+		if cfg.User != "" && errors.Is(err, os.ErrPermission) {
+			err = fmt.Errorf("%w (as user %s, who writes it after the drop)", err, cfg.User)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: %w", settingName(fs, cfg, c.directive), err)
 		}
 	}
 	return nil
+}
+
+// optionalFile checks a file appended to, as the report file is; "" is
+// none.
+func optionalFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	return report.CheckFile(path)
 }
 
 // settingName names where the value of directive came from: its flag,

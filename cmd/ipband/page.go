@@ -16,5 +16,5 @@ func pageOptions(cfg *conf.Config, names *report.Names, stdout io.Writer) report
 	for _, p := range cfg.Preloaded() {
 		pinned = append(pinned, p.Prefix)
 	}
-	return report.PageOptions{Names: names, Pinned: pinned, StatsFile: cfg.StatsFile, Stdout: stdout}
+	return report.PageOptions{Names: names, Pinned: pinned, StatsFile: cfg.StatsFile, Stdout: stdout, Mode: cfg.PageMode}
 }

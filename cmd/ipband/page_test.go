@@ -50,3 +50,40 @@ func TestPageStdout(t *testing.T) {
 		t.Error(`-w - created a file named "-"`)
 	}
 }
+
+// TestPageMode replays the branch capture with -w: the status page and its
+// reports page are 0644, for a web server to read, whatever the umask;
+// with pagemode 0640 in the config file they are 0640.
+func TestPageMode(t *testing.T) {
+	for _, tt := range []struct {
+		conf string
+		want os.FileMode
+	}{
+		{"", 0o644},
+		{"pagemode 0640\n", 0o640},
+	} {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "ipband.conf")
+		classic, err := os.ReadFile(filepath.Join(td, "classic.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfg, append(classic, tt.conf...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		page := filepath.Join(dir, "ipband.html")
+		r := ipband(t, "-c", cfg, "--read", td+"/classic.pcap", "-w", page, "-o", "OUT")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for _, p := range []string{page, strings.TrimSuffix(page, ".html") + "-reports.html"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != tt.want {
+				t.Errorf("config %q: %s mode %v, want %v", tt.conf, filepath.Base(p), fi.Mode().Perm(), tt.want)
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -162,65 +163,6 @@ func TestUserUnknown(t *testing.T) {
 	}
 }
 
-// TestMailCredential checks that mail commands never run as root: as root
-// (with no drop) they get nobody's credential with no supplementary
-// groups; as any other user they run as ipband does.
-func TestMailCredential(t *testing.T) {
-	cred, err := mailCredential("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dropping, err := mailCredential("nobody"); dropping != nil || err != nil {
-		t.Errorf("with a user to drop to: credential %+v (%v), want none", dropping, err)
-	}
-	if os.Geteuid() != 0 {
-		if cred != nil {
-			t.Errorf("not root: credential %+v, want none", cred)
-		}
-		return
-	}
-	uid, gid := nobody(t)
-	if cred == nil || cred.UID != uint32(uid) || cred.GID != uint32(gid) || cred.Groups == nil || len(cred.Groups) != 0 {
-		t.Errorf("root: credential %+v, want nobody's %d:%d with an empty group list", cred, uid, gid)
-	}
-}
-
-// TestParseStatus checks the /proc status reader that confirms a drop.
-func TestParseStatus(t *testing.T) {
-	const dropped = "Name:\tipband\nUid:\t65534\t65534\t65534\t65534\nGid:\t65534\t65534\t65534\t65534\n" +
-		"Groups:\t \nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n" +
-		"CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n"
-	id := identity{name: "nobody", uid: 65534, gid: 65534}
-	st, err := parseStatus([]byte(dropped))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.check(id); err != nil {
-		t.Errorf("dropped status: %v", err)
-	}
-	for _, tt := range []struct{ name, old, new, want string }{
-		{"saved uid", "65534\t65534\t65534\t65534\nGid", "65534\t65534\t0\t65534\nGid", "uids [65534 65534 0 65534], want 65534"},
-		{"group", "Gid:\t65534\t65534\t65534\t65534", "Gid:\t65534\t0\t65534\t65534", "gids"},
-		{"groups", "Groups:\t ", "Groups:\t0 4", "supplementary groups [0 4]"},
-		{"ambient", "CapAmb:\t0000000000000000", "CapAmb:\t0000000000003000", "ambient 0x3000"},
-		{"permitted", "CapPrm:\t0000000000000000", "CapPrm:\t0000000000002000", "permitted 0x2000"},
-	} {
-		st, err := parseStatus([]byte(strings.Replace(dropped, tt.old, tt.new, 1)))
-		if err == nil {
-			err = st.check(id)
-		}
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
-		}
-	}
-	if _, err := parseStatus([]byte("Name:\tx\nUid:\t1\t1\t1\t1\n")); err == nil {
-		t.Error("a status without Gid, Groups and Cap lines was accepted")
-	}
-	if _, err := parseStatus([]byte(strings.Replace(dropped, "CapEff:\t0000000000000000", "CapEff:\tzz", 1))); err == nil {
-		t.Error("a bad CapEff was accepted")
-	}
-}
-
 // TestUserDropMail replays the branch capture as root with --user nobody
 // and -M: the spool, created and checked as root before the capture opens,
 // is handed to nobody, the queue opened after the drop writes it, and the
@@ -260,5 +202,112 @@ func TestUserDropMail(t *testing.T) {
 	}
 	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid || fi.Mode().Perm() != 0o700 {
 		t.Errorf("spool owned by %d, mode %v; want nobody's, 0700", st.Uid, fi.Mode().Perm())
+	}
+}
+
+// TestUserChecksOutputs replays the branch capture as root with --user
+// nobody: an output in a directory nobody cannot write stops ipband at
+// start with exit status 2, naming the flag and the user, where it used to
+// pass the check made as root and lose every report. In a directory of
+// nobody's the run works, and the JSON and stats files, opened before the
+// drop, are nobody's too, so that a reopen on SIGHUP can open them.
+func TestUserChecksOutputs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("dropping to nobody needs root")
+	}
+	uid, _ := nobody(t)
+	top := t.TempDir()
+	for _, d := range []string{filepath.Dir(top), top} {
+		if err := os.Chmod(d, 0o755); err != nil { // let nobody reach its directory
+			t.Fatal(err)
+		}
+	}
+	rootDir, nobodyDir := filepath.Join(top, "root"), filepath.Join(top, "nobody")
+	for _, d := range []string{rootDir, nobodyDir} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(nobodyDir, uid, -1); err != nil {
+		t.Fatal(err)
+	}
+	bin := ipbandBinary(t)
+	run := func(args ...string) (int, string) { // as its own process: it drops root
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = &stderr
+		return exitCode(cmd.Run()), stderr.String()
+	}
+	base := []string{"-c", td + "/classic.conf", "--read", td + "/classic.pcap", "--user", "nobody"}
+	for _, tt := range []struct{ flag, file string }{
+		{"-o/--outfile", "-o"},
+		{"-w/--htmlfile", "-w"},
+		{"--json-file", "--json-file"},
+		{"--stats-file", "--stats-file"},
+		{"--pidfile", "--pidfile"},
+	} {
+		t.Run(tt.flag, func(t *testing.T) {
+			args := append(slices.Clone(base), "-o", filepath.Join(nobodyDir, "r.txt"), tt.file, filepath.Join(rootDir, "out"))
+			code, stderr := run(args...)
+			want := "ipband: flag " + tt.flag + ": " + filepath.Join(rootDir, "out") + ": permission denied (as user nobody, who writes it after the drop)\n"
+			if code != exitUsage || stderr != want {
+				t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr, exitUsage, want)
+			}
+		})
+	}
+	files := []string{"r.txt", "r.json", "s.json", "page.html"}
+	args := append(slices.Clone(base), "-o", filepath.Join(nobodyDir, files[0]), "--json-file", filepath.Join(nobodyDir, files[1]),
+		"--stats-file", filepath.Join(nobodyDir, files[2]), "-w", filepath.Join(nobodyDir, files[3]))
+	if code, stderr := run(args...); code != exitOK {
+		t.Fatalf("in nobody's directory: exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, f := range files {
+		var st syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(nobodyDir, f), &st); err != nil {
+			t.Fatal(err)
+		}
+		if int(st.Uid) != uid {
+			t.Errorf("%s owned by uid %d, want nobody's %d", f, st.Uid, uid)
+		}
+	}
+}
+
+// TestUserReadsSecretsAsRoot replays the branch capture as root with
+// --user nobody and mail over STARTTLS and AUTH, the password and CA files
+// root's own, mode 0600, in a directory only root may enter, as the README
+// sets them up: they are read before the drop, and the mail goes out.
+func TestUserReadsSecretsAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("dropping to nobody needs root")
+	}
+	srv := startMailServer(t, false)
+	top := t.TempDir()
+	for _, d := range []string{filepath.Dir(top), top} {
+		if err := os.Chmod(d, 0o755); err != nil { // let nobody reach its spool
+			t.Fatal(err)
+		}
+	}
+	secrets := filepath.Join(top, "secrets")
+	if err := os.Mkdir(secrets, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"-c", td + "/classic.conf", "--read", td + "/classic.pcap", "-o", os.DevNull,
+		"-M", "noc@example.com", "--user", "nobody"}, smtpFlags(t, secrets, srv.Addr)...)
+	for i, a := range args {
+		if a == "--spool-dir" {
+			args[i+1] = filepath.Join(top, "spool")
+		}
+	}
+	if err := os.Chmod(filepath.Join(secrets, "ca.pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(ipbandBinary(t), args...)
+	cmd.Stderr = &stderr
+	if code := exitCode(cmd.Run()); code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if msgs := srv.Messages(); len(msgs) != 2 || msgs[0].User != "ipband" || !msgs[0].TLS {
+		t.Errorf("%d messages (%+v), want 2 sent over TLS as ipband", len(msgs), msgs)
 	}
 }

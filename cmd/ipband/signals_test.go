@@ -201,7 +201,7 @@ func TestLiveSignals(t *testing.T) {
 	}()
 	defer func() { close(stop); <-sent }()
 
-	tableLine := regexp.MustCompile(`(?m)^([ *])127\.0\.0\.0 +[0-9.]+ kB +[0-9.]+/ *([0-9.]+) kBps$`)
+	tableLine := regexp.MustCompile(`(?m)^([ *])127\.0\.0\.0 +[0-9.]+ kB +[0-9.]+/ *([0-9.]+) kBps in .* kBps$`)
 	lines := func() [][]string { return tableLine.FindAllStringSubmatch(d.stdout.String(), -1) }
 	lastLine := func() []string {
 		l := lines()

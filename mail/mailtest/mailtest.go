@@ -2,7 +2,8 @@
 // server with a self-signed certificate made in the test binary, STARTTLS
 // or implicit TLS, AUTH PLAIN and LOGIN, and replies, refusals and stalls
 // set by the test, recording every message it accepts. It serves the mail
-// package's tests and the command's.
+// package's tests and the command's. StartAiosmtpd runs a second,
+// independent server, Debian's aiosmtpd, with STARTTLS and AUTH required.
 package mailtest
 
 import (

@@ -17,22 +17,38 @@
 //
 // Per subnet, labelled subnet="10.10.123.0/24": ipband_subnet_bytes_total,
 // ipband_subnet_rate_bytes_per_second (the last closed period),
-// ipband_subnet_threshold_bytes_per_second, ipband_subnet_logging and
-// ipband_reports_total. The number of subnet label values is bounded:
-// every preloaded subnet has its own series, and of the dynamic subnets
+// ipband_subnet_threshold_bytes_per_second, ipband_subnet_logging,
+// ipband_subnet_exceeded_seconds (how long the subnet has been in detail
+// logging, in the episode in progress), ipband_reports_total, and
+// ipband_subnet_info{subnet,name,preloaded} (always 1: the subnet's name
+// from /etc/networks, and preloaded="true" or "false"). The number of
+// subnet label values is bounded: every preloaded subnet has its own series, and of the dynamic subnets
 // the Options.TopSubnets busiest (logging ones first, then by bytes in
 // the last period; subnets that have a series keep it while there is
 // room). The others are summed into subnet="other": when a dynamic subnet
 // loses its series, its bytes and reports so far move into "other", so
 // the sum over all series stays the total, and every counter only grows.
 //
+// Per subnet and direction, labelled subnet and direction="in"|"out"
+// (bytes to the subnet, bytes from it; a packet within the subnet counts
+// in both): ipband_subnet_direction_bytes_total,
+// ipband_subnet_direction_rate_bytes_per_second and, for a direction with
+// a threshold of its own, ipband_subnet_direction_threshold_bytes_per_second.
+// They are families of their own because in plus out is not the subnet's
+// total. Per subnet and direction="total"|"in"|"out", once a 5-minute
+// interval has closed: ipband_subnet_rate_p95_bytes_per_second (the 95th
+// percentile of the 5-minute rates of the last 24 hours) and
+// ipband_subnet_intervals_over_threshold (those intervals at or over the
+// threshold of the sum or of the direction).
+//
 // Process-wide: ipband_packets_total, ipband_ip_packets_total,
 // ipband_not_ip_packets_total, ipband_malformed_packets_total,
 // ipband_dropped_packets_total (kernel or interface drops),
 // ipband_table_evictions_total{table="subnet"|"connection"},
 // ipband_periods_total, ipband_last_period_end_timestamp_seconds (packet
-// time), and, when Options.Mail is set, ipband_mail_queue_messages,
-// ipband_mail_sent_total, ipband_mail_failed_total and
+// time), ipband_averaging_period_seconds, ipband_reporting_period_seconds,
+// ipband_build_info{version,goversion}, and, when Options.Mail is set,
+// ipband_mail_queue_messages, ipband_mail_sent_total, ipband_mail_failed_total and
 // ipband_mail_dropped_total; plus the client library's go_* and process_*
 // metrics.
 package metrics
@@ -80,19 +96,40 @@ type Options struct {
 	// not mailed. It is called on each scrape and must be safe for
 	// concurrent use.
 	Mail func() MailCounts
+	// Average and Report are the averaging and reporting periods, as
+	// ipband_averaging_period_seconds and ipband_reporting_period_seconds;
+	// SetPeriods changes them. 0 leaves the metric at 0.
+	Average, Report time.Duration
+	// Version is the version of ipband, the version label of
+	// ipband_build_info; "" shows as "unknown".
+	Version string
 }
 
 // series is one subnet's values.
 type series struct {
 	label     string
-	bytes     float64 // since start
-	rate      float64 // bytes/s in the last period
-	threshold float64 // bytes/s; 0 for Other
+	bytes     float64      // since start
+	rate      float64      // bytes/s in the last period
+	threshold float64      // bytes/s; 0 for Other
+	dir       [2]direction // in, out
+	pct       report.Percentiles
 	logging   bool
+	exceeded  float64 // seconds in detail logging in this episode
 	reports   float64
 	last      uint64 // bytes in the last period, to rank dynamic subnets
 	preloaded bool
+	name      string
 }
+
+// direction is one direction's values of a series.
+type direction struct {
+	bytes     float64 // since start
+	rate      float64 // bytes/s in the last period
+	threshold float64 // bytes/s; 0 for none
+}
+
+// directionLabels are the direction label values of series.dir.
+var directionLabels = [2]string{"in", "out"}
 
 // snapshot is what a scrape reads: immutable once published.
 type snapshot struct {
@@ -101,15 +138,23 @@ type snapshot struct {
 	total   report.Stats
 	periods float64
 	lastEnd float64 // Unix seconds; 0 before the first period
+	average float64 // seconds
+	report  float64 // seconds
+	// Flow collection: each exporter's health since start, and the
+	// datagrams of unknown exporters.
+	exporters []report.Exporter
+	unknown   uint64
+	flows     bool
 }
 
 // Metrics is the metrics output. Period and Report update it from one
 // goroutine at a time; Handler serves the latest snapshot from any number
 // of goroutines.
 type Metrics struct {
-	top  int
-	mail func() MailCounts
-	reg  *prometheus.Registry
+	top     int
+	mail    func() MailCounts
+	version string
+	reg     *prometheus.Registry
 
 	mu      sync.Mutex // guards all following fields; never taken by a scrape
 	subnets map[netip.Prefix]*series
@@ -118,8 +163,14 @@ type Metrics struct {
 	total   report.Stats
 	periods float64
 	lastEnd float64
+	average float64
+	report  float64
 	scratch []rankItem    // reused by admit
 	fresh   []report.Line // reused by Period: lines without a series
+
+	exporters []report.Exporter // flow exporters' health, from the last period
+	unknown   uint64
+	flows     bool // flow collection: the flow metrics are served
 
 	snap atomic.Pointer[snapshot]
 }
@@ -132,11 +183,17 @@ func New(opts Options) *Metrics {
 	m := &Metrics{
 		top:     opts.TopSubnets,
 		mail:    opts.Mail,
+		version: opts.Version,
 		subnets: make(map[netip.Prefix]*series),
 		other:   series{label: Other},
+		average: opts.Average.Seconds(),
+		report:  opts.Report.Seconds(),
 	}
 	if m.top <= 0 {
 		m.top = DefaultTopSubnets
+	}
+	if m.version == "" {
+		m.version = "unknown"
 	}
 	for _, p := range opts.Preloaded {
 		m.subnets[p] = &series{label: p.String(), preloaded: true}
@@ -155,15 +212,70 @@ func (m *Metrics) Name() string { return "metrics" }
 // Registry returns the registry the metrics are gathered from.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
+// SetPeriods sets the averaging and reporting periods the metrics show,
+// for a reload that changes them.
+func (m *Metrics) SetPeriods(average, report time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.average, m.report = average.Seconds(), report.Seconds()
+	m.publish()
+}
+
+// SetNames names the subnets that have series and no name yet with name,
+// which returns a subnet's network name or "". Periods carry the names of
+// their subnets; SetNames is for the preloaded subnets before the first.
+func (m *Metrics) SetNames(name func(netip.Prefix) string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p, s := range m.subnets {
+		if s.name == "" {
+			s.name = name(p)
+		}
+	}
+	m.publish()
+}
+
+// SetPreloaded makes prefixes the preloaded subnets, for a reload that
+// changes them: each has a series from now on, named by name when it has
+// none yet; a subnet no longer preloaded keeps its series as a dynamic
+// one, while the dynamic subnets have room.
+func (m *Metrics) SetPreloaded(prefixes []netip.Prefix, name func(netip.Prefix) string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.subnets {
+		if s.preloaded {
+			s.preloaded = false
+			m.dynamic++
+		}
+	}
+	for _, p := range prefixes {
+		s, ok := m.subnets[p]
+		switch {
+		case !ok:
+			s = &series{label: p.String()}
+			m.subnets[p] = s
+		case !s.preloaded:
+			m.dynamic--
+		}
+		s.preloaded = true
+		if s.name == "" {
+			s.name = name(p)
+		}
+	}
+	m.publish()
+}
+
 // Period adds the period's bytes and counters, takes its rates, and
 // publishes a new snapshot.
 func (m *Metrics) Period(p *report.Period) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range m.subnets {
-		s.rate, s.logging, s.last = 0, false, 0
+		s.rate, s.logging, s.last, s.exceeded = 0, false, 0, 0
+		s.dir[0].rate, s.dir[1].rate = 0, 0
 	}
 	m.other.rate = 0
+	m.other.dir[0].rate, m.other.dir[1].rate = 0, 0
 	newcomers := m.fresh[:0]
 	for _, l := range p.Lines {
 		s, ok := m.subnets[l.Subnet]
@@ -171,12 +283,17 @@ func (m *Metrics) Period(p *report.Period) error {
 			newcomers = append(newcomers, l)
 			continue
 		}
-		s.update(l)
+		s.update(l, p.End)
 	}
-	m.admit(newcomers)
+	m.admit(newcomers, p.End)
 	clear(newcomers)
 	m.fresh = newcomers[:0]
 	m.total.Add(p.Stats)
+	if len(p.Exporters) > 0 || p.Stats.Records > 0 {
+		m.exporters = append(m.exporters[:0], p.Exporters...)
+		m.unknown = p.UnknownDatagrams
+		m.flows = true
+	}
 	m.periods += float64(p.Repeat + 1)
 	if !p.End.IsZero() {
 		end := p.End.Add(p.End.Sub(p.Start) * time.Duration(p.Repeat))
@@ -186,12 +303,38 @@ func (m *Metrics) Period(p *report.Period) error {
 	return nil
 }
 
-func (s *series) update(l report.Line) {
+// update adds the line of the period that ended at end.
+func (s *series) update(l report.Line, end time.Time) {
 	s.bytes += float64(l.Bytes)
 	s.rate = l.KBps * 1024
 	s.threshold = l.Threshold * 1024
 	s.logging = l.Logging
 	s.last = l.Bytes
+	s.exceeded = 0
+	if l.Logging && !l.Since.IsZero() && end.After(l.Since) {
+		s.exceeded = end.Sub(l.Since).Seconds()
+	}
+	if l.Name != "" {
+		s.name = l.Name
+	}
+	s.pct = l.P95
+	s.dir[0].add(l.InBytes, l.InKBps, l.ThresholdIn)
+	s.dir[1].add(l.OutBytes, l.OutKBps, l.ThresholdOut)
+}
+
+// add takes a period's bytes, rate and threshold (kBytes/s) of d.
+func (d *direction) add(n uint64, kbps, threshold float64) {
+	d.bytes += float64(n)
+	d.rate = kbps * 1024
+	d.threshold = threshold * 1024
+}
+
+// fold adds the bytes and rates of o to s, for Other.
+func (s *series) fold(o *series) {
+	for i := range s.dir {
+		s.dir[i].bytes += o.dir[i].bytes
+		s.dir[i].rate += o.dir[i].rate
+	}
 }
 
 // rankItem is a dynamic subnet competing for a series.
@@ -206,10 +349,10 @@ type rankItem struct {
 // admit gives the newcomers series while there is room, and otherwise
 // keeps the TopSubnets busiest dynamic subnets, folding the rest into
 // Other.
-func (m *Metrics) admit(newcomers []report.Line) {
+func (m *Metrics) admit(newcomers []report.Line, end time.Time) {
 	if m.dynamic+len(newcomers) <= m.top {
 		for i := range newcomers {
-			m.add(&newcomers[i])
+			m.add(&newcomers[i], end)
 		}
 		return
 	}
@@ -244,16 +387,21 @@ func (m *Metrics) admit(newcomers []report.Line) {
 	for i, it := range items {
 		switch {
 		case i < m.top && it.s == nil:
-			m.add(it.line)
+			m.add(it.line, end)
 		case i >= m.top && it.s != nil:
 			m.other.bytes += it.s.bytes
 			m.other.reports += it.s.reports
 			m.other.rate += it.s.rate
+			m.other.fold(it.s)
 			delete(m.subnets, it.prefix)
 			m.dynamic--
 		case i >= m.top:
 			m.other.bytes += float64(it.line.Bytes)
 			m.other.rate += it.line.KBps * 1024
+			var o series
+			o.dir[0].add(it.line.InBytes, it.line.InKBps, 0)
+			o.dir[1].add(it.line.OutBytes, it.line.OutKBps, 0)
+			m.other.fold(&o)
 		}
 	}
 	clear(items)
@@ -261,9 +409,9 @@ func (m *Metrics) admit(newcomers []report.Line) {
 }
 
 // add gives a dynamic subnet a series.
-func (m *Metrics) add(l *report.Line) {
+func (m *Metrics) add(l *report.Line, end time.Time) {
 	s := &series{label: l.Subnet.String()}
-	s.update(*l)
+	s.update(*l, end)
 	m.subnets[l.Subnet] = s
 	m.dynamic++
 }
@@ -289,6 +437,12 @@ func (m *Metrics) publish() {
 		total:   m.total,
 		periods: m.periods,
 		lastEnd: m.lastEnd,
+		average: m.average,
+		report:  m.report,
+
+		exporters: slices.Clone(m.exporters),
+		unknown:   m.unknown,
+		flows:     m.flows,
 	}
 	for _, s := range m.subnets {
 		snap.subnets = append(snap.subnets, *s)

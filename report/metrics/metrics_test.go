@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -161,6 +163,10 @@ func TestScrapePreloaded(t *testing.T) {
 	f.expect(t, 5, "ipband_mail_sent_total")
 	f.expect(t, 1, "ipband_mail_failed_total")
 	f.expect(t, 0, "ipband_mail_dropped_total")
+	// The failed counter counts messages failed for good, not attempts.
+	if help := f["ipband_mail_failed_total"].GetHelp(); !strings.Contains(help, "failed for good") || strings.Contains(help, "ttempt") {
+		t.Errorf("ipband_mail_failed_total help %q: want messages failed for good, not attempts", help)
+	}
 	if _, ok := f.value("process_start_time_seconds"); !ok {
 		t.Error("no process metrics")
 	}
@@ -213,6 +219,113 @@ func TestScrapePreloaded(t *testing.T) {
 	f = scrape(t, url)
 	f.expect(t, 30*1024, "ipband_subnet_rate_bytes_per_second", "subnet=10.10.123.0/24")
 	f.expect(t, 1, "ipband_subnet_logging", "subnet=10.10.123.0/24")
+
+	// Directions: bytes in and out add up per direction, rates are the
+	// last period's, and only a direction with a threshold has one.
+	dir := line("10.10.123.0/24", 60*1024*30, 22, true)
+	dir.InBytes, dir.OutBytes, dir.InKBps, dir.OutKBps, dir.ThresholdIn = 60*1024*25, 60*1024*6, 25, 6, 20
+	m.Period(period(8, dir, line("2001:db8:1::/48", 0, 100, false)))
+	m.Period(period(9, dir, line("2001:db8:1::/48", 0, 100, false)))
+	f = scrape(t, url)
+	f.expect(t, 2*60*1024*25, "ipband_subnet_direction_bytes_total", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 2*60*1024*6, "ipband_subnet_direction_bytes_total", "subnet=10.10.123.0/24", "direction=out")
+	f.expect(t, 25*1024, "ipband_subnet_direction_rate_bytes_per_second", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 6*1024, "ipband_subnet_direction_rate_bytes_per_second", "subnet=10.10.123.0/24", "direction=out")
+	f.expect(t, 20*1024, "ipband_subnet_direction_threshold_bytes_per_second", "subnet=10.10.123.0/24", "direction=in")
+	if _, ok := f.value("ipband_subnet_direction_threshold_bytes_per_second", "subnet=10.10.123.0/24", "direction=out"); ok {
+		t.Error("a threshold series for out, which has none")
+	}
+	if _, ok := f.value("ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=total"); ok {
+		t.Error("a 95th percentile before an interval closed")
+	}
+
+	// The 95th percentiles of the line, per direction.
+	dir.P95 = report.Percentiles{Total: 30, In: 25, Out: 6, Over: 12, OverIn: 11, Intervals: 288}
+	m.Period(period(10, dir, line("2001:db8:1::/48", 0, 100, false)))
+	f = scrape(t, url)
+	f.expect(t, 30*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=total")
+	f.expect(t, 25*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 6*1024, "ipband_subnet_rate_p95_bytes_per_second", "subnet=10.10.123.0/24", "direction=out")
+	f.expect(t, 12, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=total")
+	f.expect(t, 11, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=in")
+	f.expect(t, 0, "ipband_subnet_intervals_over_threshold", "subnet=10.10.123.0/24", "direction=out")
+}
+
+// TestScrapeEpisode checks the series the alerting rules join on: the
+// subnets' names and preloaded flag, the time in detail logging, the
+// periods and the build.
+func TestScrapeEpisode(t *testing.T) {
+	names := map[netip.Prefix]string{pfx("10.10.123.0/24"): "halifax"}
+	m := metrics.New(metrics.Options{
+		Preloaded: []netip.Prefix{pfx("10.10.123.0/24"), pfx("10.10.124.0/24")},
+		Average:   time.Minute,
+		Report:    5 * time.Minute,
+		Version:   "1.2.3",
+	})
+	url := serve(t, m)
+	f := scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.10.123.0/24", "name=", "preloaded=true")
+	m.SetNames(func(p netip.Prefix) string { return names[p] })
+	f = scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.10.123.0/24", "name=halifax", "preloaded=true")
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.10.124.0/24", "preloaded=true")
+	f.expect(t, 0, "ipband_subnet_exceeded_seconds", "subnet=10.10.123.0/24")
+	f.expect(t, 60, "ipband_averaging_period_seconds")
+	f.expect(t, 300, "ipband_reporting_period_seconds")
+	f.expect(t, 1, "ipband_build_info", "version=1.2.3", "goversion="+runtime.Version())
+
+	// Over from the end of period 0: logging for n minutes at the end of
+	// period n, back to 0 once it falls under.
+	for n := range 7 {
+		l := line("10.10.123.0/24", 3_000_000, 22, true)
+		l.Name, l.Since = "halifax", t0.Add(time.Minute)
+		m.Period(period(n, l, line("10.10.124.0/24", 0, 7, false)))
+		f = scrape(t, url)
+		f.expect(t, float64(n*60), "ipband_subnet_exceeded_seconds", "subnet=10.10.123.0/24")
+		f.expect(t, 0, "ipband_subnet_exceeded_seconds", "subnet=10.10.124.0/24")
+	}
+	m.Period(period(7, line("10.10.123.0/24", 0, 22, false)))
+	f = scrape(t, url)
+	f.expect(t, 0, "ipband_subnet_exceeded_seconds", "subnet=10.10.123.0/24")
+
+	// A dynamic subnet takes its name from its line; a reload changes the
+	// periods.
+	l := line("192.0.2.0/24", 3_000_000, 22, true)
+	l.Name, l.Since = "lab", t0.Add(8*time.Minute)
+	m.Period(period(8, l))
+	m.SetPeriods(10*time.Second, 30*time.Second)
+	f = scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=192.0.2.0/24", "name=lab", "preloaded=false")
+	f.expect(t, 60, "ipband_subnet_exceeded_seconds", "subnet=192.0.2.0/24")
+	f.expect(t, 10, "ipband_averaging_period_seconds")
+	f.expect(t, 30, "ipband_reporting_period_seconds")
+	if got := f.subnets("ipband_subnet_info"); len(got) != 3 {
+		t.Errorf("info series %v, want one per subnet", got)
+	}
+}
+
+// TestSetPreloaded: a reload that changes the preloaded subnets gives a
+// new one its series, named, at once; one no longer preloaded becomes a
+// dynamic series, which a busier dynamic subnet can push into "other".
+func TestSetPreloaded(t *testing.T) {
+	m := metrics.New(metrics.Options{Preloaded: []netip.Prefix{pfx("10.0.1.0/24")}, TopSubnets: 1})
+	url := serve(t, m)
+	m.Period(period(0, line("10.0.1.0/24", 5000, 10, false)))
+	m.SetPreloaded([]netip.Prefix{pfx("10.0.2.0/24"), pfx("10.0.2.0/24")}, func(p netip.Prefix) string {
+		return map[netip.Prefix]string{pfx("10.0.2.0/24"): "two", pfx("10.0.1.0/24"): "one"}[p]
+	})
+	f := scrape(t, url)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.0.2.0/24", "name=two", "preloaded=true")
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.0.1.0/24", "name=", "preloaded=false")
+	f.expect(t, 0, "ipband_subnet_bytes_total", "subnet=10.0.2.0/24")
+
+	m.Period(period(1, line("10.0.2.0/24", 100, 10, false), line("10.0.3.0/24", 9000, 10, false)))
+	f = scrape(t, url)
+	if got := f.subnets("ipband_subnet_info"); !slices.Equal(slices.Sorted(slices.Values(got)), []string{"10.0.2.0/24", "10.0.3.0/24"}) {
+		t.Errorf("info series %v: want the preloaded 10.0.2.0/24 and the one dynamic series, 10.0.3.0/24", got)
+	}
+	f.expect(t, 5000, "ipband_subnet_bytes_total", "subnet="+metrics.Other)
+	f.expect(t, 1, "ipband_subnet_info", "subnet=10.0.3.0/24", "preloaded=false")
 }
 
 // TestScrapeNoMail: without a mail counter function there are no mail
@@ -254,6 +367,9 @@ func TestDynamicCardinality(t *testing.T) {
 		labels := f.subnets("ipband_subnet_bytes_total")
 		if len(labels) > top+1 {
 			t.Fatalf("period %d: %d subnet series: %v", n, len(labels), labels)
+		}
+		if info := f.subnets("ipband_subnet_info"); len(info) != len(labels)-1 || slices.Contains(info, metrics.Other) {
+			t.Fatalf("period %d: info series %v for the subnet series %v; want one per series but %q", n, info, labels, metrics.Other)
 		}
 		f.expect(t, 1, "ipband_subnet_logging", "subnet="+hot)
 		var sum, reports float64

@@ -50,8 +50,8 @@ import (
 	"time"
 	"unicode"
 
-	"ipband/mail"
 	"ipband/report"
+	"ipband/watchdog/service/privilege"
 )
 
 // Defaults of Options.
@@ -97,7 +97,7 @@ type Options struct {
 	Names *report.Names
 	// Credential, when not nil, runs the command as that user and group
 	// (never as root: see ipband(8)).
-	Credential *mail.Credential
+	Credential *privilege.Credential
 	// Env is the environment the IPBAND_ variables are added to; nil
 	// means os.Environ(). Variables in it that start with IPBAND_ are left
 	// out, so that the command sees only the event's.
@@ -131,7 +131,7 @@ type Notifier struct {
 	args    []string
 	timeout time.Duration
 	env     []string
-	cred    *mail.Credential
+	cred    *privilege.Credential
 	logf    report.Logf
 	names   *report.Names
 	workers int
@@ -289,10 +289,10 @@ func (n *Notifier) exec(ev event) error {
 	cmd := exec.CommandContext(ctx, n.args[0], n.args[1:]...)
 	cmd.Env = append(append(make([]string, 0, len(n.env)+len(ev.env)), n.env...), ev.env...)
 	cmd.Stdin = bytes.NewReader(ev.stdin)
-	var stderr mail.HeadBuffer
+	var stderr privilege.HeadBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = waitDelay
-	mail.Isolate(cmd, n.cred)
+	privilege.Isolate(cmd, n.cred)
 	err := cmd.Run()
 	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
 		return nil // exited 0; a child it left behind holds a pipe
@@ -306,7 +306,7 @@ func (n *Notifier) exec(ev event) error {
 	default:
 		msg += err.Error()
 	}
-	if line := mail.FirstLine(stderr.B); line != "" {
+	if line := privilege.FirstLine(stderr.B); line != "" {
 		msg += ": " + line
 	}
 	return errors.New(msg)

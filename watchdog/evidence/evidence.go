@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ipband/watchdog/pcapfile"
+	"ipband/watchdog/service/privilege"
 )
 
 // Defaults of Options.
@@ -38,8 +39,13 @@ const (
 // Options configure a Dir. Dir and LinkType are required; zero values
 // elsewhere mean the defaults.
 type Options struct {
-	// Dir is the directory of the files; it must exist.
+	// Dir is the directory of the files; it must exist, belong to Owner
+	// and be writable by no one else (privilege.CheckDir).
 	Dir string
+	// Owner is the user id that must own Dir; 0 means the process's
+	// effective user. A process that checks Dir as root for the user it
+	// will drop to sets it to that user.
+	Owner int
 	// LinkType and Snaplen go into each file's header: those of the
 	// capture.
 	LinkType pcapfile.LinkType
@@ -156,7 +162,14 @@ func Open(opt Options) (*Dir, error) {
 
 // scan checks the directory and counts the files of earlier runs.
 func (d *Dir) scan() error {
-	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*")
+	owner := d.opt.Owner
+	if owner == 0 {
+		owner = os.Geteuid()
+	}
+	if err := privilege.CheckDir(d.opt.Dir, owner); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*") // O_EXCL, a name of its own
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -185,11 +186,15 @@ func TestReplayReproducesReports(t *testing.T) {
 // TestFrameNoAlloc pins the per-packet cost: a frame of a logging subnet
 // is copied into the queue without allocating.
 func TestFrameNoAlloc(t *testing.T) {
-	d, err := evidence.Open(evidence.Options{Dir: t.TempDir(), LinkType: 1})
+	// The writer sleeps through the measurement (a poll of an hour), so
+	// that its allocations (the episode's file, its buffer) are not
+	// counted as Frame's: AllocsPerRun counts every goroutine's.
+	d, err := evidence.Open(evidence.Options{Dir: t.TempDir(), LinkType: 1, Poll: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	waitBlocked(t, "evidence.(*Dir).run")
 	sub := netip.MustParsePrefix("10.0.0.0/24")
 	d.Start(sub, 1)
 	frame := make([]byte, 1514)
@@ -445,11 +450,16 @@ func TestEnginePacketNoAlloc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := evidence.Open(evidence.Options{Dir: t.TempDir(), LinkType: 1})
+	// AllocsPerRun counts the allocations of every goroutine, and the
+	// writer's (the episode's file, its buffer) are not the engine's. With
+	// a poll of an hour the writer sleeps through the measurement, and the
+	// frames wait in the queue until Close: wait until it sleeps.
+	d, err := evidence.Open(evidence.Options{Dir: t.TempDir(), LinkType: 1, Poll: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	waitBlocked(t, "evidence.(*Dir).run")
 	e.SetEvidence(d)
 	frame := make([]byte, 1514)
 	p := &watchdog.Packet{Time: 1e9, Len: 1514, Kind: watchdog.KindIP, Proto: 6,
@@ -457,15 +467,6 @@ func TestEnginePacketNoAlloc(t *testing.T) {
 	e.PacketFrame(p, frame)
 	p.Time = 2e9 + 1 // closes period 0: 10.0.0.0 starts logging
 	e.PacketFrame(p, frame)
-	// AllocsPerRun counts the whole process: let the writer make the
-	// episode's file first, which allocates on its own goroutine.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, err := os.Stat(d.Path(sub, 2e9)); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the writer made no file for the episode: %v", err)
-		}
-	}
 	if n := testing.AllocsPerRun(1000, func() { e.PacketFrame(p, frame) }); n != 0 {
 		t.Errorf("PacketFrame allocates %v times per packet", n)
 	}
@@ -477,5 +478,22 @@ func TestEnginePacketNoAlloc(t *testing.T) {
 	}
 	if fi.Size() < 1000*1530 && d.Dropped() == 0 {
 		t.Errorf("evidence holds %d bytes, want the 1000 frames", fi.Size())
+	}
+}
+
+// waitBlocked waits until the goroutine running fn (as runtime.Stack names
+// it) is blocked in a select, failing the test after 30 s.
+func waitBlocked(t *testing.T, fn string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if head, _, _ := strings.Cut(g, "\n"); strings.Contains(head, "[select") && strings.Contains(g, fn) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no goroutine running %s blocked in a select", fn)
+		}
 	}
 }

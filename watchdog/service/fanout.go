@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"ipband/report"
 	"ipband/watchdog"
@@ -218,9 +219,18 @@ func (w *worker) close() {
 	}
 }
 
+// closeGrace is how long, once the flush time has run out, the fan-out
+// still waits for the outputs' Close to return: a Close stops its work
+// when its ctx ends (the mail queue stops the send under way and leaves
+// the rest spooled) and then says what it lost, which is not always
+// anything. Without it an output that kept everything safe would count as
+// lost for finishing a moment after the deadline.
+const closeGrace = 2 * time.Second
+
 // close stops the fan-out: what is queued is handed to the outputs, and
-// each output is closed, all within ctx. It returns the losses of every
-// output, those of outputs still busy when ctx ends included.
+// each output is closed, all within ctx (and closeGrace for a Close to
+// return once ctx has ended). It returns the losses of every output, those
+// of outputs still busy then included.
 func (f *FanOut) close(ctx context.Context) []Loss {
 	f.closed.Store(true)
 	for _, w := range f.workers {
@@ -231,15 +241,26 @@ func (f *FanOut) close(ctx context.Context) []Loss {
 			close(w.q)
 		}
 	}
-	var losses []Loss
+	var (
+		losses []Loss
+		late   <-chan time.Time // once ctx has ended: the end of closeGrace
+	)
 	for _, w := range f.workers {
 		l := Loss{Output: w.out.Name()}
 		select {
 		case <-w.done:
 			l.Err = w.err
 		case <-ctx.Done():
-			l.Unflushed = len(w.q)
-			l.Err = fmt.Errorf("still busy when the flush time ran out: %w", ctx.Err())
+			if late == nil {
+				late = time.After(closeGrace)
+			}
+			select {
+			case <-w.done: // its Close saw ctx end and said what it lost
+				l.Err = w.err
+			case <-late:
+				l.Unflushed = len(w.q)
+				l.Err = fmt.Errorf("still busy when the flush time ran out: %w", ctx.Err())
+			}
 		}
 		l.DroppedPeriods = w.lost[kindPeriod].dropped.Load()
 		l.DroppedReports = w.lost[kindReport].dropped.Load()

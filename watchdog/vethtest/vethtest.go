@@ -2,12 +2,14 @@
 
 // Package vethtest makes, for tests, a veth pair between two network
 // namespaces of their own: end A (198.18.0.1/30) in namespace NsA and end
-// B (198.18.0.2/30) in NsB. The addresses are from the benchmarking range
+// B (198.18.0.2/30) in NsB; a Raw socket on end B sends whole frames
+// (UDPFrame builds them) for a capture on end A. The addresses are from the benchmarking range
 // and live only in these namespaces, so that live capture and link loss
 // can be tested without touching the host's network.
 package vethtest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
@@ -15,13 +17,14 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // Pair is a veth pair between two namespaces that New made.
 type Pair struct {
-	t            *testing.T
+	t            testing.TB
 	NsA, NsB     string // the namespaces
 	DevA, DevB   string // the ends
 	AddrA, AddrB string // their IPv4 addresses
@@ -31,7 +34,7 @@ type Pair struct {
 // cannot (not root, no ip command, no namespaces in this sandbox). tag
 // (one letter) keeps the names of different test binaries apart. Cleanup
 // removes the namespaces, and so the pair.
-func New(t *testing.T, tag string) *Pair {
+func New(t testing.TB, tag string) *Pair {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("network namespaces and live capture need root")
@@ -140,4 +143,101 @@ func (p *Pair) DialFromA(port int) *net.UDPConn {
 func (p *Pair) StartInA(cmd *exec.Cmd) {
 	p.t.Helper()
 	p.inA(cmd.Start)
+}
+
+// InB is InA for NsB.
+func (p *Pair) InB(fn func() error) error {
+	runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+	f, err := os.Open("/run/netns/" + p.NsB)
+	if err != nil {
+		return err
+	}
+	err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("setns %s: %w", p.NsB, err)
+	}
+	return fn()
+}
+
+// SrcMAC is the source address of the frames UDPFrame builds, which tells
+// them apart from what the namespaces send on their own.
+var SrcMAC = [6]byte{0x02, 0x00, 0x5e, 0x10, 0x00, 0x01}
+
+// UDPFrame returns a broadcast Ethernet frame from SrcMAC carrying an
+// IPv4 UDP datagram of payload bytes from AddrB, port 4000, to dst, port,
+// behind the VLAN tags given as TPID, TCI pairs, outermost first.
+func (p *Pair) UDPFrame(dst string, port uint16, payload int, tags ...uint16) []byte {
+	b := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	b = append(b, SrcMAC[:]...)
+	for _, v := range tags {
+		b = binary.BigEndian.AppendUint16(b, v)
+	}
+	b = binary.BigEndian.AppendUint16(b, 0x0800)
+	ip := make([]byte, 20)
+	ip[0], ip[8], ip[9] = 0x45, 64, 17
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+8+payload))
+	copy(ip[12:16], net.ParseIP(p.AddrB).To4())
+	copy(ip[16:20], net.ParseIP(dst).To4())
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	b = append(b, ip...)
+	b = binary.BigEndian.AppendUint16(b, 4000)
+	b = binary.BigEndian.AppendUint16(b, port)
+	b = binary.BigEndian.AppendUint16(b, uint16(8+payload))
+	b = append(b, 0, 0)
+	for i := range payload {
+		b = append(b, byte(i))
+	}
+	return b
+}
+
+// Raw is a packet socket on end B that writes whole frames, VLAN tags
+// and all, for end A to receive as they are.
+type Raw struct {
+	fd int
+	to unix.SockaddrLinklayer
+}
+
+// RawFromB opens a Raw on end B; it is closed at cleanup.
+func (p *Pair) RawFromB() *Raw {
+	p.t.Helper()
+	r := &Raw{}
+	ch := make(chan error, 1)
+	go func() {
+		ch <- p.InB(func() error {
+			ifi, err := net.InterfaceByName(p.DevB)
+			if err != nil {
+				return err
+			}
+			r.to = unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+			r.fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+			return err
+		})
+	}()
+	if err := <-ch; err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(func() { unix.Close(r.fd) })
+	return r
+}
+
+// Send writes frame n times, pausing now and then so that end A's
+// backlog never overflows: end A receives exactly what was sent.
+func (r *Raw) Send(frame []byte, n int) error {
+	for i := range n {
+		if err := unix.Sendto(r.fd, frame, 0, &r.to); err != nil {
+			return fmt.Errorf("frame %d: %w", i, err)
+		}
+		if i%200 == 199 {
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	return nil
 }

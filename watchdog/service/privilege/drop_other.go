@@ -1,14 +1,14 @@
 //go:build !linux
 
-package main
+package privilege
 
 import "fmt"
 
-// dropPrivileges is supported on Linux only: elsewhere an empty name, or
+// Drop is supported on Linux only: elsewhere an empty name, or
 // the user ipband already runs as, changes nothing, and any other user is
 // an error.
-func dropPrivileges(name string) error {
-	_, drop, err := dropTarget(name)
+func Drop(name string) error {
+	_, drop, err := Target(name)
 	if err != nil || !drop {
 		return err
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package privilege
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"syscall"
 )
 
-// dropPrivileges makes ipband, once its capture is open, run as the user
+// Drop makes ipband, once its capture is open, run as the user
 // name (directive user, flag --user): that user's uid, its primary group,
 // no supplementary groups and no capabilities, the kernel clearing the
 // permitted, effective and ambient sets when root changes to another uid.
@@ -23,19 +23,19 @@ import (
 // already runs as (started unprivileged by a service manager that gave it
 // capture capabilities), changes nothing. Files opened later are opened as
 // the new user.
-func dropPrivileges(name string) error {
-	id, drop, err := dropTarget(name)
+func Drop(name string) error {
+	id, drop, err := Target(name)
 	if err != nil || !drop {
 		return err
 	}
 	if err := syscall.Setgroups(nil); err != nil {
 		return fmt.Errorf("user %s: setgroups: %w", name, err)
 	}
-	if err := syscall.Setgid(id.gid); err != nil {
-		return fmt.Errorf("user %s: setgid %d: %w", name, id.gid, err)
+	if err := syscall.Setgid(id.GID); err != nil {
+		return fmt.Errorf("user %s: setgid %d: %w", name, id.GID, err)
 	}
-	if err := syscall.Setuid(id.uid); err != nil {
-		return fmt.Errorf("user %s: setuid %d: %w", name, id.uid, err)
+	if err := syscall.Setuid(id.UID); err != nil {
+		return fmt.Errorf("user %s: setuid %d: %w", name, id.UID, err)
 	}
 	if err := checkDropped(id); err != nil {
 		return fmt.Errorf("user %s: %w", name, err)
@@ -46,7 +46,7 @@ func dropPrivileges(name string) error {
 // checkDropped checks that every thread of the process runs as id, with
 // no supplementary group and no permitted, effective or ambient
 // capability.
-func checkDropped(id identity) error {
+func checkDropped(id Identity) error {
 	tasks, err := filepath.Glob("/proc/self/task/*/status")
 	if err != nil {
 		return fmt.Errorf("cannot list the threads in /proc/self/task: %w", err)
@@ -150,15 +150,15 @@ func parseCap(f []string) (uint64, error) {
 }
 
 // check says how st differs from a process dropped to id.
-func (st procStatus) check(id identity) error {
+func (st procStatus) check(id Identity) error {
 	for _, u := range st.uid {
-		if u != id.uid {
-			return fmt.Errorf("uids %v, want %d", st.uid, id.uid)
+		if u != id.UID {
+			return fmt.Errorf("uids %v, want %d", st.uid, id.UID)
 		}
 	}
 	for _, g := range st.gid {
-		if g != id.gid {
-			return fmt.Errorf("gids %v, want %d", st.gid, id.gid)
+		if g != id.GID {
+			return fmt.Errorf("gids %v, want %d", st.gid, id.GID)
 		}
 	}
 	if len(st.groups) > 0 {

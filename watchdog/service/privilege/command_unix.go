@@ -1,6 +1,6 @@
 //go:build unix
 
-package mail
+package privilege
 
 import (
 	"errors"
