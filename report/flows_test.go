@@ -20,7 +20,7 @@ func TestSampledReport(t *testing.T) {
 		Sampled:   []string{"1 in 1000 (exporter edge1)"},
 	}
 	text := string(report.AppendText(nil, r, nil))
-	if !strings.Contains(text, " min\nSampled: 1 in 1000 (exporter edge1)\n====") {
+	if !strings.Contains(text, ", over: none\nSampled: 1 in 1000 (exporter edge1)\n====") { // after the header's rate line
 		t.Errorf("text report:\n%s", text)
 	}
 	js := string(report.AppendJSON(nil, r, nil))

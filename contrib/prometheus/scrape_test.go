@@ -21,6 +21,7 @@ import (
 	"ipband/report/metrics"
 	"ipband/subnet"
 	"ipband/watchdog"
+	"ipband/watchdog/flow"
 )
 
 // engineOut hands the engine's periods and reports to the metrics.
@@ -34,6 +35,21 @@ func (o engineOut) Report(r report.Report)  { o.m.Report(r) } //nolint:errcheck 
 // metrics (with mail counters, as with -M), serves them over HTTP and
 // returns a scrape: every series ipband can show.
 func realScrape(t *testing.T) map[string]*dto.MetricFamily {
+	t.Helper()
+	fams := scrapeReplay(t, "../../testdata/classic.pcap", false)
+	// A replay of a recorded flow export (softflowd's NetFlow v9 of the
+	// same traffic) has the flow collector's series too.
+	for name, f := range scrapeReplay(t, "../../testdata/flows-v9.pcap", true) {
+		if _, ok := fams[name]; !ok {
+			fams[name] = f
+		}
+	}
+	return fams
+}
+
+// scrapeReplay replays path (a capture, or with flows a capture of flow
+// exports to port 2055) into ipband's metrics and scrapes them.
+func scrapeReplay(t *testing.T, path string, flows bool) map[string]*dto.MetricFamily {
 	t.Helper()
 	networks, err := subnet.LoadNetworks("../../testdata/networks")
 	if err != nil {
@@ -55,9 +71,21 @@ func realScrape(t *testing.T) map[string]*dto.MetricFamily {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := watchdog.OpenFileSource("../../testdata/classic.pcap", "")
-	if err != nil {
-		t.Fatal(err)
+	var src watchdog.Source
+	if flows {
+		col := flow.NewCollector(flow.Options{Grace: 120 * time.Second, Skew: 300 * time.Second})
+		fsrc, err := flow.OpenFile(path, []uint16{2055}, col)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetAnnotator(col)
+		src = fsrc
+	} else {
+		fsrc, err := watchdog.OpenFileSource(path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = fsrc
 	}
 	defer src.Close()
 	if err := src.Run(context.Background(), e, watchdog.RunOptions{}); err != nil {
