@@ -78,7 +78,7 @@ var directives = [...]directive{
 	{"asndb", func(c *Config) field { return path(&c.ASNDB) }},
 	{"countrydb", func(c *Config) field { return path(&c.CountryDB) }},
 	{"resolve", func(c *Config) field { return oneOf(&c.Resolve, "none", "ptr") }},
-			{"jsonfile", func(c *Config) field { return path(&c.JSONFile) }},
+	{"jsonfile", func(c *Config) field { return path(&c.JSONFile) }},
 	{"statsfile", func(c *Config) field { return path(&c.StatsFile) }},
 	{"metrics", func(c *Config) field { return listenAddr(&c.Metrics) }},
 	{"notify", func(c *Config) field { return text(&c.Notify) }},

@@ -157,7 +157,6 @@ func New(cfg Config, out Output) (*Engine, error) {
 	return e, nil
 }
 
-
 // Start opens period 0 at t (Unix ns). Replay need not call it: the first
 // packet starts the engine at its own time. Live capture calls it with the
 // clock's time so that an idle link still closes periods. Start does
