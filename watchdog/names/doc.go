@@ -7,6 +7,9 @@
 // packets (port 53) and the TCP payloads of logging subnets, and asks it
 // for names when it makes a report.
 //
+// A Resolver makes the forward-confirmed reverse lookups of resolve ptr on
+// its own goroutine, rate-limited and cached; asking it never blocks.
+//
 // The parsers read outside input: malformed messages are counted, never a
 // panic, and a Book never allocates for a packet it cannot use.
 package names
