@@ -49,7 +49,7 @@ var (
 	descDropped = prometheus.NewDesc("ipband_dropped_packets_total",
 		"Frames the kernel or the interface dropped (live capture).", nil, nil)
 	descEvictions = prometheus.NewDesc("ipband_table_evictions_total",
-		"Entries evicted from a full bounded table: dynamic subnets, or connections of a logging subnet.", []string{"table"}, nil)
+		"Entries evicted from a full bounded table: dynamic subnets, connections of a logging subnet, or names learned from the traffic.", []string{"table"}, nil)
 	descDNSAnswers = prometheus.NewDesc("ipband_dns_answers_total",
 		"DNS answers seen on the wire, by what naming did with them: used (matched a query of the client), ignored (no matching query: unsolicited, spoofed, late), malformed.", []string{"result"}, nil)
 	descPeriods = prometheus.NewDesc("ipband_periods_total",
