@@ -26,8 +26,9 @@ all: build
 # iproute2, whose ip command the link-loss tests use, Prometheus (with
 # promtool) and Alertmanager, which the tests of the shipped rules and
 # dashboard (contrib/prometheus) run, aiosmtpd, the second SMTP server
-# of the mail tests, and the flow exporters the flow tests export the
-# bundled captures with (softflowd, pmacct's pmacctd, fprobe).
+# of the mail tests, the flow exporters the flow tests export the
+# bundled captures with (softflowd, pmacct's pmacctd, fprobe), and unbound
+# and dnsutils (dig), a real resolver and client for the live names tests.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -53,6 +54,11 @@ deps:
 		echo "installing softflowd, pmacct and fprobe (flow exporters, for the flow tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softflowd pmacct fprobe >/dev/null; \
+	fi
+	@if [ ! -x /usr/sbin/unbound ] || ! command -v dig >/dev/null 2>&1; then \
+		echo "installing unbound and dnsutils (dig, for the live names tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound dnsutils >/dev/null; \
 	fi
 
 build: deps
