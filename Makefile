@@ -27,9 +27,10 @@ all: build
 # promtool) and Alertmanager, which the tests of the shipped rules and
 # dashboard (contrib/prometheus) run, aiosmtpd, the second SMTP server
 # of the mail tests, the flow exporters the flow tests export the
-# bundled captures with (softflowd, pmacct's pmacctd, fprobe), chromium,
-# in which the status page is tested (TestPageInBrowser), and tmux, the
-# terminal the --tui view is tested in.
+# bundled captures with (softflowd, pmacct's pmacctd, fprobe), unbound
+# and dnsutils (dig), a real resolver and client for the live names tests,
+# chromium, in which the status page is tested (TestPageInBrowser), and
+# tmux, the terminal the --tui view is tested in.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -55,6 +56,11 @@ deps:
 		echo "installing softflowd, pmacct and fprobe (flow exporters, for the flow tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softflowd pmacct fprobe >/dev/null; \
+	fi
+	@if [ ! -x /usr/sbin/unbound ] || ! command -v dig >/dev/null 2>&1; then \
+		echo "installing unbound and dnsutils (dig, for the live names tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound dnsutils >/dev/null; \
 	fi
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then \
 		echo "installing chromium and tmux (for the page and --tui tests) with apt-get"; \

@@ -85,6 +85,17 @@ type Config struct {
 	FlowExporters []FlowExporter // flowexporter lines, in file order
 	FlowGrace     time.Duration  // flowgrace: a period is judged this long after its end
 	FlowSkew      time.Duration  // flowskew: exporter clocks further off are corrected
+	// NameCache is namecache: how many names learned from the traffic are
+	// kept (passive DNS entries, and as many TLS/HTTP claims); 0 turns
+	// naming off.
+	NameCache int
+	// ASNDB and CountryDB are asndb and countrydb: MaxMind DB files giving
+	// the ASN and the country of a report's remote addresses; "" is none.
+	ASNDB, CountryDB string
+	// Resolve is resolve: "ptr" adds forward-confirmed reverse DNS names
+	// to the remote addresses of reports that have no other name; "none"
+	// (the default) makes no lookup.
+	Resolve string
 
 	// Source names where the config came from ("ipband.conf" or "" when
 	// built from defaults only), for messages.
@@ -153,6 +164,10 @@ const (
 	// exporters, with room for their export delay.
 	DefaultFlowGrace = 120 * time.Second
 	DefaultFlowSkew  = 300 * time.Second
+	// DefaultNameCache keeps 16384 passive DNS entries and as many claims,
+	// about 4.3 MiB and 3.2 MiB (BenchmarkBookEntryMemory,
+	// BenchmarkClaimEntryMemory).
+	DefaultNameCache = 16384
 )
 
 // DefaultPageMode is the status page's mode: the page exists to be served
@@ -189,6 +204,8 @@ func Default() *Config {
 		PageMode:      DefaultPageMode,
 		FlowGrace:     DefaultFlowGrace,
 		FlowSkew:      DefaultFlowSkew,
+		NameCache:     DefaultNameCache,
+		Resolve:       "none",
 
 		EvidenceSnaplen: DefaultEvidenceSnaplen,
 	}

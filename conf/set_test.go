@@ -38,6 +38,10 @@ func setCases() []setCase {
 		promisc  = func(c *conf.Config) any { return c.Promisc }
 		user     = func(c *conf.Config) any { return c.User }
 		maxtotal = func(c *conf.Config) any { return c.MaxConnsTotal }
+		namecach = func(c *conf.Config) any { return c.NameCache }
+		asndb    = func(c *conf.Config) any { return c.ASNDB }
+		country  = func(c *conf.Config) any { return c.CountryDB }
+		resolve  = func(c *conf.Config) any { return c.Resolve }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
 		evsnap   = func(c *conf.Config) any { return c.EvidenceSnaplen }
 		pagemode = func(c *conf.Config) any { return c.PageMode }
@@ -287,6 +291,17 @@ func setCases() []setCase {
 
 		{"maxconnstotal", "100000", maxtotal, 100000, nil},
 		{"maxconnstotal", "0", maxtotal, nil, conf.ErrOutOfRange},
+
+		{"namecache", "0", namecach, 0, nil},
+		{"namecache", "100000", namecach, 100000, nil},
+		{"namecache", "-1", namecach, nil, conf.ErrOutOfRange},
+		{"asndb", "/var/lib/ipband/asn.mmdb", asndb, "/var/lib/ipband/asn.mmdb", nil},
+		{"asndb", "asn\x07.mmdb", asndb, nil, conf.ErrInvalidValue},
+		{"countrydb", "/var/lib/ipband/country.mmdb", country, "/var/lib/ipband/country.mmdb", nil},
+		{"countrydb", "c\x00.mmdb", country, nil, conf.ErrInvalidValue},
+		{"resolve", "PTR", resolve, "ptr", nil},
+		{"resolve", "none", resolve, "none", nil},
+		{"resolve", "rdns", resolve, nil, conf.ErrInvalidValue},
 
 		{"user", "nobody", user, "nobody", nil},
 		{"user", "no body", user, nil, conf.ErrInvalidValue},

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../testdata"
 "$gen" -s dynamic -o dynamic.pcap
 "$gen" -s ipv6 -o ipv6.pcap
 "$gen" -s fragments -o fragments.pcap
+"$gen" -s names -o names.pcap
 # One scenario in every link type the decoder reads, and in pcapng.
 for link in eth vlan qinq sll sll2 raw null ppp; do
 	"$gen" -s fragments --link "$link" -o "link-$link.pcap"

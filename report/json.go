@@ -43,6 +43,20 @@ type jsonReport struct {
 	Dropped        uint64     `json:"dropped"`
 	Evidence       *jsonEvid  `json:"evidence,omitempty"`
 	Sampled        []string   `json:"sampled,omitempty"`
+	Attribution    *jsonAttr  `json:"attribution,omitempty"`
+}
+
+// jsonAttr is the attribution of a report's bytes, present when a row has
+// a name or an ASN.
+type jsonAttr struct {
+	ByName []jsonShare `json:"by_name,omitempty"`
+	ByASN  []jsonShare `json:"by_asn,omitempty"`
+}
+
+type jsonShare struct {
+	Key     string  `json:"key"`
+	Bytes   uint64  `json:"bytes"`
+	Percent float64 `json:"percent"`
 }
 
 // jsonEvid is the evidence capture of the episode (evidencedir).
@@ -67,6 +81,12 @@ type jsonConn struct {
 	ProtoName string `json:"proto_name"`
 	Bytes     uint64 `json:"bytes"`
 	Service   string `json:"service"`
+
+	Name       string `json:"name,omitempty"`
+	NameSource string `json:"name_source,omitempty"`
+	ASN        uint32 `json:"asn,omitempty"`
+	ASOrg      string `json:"as_org,omitempty"`
+	Country    string `json:"country,omitempty"`
 }
 
 type jsonHidden struct {
@@ -90,7 +110,11 @@ type jsonHidden struct {
 // present only with -A. The name is as in /etc/networks, "" when the
 // subnet has none; invalid UTF-8 in it becomes U+FFFD. Service and
 // protocol names come from names (nil means EmbeddedNames()); a
-// connection's service is "" when neither port has one.
+// connection's service is "" when neither port has one. A connection
+// whose remote side has a name adds "name" and "name_source" ("dns",
+// "sni, confirmed", ...), one with an ASN or country "asn", "as_org",
+// "country"; the report then adds "attribution", the share of its bytes
+// by registered domain ("by_name") and by ASN ("by_asn").
 func AppendJSON(dst []byte, r Report, names *Names) []byte {
 	return appendJSONValue(dst, toJSON(r, names))
 }
@@ -154,9 +178,30 @@ func toJSON(r Report, names *Names) *jsonReport {
 			ProtoName: names.Protocol(row.Proto),
 			Bytes:     row.Bytes,
 			Service:   names.RowService(row),
+
+			Name:       row.Name,
+			NameSource: row.NameSource,
+			ASN:        row.ASN,
+			ASOrg:      row.ASOrg,
+			Country:    row.Country,
 		})
 	}
+	if a := Attribute(r); a.ByName != nil || a.ByASN != nil {
+		j.Attribution = &jsonAttr{ByName: jsonShares(a.ByName, a.Total), ByASN: jsonShares(a.ByASN, a.Total)}
+	}
 	return j
+}
+
+func jsonShares(s []Share, total uint64) []jsonShare {
+	var out []jsonShare
+	for _, x := range s {
+		pct := 0.0
+		if total > 0 {
+			pct = float64(x.Bytes) / float64(total) * 100
+		}
+		out = append(out, jsonShare{Key: x.Key, Bytes: x.Bytes, Percent: pct})
+	}
+	return out
 }
 
 // finite returns f, or 0 when f is NaN or infinite, which JSON cannot

@@ -55,7 +55,9 @@ func jsonReports() []report.Report {
 	}
 	empty := sample
 	empty.Rows = nil
-	return []report.Report{sample, accum, hidden, ipv6, odd, empty, dirs}
+	named := namesReport()
+	named.Start = named.Time.Add(-5 * time.Minute)
+	return []report.Report{sample, accum, hidden, ipv6, odd, empty, dirs, named}
 }
 
 // TestJSONFileGolden appends the reports to a JSON file and compares it
@@ -118,7 +120,25 @@ type decodedReport struct {
 		ProtoName string `json:"proto_name"`
 		Bytes     uint64 `json:"bytes"`
 		Service   string `json:"service"`
+
+		Name       string `json:"name"`
+		NameSource string `json:"name_source"`
+		ASN        uint32 `json:"asn"`
+		ASOrg      string `json:"as_org"`
+		Country    string `json:"country"`
 	} `json:"connections"`
+	Attribution *struct {
+		ByName []struct {
+			Key     string  `json:"key"`
+			Bytes   uint64  `json:"bytes"`
+			Percent float64 `json:"percent"`
+		} `json:"by_name"`
+		ByASN []struct {
+			Key     string  `json:"key"`
+			Bytes   uint64  `json:"bytes"`
+			Percent float64 `json:"percent"`
+		} `json:"by_asn"`
+	} `json:"attribution"`
 	Hidden struct {
 		Connections uint64 `json:"connections"`
 		Bytes       uint64 `json:"bytes"`
@@ -187,6 +207,21 @@ func TestAppendJSONRoundTrip(t *testing.T) {
 			if c.Src != row.Src.String() || c.Dst != row.Dst.String() || c.Sport != row.SrcPort || c.Dport != row.DstPort ||
 				c.Proto != row.Proto || c.Bytes != row.Bytes || c.ProtoName != names.Protocol(row.Proto) || c.Service != names.RowService(row) {
 				t.Errorf("report %d connection %d: %+v, want %+v", i, k, c, row)
+			}
+			if c.Name != row.Name || c.NameSource != row.NameSource || c.ASN != row.ASN || c.ASOrg != row.ASOrg || c.Country != row.Country {
+				t.Errorf("report %d connection %d: name %q (%s) AS%d %q %q, want %+v", i, k, c.Name, c.NameSource, c.ASN, c.ASOrg, c.Country, row)
+			}
+		}
+		a := report.Attribute(r)
+		if (d.Attribution == nil) != (a.ByName == nil && a.ByASN == nil) {
+			t.Errorf("report %d: attribution %v, want %+v", i, d.Attribution, a)
+		} else if d.Attribution != nil {
+			var sum uint64
+			for _, s := range d.Attribution.ByName {
+				sum += s.Bytes
+			}
+			if len(d.Attribution.ByName) != len(a.ByName) || sum != a.Total {
+				t.Errorf("report %d: attribution by name %+v sums to %d, want %d", i, d.Attribution.ByName, sum, a.Total)
 			}
 		}
 		if d.Hidden.Connections != r.Hidden.Conns || d.Hidden.Bytes != r.Hidden.Bytes ||

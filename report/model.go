@@ -91,6 +91,28 @@ type Row struct {
 	SrcPort, DstPort uint16
 	Proto            uint8
 	Bytes            uint64
+
+	// Name is the remote side's name (see Sides) as the local side knows it, or "", and
+	// NameSource how it is known: "dns", "sni, confirmed", "sni, claimed",
+	// "http, confirmed", "http, claimed" or "ptr".
+	Name, NameSource string
+	// ASN is the autonomous system of the remote side (asndb), 0 when unknown, and
+	// ASOrg its organisation.
+	ASN   uint32
+	ASOrg string
+	// Country is the remote side's ISO 3166 country code (countrydb), or "".
+	Country string
+}
+
+// Sides returns the local side of row in a report of subnet sub, and
+// the remote side, which the row's name, ASN and country are about: the
+// remote side is the address outside sub, Dst when both or neither are in
+// it.
+func Sides(sub netip.Prefix, row Row) (local, remote netip.Addr) {
+	if sub.Contains(row.Dst) && !sub.Contains(row.Src) {
+		return row.Dst, row.Src
+	}
+	return row.Src, row.Dst
 }
 
 // Hidden counts connections left out of a report by a table limit.
@@ -206,6 +228,12 @@ type Stats struct {
 	// LateBytes counts flow bytes that arrived for a period already
 	// judged: shown, never added to a closed period.
 	LateBytes uint64
+	// DNSAnswers counts DNS answers matched to a query of the same client
+	// and used for names; DNSIgnored the answers that matched no query
+	// (unsolicited, spoofed, late); DNSMalformed the DNS messages that did
+	// not parse; NamesEvicted the names and claims evicted from their
+	// bounded tables (namecache).
+	DNSAnswers, DNSIgnored, DNSMalformed, NamesEvicted uint64
 }
 
 // Add adds the counters of o to s.
@@ -219,6 +247,10 @@ func (s *Stats) Add(o Stats) {
 	s.Dropped += o.Dropped
 	s.Records += o.Records
 	s.LateBytes += o.LateBytes
+	s.DNSAnswers += o.DNSAnswers
+	s.DNSIgnored += o.DNSIgnored
+	s.DNSMalformed += o.DNSMalformed
+	s.NamesEvicted += o.NamesEvicted
 }
 
 // Over is a set of what was over its threshold in a period: the sum of

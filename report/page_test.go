@@ -53,6 +53,10 @@ func pageRun(t *testing.T, dir string) (page, reports []byte, last *report.Perio
 		}
 		if m == 105 || m == 110 {
 			r := sampleReport()
+			if m == 110 { // the page shows the names of the remote sides
+				r = namesReport()
+				r.Rows[0].Name = "<script>x</script>.example"
+			}
 			r.Subnet, r.Name, r.Time, r.Start = hot, hostile, p.End, crossed
 			r.Exceeded = p.End.Sub(crossed)
 			if err := h.Report(r); err != nil {

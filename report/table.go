@@ -167,6 +167,9 @@ func appendStats(dst []byte, s Stats) []byte {
 		{"evicted subnets", s.EvictedSubnets},
 		{"evicted connections", s.EvictedConns},
 		{"dropped", s.Dropped},
+		{"ignored DNS answers", s.DNSIgnored},
+		{"malformed DNS", s.DNSMalformed},
+		{"evicted names", s.NamesEvicted},
 		{"late flow bytes", s.LateBytes},
 	}
 	sep := "  ("

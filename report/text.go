@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -31,7 +32,11 @@ const (
 // ("Note: 2980746 subnets evicted, 12 packets dropped by the kernel in this
 // episode", under the header), the episode's evidence file with
 // evidencedir, and a line counting the hidden connections only when there
-// are some. Addresses take 15 columns, PROT 4 and KBYTES 9, as classic
+// are some. When a row names its remote side (Row.Name), a NAME (SOURCE)
+// column follows SERVICE ("www.example.com (dns)") and an attribution
+// block before the last rule gives the share of the bytes by registered
+// domain and, when ASNs are known, by ASN; without names and ASNs the
+// report is the classic one. Addresses take 15 columns, PROT 4 and KBYTES 9, as classic
 // reports do; when a row has a longer value (an IPv6 address, "ipv6-icmp",
 // 1000000 kBytes or more) its column, the header and the rules widen to fit
 // the longest, for the whole report.
@@ -81,6 +86,9 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 
 	c := textColumns(r.Rows, names)
 	rule := ruleWidth + 2*(c.addr-classicWidth) + c.proto - protoWidth + c.kb - kbWidth
+	if c.name > 0 {
+		rule += 2 + c.name
+	}
 	dst = appendRepeat(dst, '=', rule)
 	dst = append(dst, '\n')
 	dst = appendLeft(dst, "FROM", c.addr)
@@ -89,7 +97,13 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 	dst = append(dst, " < PORT> "...)
 	dst = appendRight(dst, "PROT", c.proto+1)
 	dst = appendRight(dst, "KBYTES", c.kb)
-	dst = append(dst, "  SERVICE\n"...)
+	if c.name > 0 {
+		dst = append(dst, "  "...)
+		dst = appendLeft(dst, "SERVICE", serviceWidth)
+		dst = append(dst, "  NAME (SOURCE)\n"...)
+	} else {
+		dst = append(dst, "  SERVICE\n"...)
+	}
 	dst = appendRepeat(dst, '-', rule)
 	dst = append(dst, '\n')
 	for _, row := range r.Rows {
@@ -100,6 +114,9 @@ func AppendText(dst []byte, r Report, names *Names) []byte {
 		dst = append(dst, " not shown ("...)
 		dst = appendFloat(dst, kB(r.Hidden.Bytes), 0)
 		dst = append(dst, " kBytes): table limit reached\n"...)
+	}
+	if c.name > 0 || hasASN(r.Rows) {
+		dst = appendAttribution(dst, Attribute(r))
 	}
 	dst = appendRepeat(dst, '=', rule)
 	return append(dst, "\n\n"...)
@@ -154,8 +171,73 @@ func appendRow(dst []byte, row Row, c columns, names *Names) []byte {
 	dst = append(dst, ' ')
 	dst = appendFloat(dst, kB(row.Bytes), c.kb)
 	dst = append(dst, "  "...)
-	dst = appendCut(dst, names.RowService(row), serviceWidth)
+	svc := names.RowService(row)
+	dst = appendCut(dst, svc, serviceWidth)
+	if c.name > 0 && row.Name != "" {
+		dst = appendSpaces(dst, serviceWidth-min(utf8.RuneCountInString(svc), serviceWidth)+2)
+		dst = appendRowName(dst, row)
+	}
 	return append(dst, '\n')
+}
+
+// appendRowName appends the remote side's name and its source,
+// "www.example.com (dns)", control characters replaced.
+func appendRowName(dst []byte, row Row) []byte {
+	dst = appendSafe(dst, row.Name)
+	dst = append(dst, " ("...)
+	dst = appendSafe(dst, row.NameSource)
+	return append(dst, ')')
+}
+
+// rowNameLen is the width of appendRowName(row), 0 for a row with no name.
+func rowNameLen(row Row) int {
+	if row.Name == "" {
+		return 0
+	}
+	var buf [320]byte
+	return utf8.RuneCount(appendRowName(buf[:0], row))
+}
+
+// hasASN reports whether a row has an ASN.
+func hasASN(rows []Row) bool {
+	for _, r := range rows {
+		if r.ASN != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendAttribution appends the attribution block: a line of the shares
+// by remote name suffix, and one by ASN, each when known:
+//
+//	By name: example.com 62.5%, example.org 20.0%, (unnamed) 17.5%
+//	By ASN: AS64500 Example Net 80.0%, (unknown) 20.0%
+func appendAttribution(dst []byte, a Attribution) []byte {
+	for _, l := range [...]struct {
+		title  string
+		shares []Share
+	}{{"By name: ", a.ByName}, {"By ASN: ", a.ByASN}} {
+		if l.shares == nil {
+			continue
+		}
+		dst = append(dst, l.title...)
+		for i, s := range l.shares {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = appendSafe(dst, s.Key)
+			dst = append(dst, ' ')
+			pct := 0.0
+			if a.Total > 0 {
+				pct = float64(s.Bytes) / float64(a.Total) * 100
+			}
+			dst = strconv.AppendFloat(dst, pct, 'f', 1, 64)
+			dst = append(dst, '%')
+		}
+		dst = append(dst, '\n')
+	}
+	return dst
 }
 
 // The classic widths of the PROT and KBYTES columns.
@@ -167,6 +249,7 @@ const (
 // columns are the widths of a report's variable columns.
 type columns struct {
 	addr, proto, kb int
+	name            int // the widest "name (source)", 0 when no row has a name
 }
 
 // textColumns returns the column widths for rows: the classic 15, 4 and
@@ -179,6 +262,7 @@ func textColumns(rows []Row, names *Names) columns {
 		c.addr = max(c.addr, addrLen(r.Src), addrLen(r.Dst))
 		c.proto = max(c.proto, utf8.RuneCountInString(names.Protocol(r.Proto)))
 		c.kb = max(c.kb, floatLen(kB(r.Bytes)))
+		c.name = max(c.name, rowNameLen(r))
 	}
 	return c
 }

@@ -55,6 +55,25 @@ func sampleReport() report.Report {
 	}
 }
 
+// namesReport is the sample report with the remote sides named, from
+// every source, some with an ASN and country, one name with a control
+// character.
+func namesReport() report.Report {
+	r := sampleReport()
+	set := func(i int, name, src string, asn uint32, org, cc string) {
+		r.Rows[i].Name, r.Rows[i].NameSource = name, src
+		r.Rows[i].ASN, r.Rows[i].ASOrg, r.Rows[i].Country = asn, org, cc
+	}
+	set(0, "imap.mail.example.com", "dns", 64500, "Example Mail", "CA")
+	set(1, "telnet.example.co.uk", "sni, confirmed", 64501, "Example UK", "GB")
+	set(2, "files.corp.example", "ptr", 0, "", "")
+	set(3, "claims.example.org", "sni, claimed", 64501, "Example UK", "GB")
+	set(4, "plain.example.org", "http, claimed", 0, "", "")
+	set(5, "printer.example.com", "http, confirmed", 64500, "Example Mail", "CA")
+	set(6, "bad\nname.example.net", "dns", 0, "", "")
+	return r
+}
+
 func ipv6Report() report.Report {
 	r := sampleReport()
 	r.Subnet = prefix("2001:db8:1::/48")
@@ -110,6 +129,7 @@ func TestWriteTextGolden(t *testing.T) {
 		{"hidden", hidden},
 		{"note", note},
 		{"top0", top0},
+		{"names", namesReport()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

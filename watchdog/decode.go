@@ -118,6 +118,7 @@ type Decoder struct {
 	link  LinkType
 	kind  linkKind
 	hlen  int
+	flen  int // the length of the frame being decoded
 	frags [fragSlots]fragEntry
 }
 
@@ -188,7 +189,9 @@ func (d *Decoder) HeaderLen() int {
 // bytes were captured; for ICMP and ICMPv6 DstPort is type*256+code.
 // Tunnels (IP in IP, GRE, ...) are not decapsulated. A non-first fragment
 // gets the protocol and ports of its first fragment if the Decoder saw it
-// recently, else its own protocol number and ports 0.
+// recently, else its own protocol number and ports 0. For TCP and UDP
+// packets that are not fragments, PayloadOff and PayloadEnd say where the
+// payload lies in data.
 func (d *Decoder) Decode(data []byte, p *Packet) {
 	p.Kind = KindOther
 	p.Flags = 0
@@ -197,6 +200,8 @@ func (d *Decoder) Decode(data []byte, p *Packet) {
 	p.Dst = netip.Addr{}
 	p.SrcPort = 0
 	p.DstPort = 0
+	p.PayloadOff, p.PayloadEnd = 0, 0
+	d.flen = len(data)
 	switch d.kind {
 	case linkEthernet:
 		if len(data) >= 14 {
@@ -335,7 +340,9 @@ func (d *Decoder) ipv4(b []byte, p *Packet) {
 	if frag&0x3fff == 0 { // not a fragment: the common case
 		if hl > end || !ports(p.Proto, b[hl:end], p) {
 			p.Flags = FlagTruncated
+			return
 		}
+		payload(p, b[hl:end], d.flen-len(b)+hl)
 		return
 	}
 	p.Flags = FlagFragment
@@ -411,6 +418,26 @@ func (d *Decoder) ipv6(b []byte, p *Packet) {
 	}
 	if first {
 		d.frags[fragSlot(b[8:40], key.id, key.proto)] = fragEntry{key: key, proto: nh, srcPort: p.SrcPort, dstPort: p.DstPort}
+		return
+	}
+	payload(p, b[off:end], d.flen-len(b)+off)
+}
+
+// payload sets the payload bounds of p, whose transport header t (to the
+// end of the IP packet as captured) is at offset off of the frame, for TCP
+// and UDP.
+func payload(p *Packet, t []byte, off int) {
+	switch p.Proto {
+	case 6:
+		if len(t) >= 20 {
+			if h := int(t[12]>>4) * 4; h >= 20 && h <= len(t) {
+				p.PayloadOff, p.PayloadEnd = uint32(off+h), uint32(off+len(t))
+			}
+		}
+	case 17:
+		if len(t) >= 8 {
+			p.PayloadOff, p.PayloadEnd = uint32(off+8), uint32(off+len(t))
+		}
 	}
 }
 

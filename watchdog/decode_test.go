@@ -399,6 +399,8 @@ func TestDecode(t *testing.T) {
 			d.Decode(tt.frame, &got)
 			want := tt.want
 			want.Time, want.Len = 123, 456
+			// The payload bounds are checked against gopacket's below.
+			want.PayloadOff, want.PayloadEnd = got.PayloadOff, got.PayloadEnd
 			if got != want {
 				t.Errorf("Decode(% x)\n got %+v\nwant %+v", tt.frame, got, want)
 			}
@@ -422,8 +424,8 @@ func TestDecodeResets(t *testing.T) {
 				Src: netip.MustParseAddr("10.9.9.9"), Dst: netip.MustParseAddr("fe80::1"), SrcPort: 1, DstPort: 2,
 			}
 			d.Decode(tt.frame, &p)
-			want := tt.want
-			want.Time, want.Len = 7, 8
+			want := watchdog.Packet{Time: 7, Len: 8}
+			decNew(t, tt.lt).Decode(tt.frame, &want)
 			if p != want {
 				t.Errorf("after a full packet:\n got %+v\nwant %+v", p, want)
 			}
@@ -451,7 +453,9 @@ func TestDecodeLinkTypes(t *testing.T) {
 				frame := decLink(t, lt, c.ip)
 				var got watchdog.Packet
 				d.Decode(frame, &got)
-				if got != c.want {
+				want := c.want
+				want.PayloadOff, want.PayloadEnd = got.PayloadOff, got.PayloadEnd // checked by the oracle
+				if got != want {
 					t.Errorf("Decode(% x)\n got %+v\nwant %+v", frame, got, c.want)
 				}
 				decCheckOracle(t, lt, frame, &got)
@@ -589,7 +593,11 @@ func TestDecodeFragments(t *testing.T) {
 			for i, s := range tt.steps {
 				var got watchdog.Packet
 				d.Decode(s.frame, &got)
-				if got != s.want {
+				want := s.want
+				if got.Flags == 0 { // fragments have no payload bounds
+					want.PayloadOff, want.PayloadEnd = got.PayloadOff, got.PayloadEnd
+				}
+				if got != want {
 					t.Errorf("step %d: Decode(% x)\n got %+v\nwant %+v", i, s.frame, got, s.want)
 				}
 			}
@@ -709,6 +717,9 @@ func decCheckInvariants(tb testing.TB, p *watchdog.Packet) {
 		}
 		if p.Flags&watchdog.FlagTruncated != 0 && (p.SrcPort != 0 || p.DstPort != 0) {
 			tb.Errorf("truncated packet with ports %d/%d", p.SrcPort, p.DstPort)
+		}
+		if p.PayloadOff > p.PayloadEnd || p.PayloadEnd != 0 && (p.Flags != 0 || p.Proto != 6 && p.Proto != 17) {
+			tb.Errorf("payload bounds %d:%d with flags %#x, proto %d", p.PayloadOff, p.PayloadEnd, p.Flags, p.Proto)
 		}
 		if p.Flags&^(watchdog.FlagFragment|watchdog.FlagTruncated) != 0 {
 			tb.Errorf("unknown flags %#x", p.Flags)
@@ -839,6 +850,13 @@ func decCheckOracle(tb testing.TB, lt int, frame []byte, p *watchdog.Packet) {
 	}
 	if p.Proto != proto || p.SrcPort != sport || p.DstPort != dport {
 		tb.Errorf("proto %d ports %d/%d, gopacket says proto %d ports %d/%d", p.Proto, p.SrcPort, p.DstPort, proto, sport, dport)
+	}
+	if proto == 6 || proto == 17 {
+		if p.PayloadEnd == 0 || int(p.PayloadEnd) > len(frame) {
+			tb.Errorf("payload bounds %d:%d in a frame of %d bytes", p.PayloadOff, p.PayloadEnd, len(frame))
+		} else if got, want := frame[p.PayloadOff:p.PayloadEnd], ls[i].LayerPayload(); !bytes.Equal(got, want) {
+			tb.Errorf("payload % x, gopacket says % x", got, want)
+		}
 	}
 }
 

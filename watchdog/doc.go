@@ -16,6 +16,12 @@
 // it decides which subnets cross, stay over or drop below their thresholds,
 // and hands period summaries and report.Report values to its Output.
 //
+// With Config.NameCache, the payload of a packet to or from port 53, and
+// of a logging subnet's TCP packet, goes to a names book (package
+// watchdog/names): DNS answers matched to their queries name the addresses
+// they gave, for the client that asked; TLS server_name and HTTP Host are
+// claims. Each report's rows get the remote side's name and its source.
+//
 // Flow records from routers (package watchdog/flow) come in through
 // Engine.Record: a record's bytes are spread over the periods its time
 // span covers, counted by the same function as a packet's.

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 
 	"ipband/report"
 	"ipband/subnet"
+	"ipband/watchdog/names"
 )
 
 // Config configures an Engine. Every field must be set; New rejects
@@ -46,6 +48,11 @@ type Config struct {
 	// (report.Line.P95). The engine takes it at New and keeps it across
 	// Reconfigure, so that a reload keeps the window; nil keeps none.
 	Window *report.RateWindow
+	// NameCache bounds the names learned from the traffic (namecache):
+	// passive DNS entries (a client and an address) and TLS/HTTP claims,
+	// each at most NameCache. 0 turns naming off. The engine's book is
+	// made by New: a reload does not change it.
+	NameCache int
 }
 
 // Output receives what the engine produces at the end of each period: the
@@ -110,6 +117,8 @@ type Engine struct {
 	applied  bool                     // pending portions counted in the open period
 	pbase    int64                    // start of the period that record.go numbers 0
 	annot    Annotator                // the flow source's additions, or nil (record.go)
+
+	names *names.Book // names learned from the traffic, or nil
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -117,6 +126,9 @@ type Engine struct {
 func New(cfg Config, out Output) (*Engine, error) {
 	if cfg.Average < time.Second || cfg.Report < time.Second {
 		return nil, fmt.Errorf("%w: periods %v/%v", ErrConfig, cfg.Average, cfg.Report)
+	}
+	if cfg.NameCache < 0 {
+		return nil, fmt.Errorf("%w: name cache %d", ErrConfig, cfg.NameCache)
 	}
 	if cfg.Top < 0 || cfg.MaxConns < 1 || cfg.MaxConnsTotal < 0 {
 		return nil, fmt.Errorf("%w: top %d, max connections %d/%d", ErrConfig, cfg.Top, cfg.MaxConns, cfg.MaxConnsTotal)
@@ -141,6 +153,9 @@ func New(cfg Config, out Output) (*Engine, error) {
 		e.pool = &connPool{max: cfg.MaxConnsTotal}
 	}
 	e.accumulate = cfg.Accumulate && t.Preloaded()
+	if cfg.NameCache > 0 {
+		e.names = names.NewBook(cfg.NameCache)
+	}
 	return e, nil
 }
 
@@ -163,7 +178,11 @@ func (e *Engine) Start(t int64) {
 // open period. Packet allocates only while the subnet table or a detail
 // table grows; once they are at their working size a new subnet or
 // connection takes the place of one evicted or removed, without
-// allocating (closing a period allocates its summary).
+// allocating (closing a period allocates its summary). With NameCache, the
+// payload of a packet to or from port 53, and of a logging subnet's TCP
+// packet, goes to the names book (through PacketFrame, which has the
+// frame); it allocates only a name it has not kept yet, and the map of
+// its bounded tables as they grow.
 func (e *Engine) Packet(p *Packet) {
 	if !e.started {
 		e.Start(p.Time)
@@ -186,19 +205,43 @@ func (e *Engine) Packet(p *Packet) {
 	if n < 0 {
 		n = 0
 	}
-	e.count(p, uint64(n))
+	logging := e.count(p, uint64(n))
+	if (p.SrcPort == 53 || p.DstPort == 53 || logging) && p.PayloadEnd != 0 {
+		e.inspect(p, logging)
+	}
 }
 
 // count adds n bytes of p to the subnets of both its addresses and, for
-// those in detail logging, to their connection tables. Packets and flow
-// records (Record) are counted by it alike.
-func (e *Engine) count(p *Packet, n uint64) {
+// those in detail logging, to their connection tables, and reports whether
+// one of them was. Packets and flow records (Record) are counted by it
+// alike.
+func (e *Engine) count(p *Packet, n uint64) (logging bool) {
 	src, dst := e.table.Count(p.Src, p.Dst, n)
 	if src != nil && src.State.detail != nil {
 		e.detailAdd(src, p, n)
+		logging = true
 	}
 	if dst != nil && dst.State.detail != nil {
 		e.detailAdd(dst, p, n)
+		logging = true
+	}
+	return logging
+}
+
+// inspect hands the payload of p, a packet to or from port 53 or of a
+// logging subnet, to the names book: DNS messages, and the TLS and HTTP
+// names of logging subnets' TCP connections.
+func (e *Engine) inspect(p *Packet, logging bool) {
+	if e.names == nil || int(p.PayloadEnd) > len(e.frameData) || p.PayloadOff > p.PayloadEnd {
+		return
+	}
+	pl := e.frameData[p.PayloadOff:p.PayloadEnd]
+	if p.SrcPort == 53 || p.DstPort == 53 {
+		e.names.DNS(p.Time, p.Proto, p.Src, p.Dst, p.SrcPort, p.DstPort, pl)
+		return
+	}
+	if logging && p.Proto == 6 && len(pl) > 5 {
+		e.names.Claim(p.Time, p.Src, p.Dst, pl)
 	}
 }
 
@@ -269,6 +312,11 @@ func (e *Engine) summary() *report.Period {
 		e.annot.Period(p)
 	}
 	p.Stats.EvictedSubnets = e.table.TakeEvicted()
+	if e.names != nil {
+		ns := e.names.TakeStats()
+		p.Stats.DNSAnswers, p.Stats.DNSIgnored = ns.Answers, ns.Ignored
+		p.Stats.DNSMalformed, p.Stats.NamesEvicted = ns.Malformed, ns.Evicted
+	}
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
 	e.applied = false
@@ -471,6 +519,7 @@ func (e *Engine) report(s *slot, over report.Over) report.Report {
 	st := &s.State
 	ep := st.detail
 	d := e.end - ep.since
+	window := ep.since
 	ep.exceeded += d
 	st.accum += d
 	ep.since = e.end
@@ -498,6 +547,7 @@ func (e *Engine) report(s *slot, over report.Over) report.Report {
 		Dropped:        e.total.Dropped - st.detail.dropped0,
 	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
+	e.nameRows(s.Prefix, r.Rows, ep.episode, window)
 	if e.annot != nil {
 		e.annot.Report(&r)
 	}
@@ -542,3 +592,18 @@ func toTime(ns int64) time.Time { return time.Unix(0, ns) }
 // AddDropped adds n frames dropped by the kernel or the interface to the
 // open period's counters.
 func (e *Engine) AddDropped(n uint64) { e.stats.Dropped += n }
+
+// nameRows sets the name of the remote side of each row (report.Sides)
+// as the local side knows it: a name learned during the episode (since
+// episode), or from DNS still valid at the start of the report's window.
+func (e *Engine) nameRows(sub netip.Prefix, rows []report.Row, episode, window int64) {
+	if e.names == nil {
+		return
+	}
+	for i := range rows {
+		r := &rows[i]
+		client, remote := report.Sides(sub, *r)
+		name, src := e.names.Name(client, remote, episode, window)
+		r.Name, r.NameSource = name, src.String()
+	}
+}

@@ -54,4 +54,9 @@ type Packet struct {
 	// SrcPort and DstPort are the TCP/UDP ports. For ICMP and ICMPv6 SrcPort
 	// is 0 and DstPort is type*256+code. For other protocols both are 0.
 	SrcPort, DstPort uint16
+	// PayloadOff and PayloadEnd bound the TCP or UDP payload in the frame
+	// as captured: data[PayloadOff:PayloadEnd], cut by the snap length and
+	// without link padding. Both are 0 when the transport header was not
+	// read whole (other protocols, fragments, truncated headers).
+	PayloadOff, PayloadEnd uint32
 }

@@ -183,7 +183,7 @@ func TestDocsSayEvictionByBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		text := strings.Join(strings.Fields(string(b)), " ")
-		if regexp.MustCompile(`(?i)least[ #]+recently`).MatchString(text) {
+		if regexp.MustCompile(`(?i)least[ #]+recently[ #]+seen`).MatchString(text) {
 			t.Errorf("%s says subnets are evicted least recently seen", f)
 		}
 		if f != "../../README.md" && !strings.Contains(text, "fewest bytes this period") {

@@ -98,7 +98,8 @@ func hostileRun(t *testing.T, args ...string) hostileResult {
 }
 
 // replaySummary is the line run() writes at the end of every replay.
-var replaySummary = regexp.MustCompile(`^ipband: (.+): (\d+) packets: (\d+) IP, (\d+) not IP, (\d+) malformed(?:, (\d+) subnets evicted)?(?:, (\d+) dropped)?$`)
+var replaySummary = regexp.MustCompile(`^ipband: (.+): (\d+) packets: (\d+) IP, (\d+) not IP, (\d+) malformed(?:, (\d+) subnets evicted)?(?:, (\d+) dropped)?` +
+	`(?:; DNS: \d+ answers used, \d+ ignored, \d+ malformed)?(?:, \d+ names evicted)?$`)
 
 // hostileSummary is the parsed replay summary line.
 type hostileSummary struct {

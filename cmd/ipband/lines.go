@@ -16,7 +16,11 @@ import (
 func startLine(what string, cfg *conf.Config) string {
 	var subnets string
 	if n := len(cfg.Preloaded()); n > 0 {
-		subnets = fmt.Sprintf("%d preloaded subnets (default threshold %.2f kB/s)", n, cfg.Bandwidth)
+		plural := "s"
+		if n == 1 {
+			plural = ""
+		}
+		subnets = fmt.Sprintf("%d preloaded subnet%s (default threshold %.2f kB/s)", n, plural, cfg.Bandwidth)
 	} else {
 		subnets = fmt.Sprintf("dynamic subnets (IPv4 /%d, IPv6 /%d) over %.2f kB/s", cfg.MaskBits, cfg.MaskBits6, cfg.Bandwidth)
 	}

@@ -269,8 +269,16 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		svc.Engine().SetEvidence(p.evidence)
 	}
 	fsrc, isFlow := p.src.(flowSource)
+	var annots annotators
 	if isFlow {
-		svc.Engine().SetAnnotator(fsrc.Collector())
+		annots = append(annots, fsrc.Collector())
+	}
+	if p.annotate != nil {
+		annots = append(annots, p.annotate)
+		defer p.annotate.close()
+	}
+	if len(annots) > 0 {
+		svc.Engine().SetAnnotator(annots)
 	}
 	if err := startEpisode(p.src, c.read.s, svc.Engine(), log); err != nil {
 		p.abort()
@@ -363,6 +371,7 @@ type prepared struct {
 	// CA), read before the drop; nil without -M.
 	mailSetup *mailSetup
 	names     *report.Names      // service and protocol names
+	annotate  *annotator         // asndb, countrydb, resolve ptr; or nil
 	suggest   *suggest.Collector // --suggest: the only output, or nil
 	dry       bool               // the parent of -F: checks; its child opens
 	live      bool               // a live capture, not a replay
@@ -380,6 +389,7 @@ func (p *prepared) mailCounts() metrics.MailCounts {
 
 // abort closes what prepare opened, when the run does not start.
 func (p *prepared) abort() {
+	p.annotate.close()
 	if p.evidence != nil {
 		p.evidence.Close() //nolint:errcheck // nothing was written
 	}
@@ -417,6 +427,13 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 		return nil, err
 	}
 	p.outputs, p.tasks = outs, tasks
+	if p.annotate, err = openAnnotator(cfg); err != nil {
+		p.abort()
+		return nil, err
+	}
+	if run := p.annotate.task(); run != nil {
+		p.tasks = append(p.tasks, service.TaskFunc(run))
+	}
 	src, err := openSource(c.read.s, cfg, service.Logf(log, "capture"))
 	if err == nil {
 		p.src = src
@@ -539,6 +556,10 @@ func restartOnly(running, next *conf.Config) []string {
 		{"logformat", running.LogFormat == next.LogFormat},
 		{"evidencedir", running.EvidenceDir == next.EvidenceDir},
 		{"evidencesnaplen", running.EvidenceSnaplen == next.EvidenceSnaplen},
+		{"namecache", running.NameCache == next.NameCache},
+		{"asndb", running.ASNDB == next.ASNDB},
+		{"countrydb", running.CountryDB == next.CountryDB},
+		{"resolve", running.Resolve == next.Resolve},
 		{"reader", running.Reader == next.Reader},
 		{"ringsize", running.RingSize == next.RingSize},
 		{"flowlisten", slices.Equal(running.FlowListen, next.FlowListen)},
@@ -582,6 +603,7 @@ func engineConfig(cfg *conf.Config, networks *subnet.Networks) watchdog.Config {
 		MaxConns:   cfg.MaxConns,
 
 		MaxConnsTotal: cfg.MaxConnsTotal,
+		NameCache:     cfg.NameCache,
 		Subnets: subnet.Options{
 			MaskBits:   cfg.MaskBits,
 			MaskBits6:  cfg.MaskBits6,
@@ -782,6 +804,12 @@ func summaryLine(name string, s report.Stats, live bool) string {
 	}
 	if s.Dropped > 0 || live {
 		line += fmt.Sprintf(", %d dropped", s.Dropped)
+	}
+	if s.DNSAnswers > 0 || s.DNSIgnored > 0 || s.DNSMalformed > 0 {
+		line += fmt.Sprintf("; DNS: %d answers used, %d ignored, %d malformed", s.DNSAnswers, s.DNSIgnored, s.DNSMalformed)
+	}
+	if s.NamesEvicted > 0 {
+		line += fmt.Sprintf(", %d names evicted", s.NamesEvicted)
 	}
 	return line
 }

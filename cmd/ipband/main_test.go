@@ -140,6 +140,11 @@ var goldenCases = []struct {
 	{"fragments", []string{"-C", "--read", td + "/fragments.pcap", "-d", "2", "-b", "1", "-a", "10", "-r", "20", "-o", "-"}},
 	// -d 3: every packet, on the fragments capture (cut to 3 connections a report).
 	{"trace", []string{"-C", "--read", td + "/fragments.pcap", "-d", "3", "-b", "1", "-a", "10", "-r", "20", "-t", "3", "-o", "-"}},
+	// Names of the other side from DNS answers on the wire (CNAME chains, a
+	// TTL that runs out between the reports, a spoofed and a mismatched
+	// answer, DNS over TCP) and TLS/HTTP claims; in text and in JSON.
+	{"names", []string{"-c", td + "/names.conf", "--read", td + "/names.pcap", "-d", "2", "-o", "-"}},
+	{"names-json", []string{"-c", td + "/names.conf", "--read", td + "/names.pcap", "--json-file", "OUT", "-o", "/dev/null"}},
 	// Real captures made with tcpdump on loopback (contrib/capture-loopback.sh):
 	// lo is Ethernet, any is Linux cooked; IPv4 and IPv6.
 	{"loopback-lo", []string{"-C", "--read", td + "/loopback-lo.pcap", "-d", "2", "-a", "2", "-r", "4", "-b", "50", "-t", "10", "-o", "-"}},

@@ -26,6 +26,8 @@ func TestSummaryLine(t *testing.T) {
 			true, "interface eth0: 3 packets: 3 IP, 0 not IP, 0 malformed, 0 dropped"},
 		{"live all", liveName("", nil), report.Stats{Packets: 3, IP: 3, EvictedSubnets: 2, Dropped: 12},
 			true, "live capture: 3 packets: 3 IP, 0 not IP, 0 malformed, 2 subnets evicted, 12 dropped"},
+		{"names", "a.pcap", report.Stats{Packets: 9, IP: 9, DNSAnswers: 4, DNSIgnored: 2, DNSMalformed: 1, NamesEvicted: 3},
+			false, "a.pcap: 9 packets: 9 IP, 0 not IP, 0 malformed; DNS: 4 answers used, 2 ignored, 1 malformed, 3 names evicted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,7 +49,9 @@ var (
 	descDropped = prometheus.NewDesc("ipband_dropped_packets_total",
 		"Frames the kernel or the interface dropped (live capture).", nil, nil)
 	descEvictions = prometheus.NewDesc("ipband_table_evictions_total",
-		"Entries evicted from a full bounded table: dynamic subnets, or connections of a logging subnet.", []string{"table"}, nil)
+		"Entries evicted from a full bounded table: dynamic subnets, connections of a logging subnet, or names learned from the traffic.", []string{"table"}, nil)
+	descDNSAnswers = prometheus.NewDesc("ipband_dns_answers_total",
+		"DNS answers seen on the wire, by what naming did with them: used (matched a query of the client), ignored (no matching query: unsolicited, spoofed, late), malformed.", []string{"result"}, nil)
 	descPeriods = prometheus.NewDesc("ipband_periods_total",
 		"Averaging periods closed.", nil, nil)
 	descLastEnd = prometheus.NewDesc("ipband_last_period_end_timestamp_seconds",
@@ -104,7 +106,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSubnetBytes, descSubnetRate, descSubnetThreshold, descSubnetLogging,
 		descDirBytes, descDirRate, descDirThreshold, descP95, descIntervalsOver,
 		descReports, descSubnetExceeded, descSubnetInfo, descPackets, descIP, descNotIP, descMalformed, descDropped,
-		descEvictions, descPeriods, descLastEnd, descAverage, descReport, descBuildInfo} {
+		descEvictions, descDNSAnswers, descPeriods, descLastEnd, descAverage, descReport, descBuildInfo} {
 		ch <- d
 	}
 	for _, d := range []*prometheus.Desc{descFlowDatagrams, descFlowRecords, descFlowBytes, descFlowMalformed,
@@ -165,6 +167,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	metric(descDropped, prometheus.CounterValue, float64(t.Dropped))
 	metric(descEvictions, prometheus.CounterValue, float64(t.EvictedSubnets), "subnet")
 	metric(descEvictions, prometheus.CounterValue, float64(t.EvictedConns), "connection")
+	metric(descEvictions, prometheus.CounterValue, float64(t.NamesEvicted), "name")
+	metric(descDNSAnswers, prometheus.CounterValue, float64(t.DNSAnswers), "used")
+	metric(descDNSAnswers, prometheus.CounterValue, float64(t.DNSIgnored), "ignored")
+	metric(descDNSAnswers, prometheus.CounterValue, float64(t.DNSMalformed), "malformed")
 	metric(descPeriods, prometheus.CounterValue, snap.periods)
 	metric(descLastEnd, prometheus.GaugeValue, snap.lastEnd)
 	metric(descAverage, prometheus.GaugeValue, snap.average)

@@ -172,7 +172,8 @@ func TestScrapePreloaded(t *testing.T) {
 	}
 
 	p := period(0, line("10.10.123.0/24", 2_000_000, 22, true), line("2001:db8:1::/48", 6000, 100, false))
-	p.Stats = report.Stats{Packets: 2500, IP: 2400, Other: 60, Malformed: 40, EvictedSubnets: 3, EvictedConns: 7, Dropped: 11}
+	p.Stats = report.Stats{Packets: 2500, IP: 2400, Other: 60, Malformed: 40, EvictedSubnets: 3, EvictedConns: 7, Dropped: 11,
+		DNSAnswers: 5, DNSIgnored: 2, DNSMalformed: 1, NamesEvicted: 4}
 	m.Period(p)
 	m.Period(period(1, line("10.10.123.0/24", 1_000_000, 22, true), line("2001:db8:1::/48", 0, 100, false)))
 	r := report.Report{Subnet: pfx("10.10.123.0/24")}
@@ -201,6 +202,10 @@ func TestScrapePreloaded(t *testing.T) {
 	f.expect(t, 11, "ipband_dropped_packets_total")
 	f.expect(t, 3, "ipband_table_evictions_total", "table=subnet")
 	f.expect(t, 7, "ipband_table_evictions_total", "table=connection")
+	f.expect(t, 4, "ipband_table_evictions_total", "table=name")
+	f.expect(t, 5, "ipband_dns_answers_total", "result=used")
+	f.expect(t, 2, "ipband_dns_answers_total", "result=ignored")
+	f.expect(t, 1, "ipband_dns_answers_total", "result=malformed")
 	f.expect(t, 7, "ipband_periods_total")
 	f.expect(t, float64(t0.Add(7*time.Minute).Unix()), "ipband_last_period_end_timestamp_seconds")
 	f.expect(t, 0, "ipband_mail_queue_messages")

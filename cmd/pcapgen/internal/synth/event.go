@@ -115,6 +115,10 @@ type Packet struct {
 	// UDP length field and the checksum's pseudo-header. Zero means this
 	// fragment's own transport length.
 	FragTotal int
+	// Payload is written at the start of a TCP or UDP payload (a DNS
+	// message, a TLS ClientHello); the rest of the payload is zeros. The
+	// event's Len must leave room for it, or it is cut.
+	Payload []byte
 	// NoPayload makes the datagram headers only; the rest of the frame up
 	// to the event's Len is zero link-layer padding.
 	NoPayload bool

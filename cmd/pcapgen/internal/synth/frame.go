@@ -67,8 +67,8 @@ func MinLen(link Link, p *Packet) int {
 // reusing dst's storage when it is large enough, and returns it; the returned
 // frame is always exactly wireLen bytes long.
 //
-// The IP datagram fills the frame after the link header, its payload all
-// zeros, unless p.NoPayload, when it is headers only and the rest is zero
+// The IP datagram fills the frame after the link header, its payload
+// p.Payload then zeros (as much of p.Payload as fits), unless p.NoPayload, when it is headers only and the rest is zero
 // padding. When wireLen is shorter than MinLen the headers are cut at
 // wireLen: the IP length field then counts the bytes present (or, when the
 // IP header itself is cut, claims a headers-only datagram). Checksums are
@@ -104,6 +104,9 @@ func BuildFrame(dst []byte, link Link, p *Packet, wireLen int) ([]byte, error) {
 		p.putIPv6(ip, dlen)
 	} else {
 		p.putIPv4(ip, dlen)
+	}
+	if l4 > 0 && len(p.Payload) > 0 && dlen > l3+l4 {
+		copy(ip[l3+l4:dlen], p.Payload)
 	}
 	if l4 > 0 {
 		upper := dlen - l3
@@ -195,10 +198,11 @@ func (p *Packet) putIPv6(b []byte, dlen int) {
 
 // putTransport writes the transport header into b; upper is the transport
 // length (header plus payload) used in UDP's length field and the
-// pseudo-header. The payload is all zeros, so the checksum needs only the
-// header and the pseudo-header.
+// pseudo-header. The payload is all zeros after p.Payload, so the checksum
+// needs only the header, p.Payload and the pseudo-header.
 func (p *Packet) putTransport(b []byte, upper int, v6 bool) {
 	upper = min(max(upper, 0), 65535)
+	sum := func(hdr int) []byte { return b[:min(len(b), hdr+len(p.Payload))] }
 	switch p.Proto {
 	case ProtoTCP:
 		binary.BigEndian.PutUint16(b[0:], p.SrcPort)
@@ -215,12 +219,12 @@ func (p *Packet) putTransport(b []byte, upper int, v6 bool) {
 		}
 		b[13] = flags
 		binary.BigEndian.PutUint16(b[14:], 65535)
-		binary.BigEndian.PutUint16(b[16:], ^fold(sum16(b[:20], p.pseudo(upper, v6))))
+		binary.BigEndian.PutUint16(b[16:], ^fold(sum16(sum(20), p.pseudo(upper, v6))))
 	case ProtoUDP:
 		binary.BigEndian.PutUint16(b[0:], p.SrcPort)
 		binary.BigEndian.PutUint16(b[2:], p.DstPort)
 		binary.BigEndian.PutUint16(b[4:], uint16(upper))
-		c := ^fold(sum16(b[:8], p.pseudo(upper, v6)))
+		c := ^fold(sum16(sum(8), p.pseudo(upper, v6)))
 		if c == 0 {
 			c = 0xffff
 		}

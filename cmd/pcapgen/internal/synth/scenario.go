@@ -72,6 +72,8 @@ func Scenarios() []Scenario {
 			Summary: "2 min dynamic-mode flood: every packet from a different random IPv4 source to 10.10.123.10:80"},
 		{Name: "flood-heavy", Count: 2000000, MaxCount: 1 << 32, Snaplen: 96, events: floodHeavy,
 			Summary: "1 min flood as flood (33,000 packets/s at the default count) hiding 10.10.50.10 -> 198.51.100.80 at 14600 bytes/s, 1460-byte frames"},
+		{Name: "names", Snaplen: 256, events: names,
+			Summary: "5 min of 10.20.1.0/24 clients resolving names through 10.20.0.53 (CNAME chains, a TTL that expires, a spoofed and a mismatched answer, DNS over TCP), then TLS server_name and HTTP Host claims"},
 		{Name: "malformed-frames", Snaplen: DefaultSnaplen, events: malformedFrames,
 			Summary: "10 s of good traffic (10.10.123.0 ~26 kBps) interleaved with runts, bad IHL, wrong version, bad lengths, cut headers and 40 IPv6 destination options"},
 		{Name: "malformed-caplen", Snaplen: DefaultSnaplen, events: malformedCaplen,

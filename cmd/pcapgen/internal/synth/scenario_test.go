@@ -33,7 +33,7 @@ func formatsOf(sc synth.Scenario) []synth.Format {
 }
 
 func TestScenarioList(t *testing.T) {
-	want := []string{"classic", "dynamic", "ipv6", "fragments", "bench", "flood", "flood-heavy",
+	want := []string{"classic", "dynamic", "ipv6", "fragments", "bench", "flood", "flood-heavy", "names",
 		"malformed-frames", "malformed-caplen", "malformed-cut", "malformed-timejump",
 		"malformed-pcapng-blocks", "malformed-pcapng-oversized"}
 	var got []string
