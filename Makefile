@@ -18,7 +18,7 @@ FUZZTIME ?= 30s
 BENCH_N  ?= 2000000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata golden install clean screenshot
+.PHONY: all deps run test vet fmt-check build bench bench-go fuzz testdata golden install clean screenshot tui-screenshot
 
 all: build
 
@@ -27,8 +27,10 @@ all: build
 # promtool) and Alertmanager, which the tests of the shipped rules and
 # dashboard (contrib/prometheus) run, aiosmtpd, the second SMTP server
 # of the mail tests, the flow exporters the flow tests export the
-# bundled captures with (softflowd, pmacct's pmacctd, fprobe), and unbound
-# and dnsutils (dig), a real resolver and client for the live names tests.
+# bundled captures with (softflowd, pmacct's pmacctd, fprobe), unbound
+# and dnsutils (dig), a real resolver and client for the live names tests,
+# chromium, in which the status page is tested (TestPageInBrowser), and
+# tmux, the terminal the --tui view is tested in.
 deps:
 	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
 		echo "installing libpcap-dev and gcc with apt-get"; \
@@ -59,6 +61,11 @@ deps:
 		echo "installing unbound and dnsutils (dig, for the live names tests) with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound dnsutils >/dev/null; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then \
+		echo "installing chromium and tmux (for the page and --tui tests) with apt-get"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium tmux >/dev/null; \
 	fi
 
 build: deps
@@ -127,7 +134,7 @@ golden:
 # and PREFIX.
 # screenshot renders the -w status page of testdata/classic.pcap with
 # headless Chromium into docs/status-page.png, installing chromium with apt
-# when it is missing (make test does not need it).
+# when it is missing.
 screenshot: build
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing chromium with apt-get"; \
@@ -135,6 +142,11 @@ screenshot: build
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 	sh contrib/screenshot.sh $(IPBAND) docs/status-page.png
+
+# tui-screenshot runs the --tui view in tmux on testdata/classic.pcap and
+# captures it into docs/tui.txt and, rendered with chromium, docs/tui.png.
+tui-screenshot: build deps
+	sh contrib/tui-screenshot.sh $(IPBAND) docs/tui.txt docs/tui.png
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc

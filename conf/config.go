@@ -68,6 +68,10 @@ type Config struct {
 	MailExpire   time.Duration // mailexpire, --mail-expire: how long a message is retried, > 0
 
 	EvidenceDir string // evidencedir: a pcap per logging episode in this directory; "" is off
+	// EvidenceSnaplen is evidencesnaplen, --evidence-snaplen: the bytes
+	// of each frame a live capture keeps, with evidencedir, so that
+	// evidence files hold them (64-262144; the decoder needs 512 at most).
+	EvidenceSnaplen int
 	// MaxConnsTotal is maxconnstotal: cap on the connections of all
 	// logging subnets together, >= 1.
 	MaxConnsTotal int
@@ -150,6 +154,9 @@ const (
 	DefaultMailRetry     = mail.DefaultRetry
 	DefaultMailRetryMax  = mail.DefaultRetryMax
 	DefaultMailExpire    = mail.DefaultExpire
+	// DefaultEvidenceSnaplen is the snap length of a live capture, which
+	// evidence files keep unless evidencesnaplen says more.
+	DefaultEvidenceSnaplen = 512
 	// DefaultMaxConnsTotal keeps the worst case of the default caps (16384
 	// subnets logging, 1,500,000 connections) near 256 MiB of heap.
 	DefaultMaxConnsTotal = 1500000
@@ -199,5 +206,7 @@ func Default() *Config {
 		FlowSkew:      DefaultFlowSkew,
 		NameCache:     DefaultNameCache,
 		Resolve:       "none",
+
+		EvidenceSnaplen: DefaultEvidenceSnaplen,
 	}
 }

@@ -101,6 +101,7 @@ var directives = [...]directive{
 	{"mailretrymax", func(c *Config) field { return duration(&c.MailRetryMax, time.Millisecond) }},
 	{"mailexpire", func(c *Config) field { return duration(&c.MailExpire, time.Millisecond) }},
 	{"evidencedir", func(c *Config) field { return path(&c.EvidenceDir) }},
+	{"evidencesnaplen", func(c *Config) field { return integer(&c.EvidenceSnaplen, 64, 262144) }},
 	{"pagemode", func(c *Config) field { return fileMode(&c.PageMode) }},
 	{"flowlisten", func(c *Config) field { return setter(c.addFlowListen) }},
 	{"flowexporter", func(c *Config) field { return custom{c.addFlowExporter, c.checkFlowExporters} }},

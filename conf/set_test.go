@@ -43,6 +43,7 @@ func setCases() []setCase {
 		country  = func(c *conf.Config) any { return c.CountryDB }
 		resolve  = func(c *conf.Config) any { return c.Resolve }
 		evidence = func(c *conf.Config) any { return c.EvidenceDir }
+		evsnap   = func(c *conf.Config) any { return c.EvidenceSnaplen }
 		pagemode = func(c *conf.Config) any { return c.PageMode }
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		reader   = func(c *conf.Config) any { return c.Reader }
@@ -264,6 +265,8 @@ func setCases() []setCase {
 		{"evidencedir", "/var/lib/ipband/evidence", evidence, "/var/lib/ipband/evidence", nil},
 		{"evidencedir", "dir\x07", evidence, nil, conf.ErrInvalidValue},
 
+		{"evidencesnaplen", "65535", evsnap, 65535, nil},
+		{"evidencesnaplen", "63", evsnap, nil, conf.ErrOutOfRange},
 		{"pagemode", "0640", pagemode, fs.FileMode(0o640), nil},
 		{"pagemode", "644", pagemode, fs.FileMode(0o644), nil},
 		{"pagemode", "0999", pagemode, nil, conf.ErrInvalidValue},

@@ -75,6 +75,11 @@ type pageState struct {
 	hist    *History
 	reports []Report // newest last, at most opt.Reports
 	last    *Period  // the latest period, rendered again when a report comes
+	stopped bool     // Stopped was called: the page is final
+	// noted are the subnets that logged or were reported: they stay on
+	// the page, with their graphs, while the history keeps them, even
+	// in periods they carry no traffic (dynamic subnets gone quiet).
+	noted map[netip.Prefix]bool
 }
 
 var _ Output = (*HTMLFile)(nil)
@@ -107,7 +112,7 @@ func newPageState(opt PageOptions) *pageState {
 	if opt.Stdout == nil {
 		opt.Stdout = os.Stdout
 	}
-	return &pageState{opt: opt, hist: NewHistory(opt.HistorySubnets, opt.Pinned)}
+	return &pageState{opt: opt, hist: NewHistory(opt.HistorySubnets, opt.Pinned), noted: make(map[netip.Prefix]bool)}
 }
 
 // Name names the page in logs: "status page FILE".
@@ -123,6 +128,7 @@ func (h *HTMLFile) Report(r Report) error {
 	defer h.mu.Unlock()
 	st := h.state()
 	st.reports = append(st.reports, r)
+	st.noted[r.Subnet] = true
 	if n := len(st.reports) - st.opt.Reports; n > 0 {
 		st.reports = slices.Delete(st.reports, 0, n)
 	}
@@ -138,6 +144,20 @@ func (h *HTMLFile) Report(r Report) error {
 		return fmt.Errorf("reports page: %w", err)
 	}
 	if st.last == nil {
+		return nil
+	}
+	return h.writePage(st.last)
+}
+
+// Stopped rewrites the latest page as the last one, for a capture that
+// stops: it no longer refreshes itself and says at once that it is stale.
+// A page on standard output, or before any period, is left as it is.
+func (h *HTMLFile) Stopped() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.state()
+	st.stopped = true
+	if h.path == "-" || st.last == nil {
 		return nil
 	}
 	return h.writePage(st.last)
@@ -175,6 +195,11 @@ func (h *HTMLFile) period(p *Period) error {
 	last.Lines = slices.Clone(p.Lines)
 	st.last = &last
 	st.hist.Add(&last)
+	for _, l := range last.Lines {
+		if l.Logging {
+			st.noted[l.Subnet] = true
+		}
+	}
 	return h.writePage(&last)
 }
 
@@ -208,7 +233,10 @@ type pageView struct {
 	Title       string
 	Refresh     int
 	Seconds     int
+	Stale       int  // seconds after which the page shows itself stale: two periods
+	Stopped     bool // the capture stopped: no refresh, stale now
 	End, EndISO string
+	Zone        string // the time zone of the times shown: "EDT (UTC-04:00)"
 	Repeat      string
 	Hot         []*rowView
 	Rows        []*rowView // by load now
@@ -226,9 +254,11 @@ type rowView struct {
 	P95                  string // 95th percentile of 5-minute rates, 24 h: "20.10 (in 14.20, out 6.30)", or ""
 	Load                 string // share of the threshold, for <meter>
 	Logging              bool
+	Quiet                bool // kept on the page (it logged or was reported) with no traffic now
 	Since, SinceISO      string
 	Exceeded             string
-	Reports              []linkView
+	Reports              []linkView // newest first
+	Latest               *linkView  // Reports[0], or nil
 	Graphed              bool
 	Hour, Day            graph
 	load                 float64 // share of the threshold this period
@@ -268,10 +298,15 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 		Seconds:     secs,
 		End:         p.End.Format(pageTimeLayout),
 		EndISO:      p.End.Format(time.RFC3339),
+		Zone:        zoneName(p.End),
 		ReportsHref: reports,
 	}
 	if v.Refresh <= 0 {
 		v.Refresh = defaultRefresh
+	}
+	v.Stale = 2 * v.Refresh
+	if st.stopped {
+		v.Stopped, v.Refresh, v.Stale = true, 0, 0
 	}
 	if p.Repeat > 0 {
 		v.Repeat = string(appendCount(nil, uint64(p.Repeat), "more idle period")) +
@@ -285,9 +320,25 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 		v.Latest = &l
 	}
 	end := endOfRepeat(p)
+	shown := make(map[netip.Prefix]bool, len(p.Lines))
 	for _, l := range p.Lines {
 		r := st.row(l, end, latest[l.Subnet], p.MaskBits)
 		v.Rows = append(v.Rows, r)
+		shown[l.Subnet] = true
+	}
+	for _, sub := range st.hist.order { // the noted subnets gone quiet
+		s := st.hist.subs[sub]
+		if !st.noted[sub] || shown[sub] {
+			continue
+		}
+		r := st.row(Line{Subnet: sub, Name: s.name, Threshold: s.threshold}, end, latest[sub], p.MaskBits)
+		r.Quiet = true
+		v.Rows = append(v.Rows, r)
+	}
+	for sub := range st.noted { // forget those the history no longer keeps
+		if st.hist.subs[sub] == nil {
+			delete(st.noted, sub)
+		}
 	}
 	slices.SortStableFunc(v.Rows, func(a, b *rowView) int { return cmp.Compare(b.load, a.load) })
 	for _, r := range v.Rows {
@@ -343,6 +394,9 @@ func (st *pageState) row(l Line, end time.Time, reports []linkView, maskBits int
 		Logging:   l.Logging,
 		Reports:   reports,
 	}
+	if len(reports) > 0 {
+		r.Latest = &reports[0]
+	}
 	if l.Threshold > 0 {
 		r.load = l.KBps / l.Threshold
 	}
@@ -354,7 +408,7 @@ func (st *pageState) row(l Line, end time.Time, reports []linkView, maskBits int
 		r.Exceeded = formatSpan(end.Sub(l.Since))
 	}
 	if st.hist.subs[l.Subnet] != nil {
-		now := st.hist.Now()
+		now := st.hist.Now().In(end.Location()) // the page's time zone
 		r.Graphed = true
 		hour := st.hist.Points(l.Subnet, HourWindow)
 		for _, p := range hour {
@@ -362,8 +416,10 @@ func (st *pageState) row(l Line, end time.Time, reports []linkView, maskBits int
 				r.peak = max(r.peak, p.KBps/p.Threshold)
 			}
 		}
-		r.Hour = newGraph("last hour", hour, HourWindow, now)
-		r.Day = newGraph("last day", st.hist.Points(l.Subnet, DayWindow), DayWindow, now)
+		day := st.hist.Points(l.Subnet, DayWindow)
+		top := graphScale(hour, day) // one scale for both graphs
+		r.Hour = newGraph("last hour", hour, HourWindow, now, top)
+		r.Day = newGraph("last day", day, DayWindow, now, top)
 	}
 	return r
 }
@@ -444,6 +500,16 @@ func reportID(r *Report) string {
 // anchorSafe makes a prefix usable in an id and a URL fragment as is.
 func anchorSafe(s string) string {
 	return strings.NewReplacer("/", "-", ":", "_").Replace(s)
+}
+
+// zoneName names the time zone of t for people: "EDT (UTC-04:00)", or
+// "UTC".
+func zoneName(t time.Time) string {
+	name, off := t.Zone()
+	if off == 0 && (name == "UTC" || name == "GMT" || name == "") {
+		return "UTC"
+	}
+	return name + " (UTC" + t.Format("-07:00") + ")"
 }
 
 // formatSpan prints a duration for people: "45 s", "5 min", "1 h 5 min",

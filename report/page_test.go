@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,7 +154,8 @@ func TestStatusPage(t *testing.T) {
 			t.Errorf("link %q leaves the pages", href)
 		}
 	}
-	if want := []string{"r-10.10.81.0-24-997195860", "r-10.10.81.0-24-997195560"}; strings.Join(reportLinks, " ") != strings.Join(want, " ") {
+	// The banner's latest report, then the row's, newest first.
+	if want := []string{"r-10.10.81.0-24-997195860", "r-10.10.81.0-24-997195860", "r-10.10.81.0-24-997195560"}; strings.Join(reportLinks, " ") != strings.Join(want, " ") {
 		t.Errorf("report links %q, want %q", reportLinks, want)
 	}
 	for _, href := range rdoc.hrefs {
@@ -171,10 +173,10 @@ func TestStatusPage(t *testing.T) {
 	if len(svgs) != 6 {
 		t.Fatalf("%d graphs, want 6", len(svgs))
 	}
-	if n := len(find(svgs[0], func(n *html.Node) bool { return n.Data == "rect" && attr(n, "fill") == "#f6c8c8" })); n != 1 {
+	if n := len(find(svgs[0], func(n *html.Node) bool { return n.Data == "rect" && hasClass(n, "shade") })); n != 1 {
 		t.Errorf("hot subnet's hour graph: %d shaded runs, want 1", n)
 	}
-	if n := len(find(svgs[2], func(n *html.Node) bool { return n.Data == "rect" && attr(n, "fill") == "#f6c8c8" })); n != 0 {
+	if n := len(find(svgs[2], func(n *html.Node) bool { return n.Data == "rect" && hasClass(n, "shade") })); n != 0 {
 		t.Errorf("quiet subnet's graph: %d shaded runs, want 0", n)
 	}
 }
@@ -218,7 +220,7 @@ func TestStatusPageGraph(t *testing.T) {
 			t.Errorf("rate point %d at y %v, want %v", i, p[1], want)
 		}
 	}
-	shade := find(svg, func(n *html.Node) bool { return n.Data == "rect" && attr(n, "fill") == "#f6c8c8" })[0]
+	shade := find(svg, func(n *html.Node) bool { return n.Data == "rect" && hasClass(n, "shade") })[0]
 	x, w := atof(t, attr(shade, "x")), atof(t, attr(shade, "width"))
 	if wantX, wantW := 40+434*40.0/60, 434*20.0/60; !near(x, wantX) || !near(w, wantW) {
 		t.Errorf("shade x %v width %v, want %v %v (the last 20 of 60 minutes)", x, w, wantX, wantW)
@@ -311,5 +313,149 @@ func TestPagesTidy(t *testing.T) {
 		if err != nil || len(out) > 0 {
 			t.Errorf("tidy %s: %v\n%s", path, err, out)
 		}
+	}
+}
+
+// TestStatusPageKeepsQuietSubnets checks that in dynamic mode a subnet
+// that was logging stays on the page, with its graphs, once it goes
+// quiet, where the page said "No subnet to show this period"; one that
+// never logged does not.
+func TestStatusPageKeepsQuietSubnets(t *testing.T) {
+	var out bytes.Buffer
+	h := report.NewStatusPage("-", "t", report.PageOptions{Stdout: &out}, nil)
+	hot, calm := prefix("10.0.1.0/24"), prefix("10.0.2.0/24")
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for m := range 5 {
+		out.Reset()
+		start := t0.Add(time.Duration(m) * time.Minute)
+		p := &report.Period{Start: start, End: start.Add(time.Minute), MaskBits: 24}
+		if m < 2 {
+			p.Lines = []report.Line{
+				{Subnet: hot, Name: "lab", Bytes: 30 * 1024 * 60, KBps: 30, Threshold: 7, Logging: m == 1, Since: start},
+				{Subnet: calm, Bytes: 1024 * 60, KBps: 1, Threshold: 7},
+			}
+		}
+		if err := h.Period(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := checkPage(t, out.Bytes())
+	s := out.String()
+	if strings.Contains(s, "No subnet to show") {
+		t.Error("the page shows no subnet after the logging one went quiet")
+	}
+	rows := find(doc.root, func(n *html.Node) bool {
+		return n.Data == "tr" && n.Parent.Data == "tbody" && !hasClass(n.Parent.Parent, "counters")
+	})
+	if len(rows) != 1 || !hasClass(rows[0], "quiet") || !strings.Contains(nodeText(rows[0]), "10.0.1.0") || !strings.Contains(nodeText(rows[0]), "no traffic this period") {
+		t.Errorf("want one quiet row, of 10.0.1.0; got %d rows:\n%s", len(rows), s)
+	}
+	if !doc.ids["s-10.0.1.0-24"] || doc.ids["s-10.0.2.0-24"] {
+		t.Errorf("graphs: want those of 10.0.1.0 only")
+	}
+}
+
+// TestStatusPageGraphAxes checks that a subnet's hour and day graphs
+// share a scale (the day's peak sets it for both), and that the time axis
+// has a few ticks at round times in the page's zone, named in the caption.
+func TestStatusPageGraphAxes(t *testing.T) {
+	var out bytes.Buffer
+	h := report.NewStatusPage("-", "t", report.PageOptions{Stdout: &out}, nil)
+	sub := prefix("10.0.1.0/24")
+	zone := time.FixedZone("CET", 3600)
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, zone)
+	for m := range 180 {
+		out.Reset()
+		start := t0.Add(time.Duration(m) * time.Minute)
+		kbps := 3.0
+		if m < 60 { // a peak two hours ago: in the day graph only
+			kbps = 80
+		}
+		p := &report.Period{Start: start, End: start.Add(time.Minute), MaskBits: 24,
+			Lines: []report.Line{{Subnet: sub, Bytes: uint64(kbps * 1024 * 60), KBps: kbps, Threshold: 100}}}
+		if err := h.Period(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := checkPage(t, out.Bytes())
+	svgs := find(doc.root, func(n *html.Node) bool { return n.Data == "svg" })
+	if len(svgs) != 2 {
+		t.Fatalf("%d graphs, want 2", len(svgs))
+	}
+	labels := func(svg *html.Node) []string {
+		var l []string
+		for _, n := range find(svg, func(n *html.Node) bool { return n.Data == "text" }) {
+			l = append(l, nodeText(n))
+		}
+		return l
+	}
+	hour, day := labels(svgs[0]), labels(svgs[1])
+	// y labels first: top (niceCeil(100*1.1) = 200), middle; ticks; 0.
+	if !slices.Contains(hour, "200") || !slices.Contains(day, "200") {
+		t.Errorf("scales differ or are wrong: hour %q, day %q; want both topped at 200", hour, day)
+	}
+	if want := []string{"11:15", "11:30", "11:45"}; !containsAll(hour, want) {
+		t.Errorf("hour ticks %q, want %q (CET)", hour, want)
+	}
+	if want := []string{"18:00", "00:00", "06:00"}; !containsAll(day, want) {
+		t.Errorf("day ticks %q, want %q", day, want)
+	}
+	if caps := find(doc.root, func(n *html.Node) bool { return n.Data == "figcaption" }); len(caps) != 2 || !strings.Contains(nodeText(caps[0]), "(CET)") {
+		t.Errorf("the captions do not name the time zone")
+	}
+	if p := find(doc.root, func(n *html.Node) bool { return hasClass(n, "period") }); len(p) != 1 || !strings.Contains(nodeText(p[0]), "times in CET (UTC+01:00)") {
+		t.Errorf("the page does not name its time zone")
+	}
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStatusPageStaleAndDark checks the parts of the page a browser
+// test renders (cmd/ipband TestPageInBrowser): the stale banner appears
+// after two periods by a CSS animation delay, with no script, and a dark
+// scheme is declared.
+func TestStatusPageStaleAndDark(t *testing.T) {
+	page, _, _ := pageRun(t, t.TempDir())
+	s := string(page)
+	for _, want := range []string{
+		`<meta name="color-scheme" content="light dark">`,
+		"@media (prefers-color-scheme: dark)",
+		`<p class="stale" role="alert" style="animation-name: stale; animation-delay: 120s">`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "<script") {
+		t.Error("the page has a script")
+	}
+}
+
+// TestStatusPageStopped checks the last page of a capture that stops: no
+// refresh, and the stale banner at once.
+func TestStatusPageStopped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ipband.html")
+	h := report.NewStatusPage(path, "t", report.PageOptions{}, nil)
+	if err := h.Period(faultyPeriod()); err != nil {
+		t.Fatal(err)
+	}
+	if s := string(readBytes(t, path)); !strings.Contains(s, `http-equiv="refresh"`) || strings.Contains(s, "ipband stopped") {
+		t.Fatalf("a running page:\n%s", s)
+	}
+	if err := h.Stopped(); err != nil {
+		t.Fatal(err)
+	}
+	s := string(readBytes(t, path))
+	checkPage(t, []byte(s))
+	if strings.Contains(s, `http-equiv="refresh"`) || !strings.Contains(s, `animation-delay: 0s">Stale: ipband stopped after the period ending`) {
+		t.Errorf("the stopped page:\n%s", s)
 	}
 }

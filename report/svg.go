@@ -29,7 +29,8 @@ type graph struct {
 	Shades        []shade
 	YMax, YMid    string // axis labels, kBps
 	YMidPos       string
-	XFrom, XTo    string // "-1 h", "now 10:57"
+	Ticks         []tick // time axis: a few round times of the window
+	Zone          string // the ticks' time zone: "EDT"
 	Empty         bool
 	Desc          string // the text alternative (title of the svg)
 	PlotWidth     int
@@ -38,34 +39,57 @@ type graph struct {
 	AxisX         int // right edge of the y axis labels
 }
 
+// tick is a mark on the time axis at X, labelled with a time of day.
+type tick struct {
+	X, Label string
+}
+
 // shade is a rectangle marking a run of logging steps.
 type shade struct {
 	X, W string
 }
 
-// newGraph lays out pts, the history over window ending at now.
-func newGraph(label string, pts []Point, window time.Duration, now time.Time) graph {
+// graphScale returns the top of the y axis that fits every point of the
+// series given, rounded up to a round number: the graphs of one subnet
+// share it, so that they can be compared at a glance.
+func graphScale(series ...[]Point) float64 {
+	top := 0.0
+	for _, pts := range series {
+		for _, p := range pts {
+			top = math.Max(top, math.Max(p.KBps, p.Threshold))
+		}
+	}
+	return niceCeil(top * 1.1)
+}
+
+// newGraph lays out pts, the history over window ending at now, on a y
+// axis from 0 to top kBps.
+func newGraph(label string, pts []Point, window time.Duration, now time.Time, top float64) graph {
+	from := now.Add(-window)
+	x := func(t time.Time) float64 {
+		f := float64(t.Sub(from)) / float64(window)
+		return graphLeft + math.Min(math.Max(f, 0), 1)*(graphRight-graphLeft)
+	}
+	zone, _ := now.Zone()
 	g := graph{
 		Label: label, Width: graphWidth, Height: graphHeight,
 		Left: graphLeft, Right: graphRight, Top: graphTop, Bottom: graphBottom,
-		XFrom: "-" + windowName(window), XTo: "now " + now.Format("15:04"),
+		Zone:      zone,
 		PlotWidth: graphRight - graphLeft, PlotHeight: graphBottom - graphTop,
 		MidX: (graphLeft + graphRight) / 2, MidY: (graphTop + graphBottom) / 2, AxisX: graphLeft - 4,
+	}
+	for _, t := range tickTimes(from, now, tickStep(window)) {
+		if px := x(t); px >= graphLeft+16 && px <= graphRight-16 { // a label fits
+			g.Ticks = append(g.Ticks, tick{X: num(px), Label: t.Format("15:04")})
+		}
 	}
 	if len(pts) == 0 {
 		g.Empty = true
 		g.Desc = label + ": no data yet"
 		return g
 	}
-	top := 0.0
-	for _, p := range pts {
-		top = math.Max(top, math.Max(p.KBps, p.Threshold))
-	}
-	top = niceCeil(top * 1.1)
-	from := now.Add(-window)
-	x := func(t time.Time) float64 {
-		f := float64(t.Sub(from)) / float64(window)
-		return graphLeft + math.Min(math.Max(f, 0), 1)*(graphRight-graphLeft)
+	if top <= 0 {
+		top = graphScale(pts)
 	}
 	y := func(v float64) float64 {
 		return graphBottom - v/top*(graphBottom-graphTop)
@@ -133,9 +157,27 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-func windowName(w time.Duration) string {
-	if w%time.Hour == 0 {
-		return strconv.Itoa(int(w/time.Hour)) + " h"
+// tickStep is the step between the time ticks of a window: four or so
+// ticks, at round times.
+func tickStep(window time.Duration) time.Duration {
+	for _, s := range []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour} {
+		if window/s <= 5 {
+			return s
+		}
 	}
-	return strconv.Itoa(int(w/time.Minute)) + " min"
+	return 6 * time.Hour
+}
+
+// tickTimes returns the times in (from, to] that are whole multiples of
+// step since midnight in to's location, the clock times people read.
+func tickTimes(from, to time.Time, step time.Duration) []time.Time {
+	from = from.In(to.Location())
+	t := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, to.Location())
+	var out []time.Time
+	for ; !t.After(to); t = t.Add(step) {
+		if t.After(from) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -93,7 +93,9 @@ type Engine struct {
 
 	started    bool
 	t0         int64     // start of period 0
+	last       int64     // time of a replay's last record, set at its end
 	start, end int64     // the open period [start, end)
+	wake       int64     // packet time of the next Advance: end, or sooner to serve a snapshot
 	logging    int       // subnets in detail logging
 	pool       *connPool // MaxConnsTotal, or nil
 
@@ -168,6 +170,7 @@ func (e *Engine) Start(t int64) {
 	e.started = true
 	e.t0, e.start, e.end = t, t, t+e.avg
 	e.pbase = t
+	e.wake = min(e.end, t+int64(lookEvery))
 }
 
 // Packet counts one decoded frame. Its time first closes every period that
@@ -184,7 +187,7 @@ func (e *Engine) Packet(p *Packet) {
 	if !e.started {
 		e.Start(p.Time)
 	}
-	if p.Time >= e.end {
+	if p.Time >= e.wake { // the period's end, or a look at snapshot requests
 		e.Advance(p.Time)
 	}
 	e.stats.Packets++
@@ -259,6 +262,9 @@ func (e *Engine) Advance(now int64) {
 	if e.ctl.snap.Load() != nil {
 		e.serveSnapshot(now)
 	}
+	if e.ctl.conn.Load() != nil {
+		e.serveConns()
+	}
 	for now >= e.end {
 		if e.quiet() {
 			if n := (now-e.end)/e.avg + 1; n > 1 {
@@ -268,7 +274,14 @@ func (e *Engine) Advance(now int64) {
 		}
 		e.closePeriod()
 	}
+	e.wake = min(e.end, now+int64(lookEvery))
 }
+
+// lookEvery is how often, in packet time, the engine looks for snapshot
+// requests while packets come (live capture reads the clock only when the
+// link is idle): at most one comparison a packet, the one it makes
+// anyway for the period's end.
+const lookEvery = 250 * time.Millisecond
 
 // quiet reports whether the open period is empty and nothing is logging,
 // so that closing it changes nothing but the clock.
@@ -553,6 +566,21 @@ func (e *Engine) Stats() report.Stats {
 	s := e.total
 	s.Add(e.stats)
 	return s
+}
+
+// Span tells how far the engine got: the start of period 0 (the first
+// record's time in replay), the time of the last record of a replay that
+// reached the end of its file (else the zero Time), and whether any period
+// closed. Before any record or Start, start is the zero Time. Call it once
+// the capture has stopped.
+func (e *Engine) Span() (start, last time.Time, closed bool) {
+	if !e.started {
+		return time.Time{}, time.Time{}, false
+	}
+	if e.last != 0 {
+		last = toTime(e.last)
+	}
+	return toTime(e.t0), last, e.start > e.t0
 }
 
 // Tracked returns the number of subnets tracked now.

@@ -230,9 +230,28 @@ func activate(o *LiveOptions, size int) (*pcap.Handle, error) {
 		if isPermission(err) {
 			return nil, &PermissionError{Interface: dev, Err: err}
 		}
+		if names, ok := unknownDevice(dev); ok {
+			return nil, &NoDeviceError{Interface: dev, Devices: names}
+		}
 		return nil, fmt.Errorf("interface %s: %w", dev, err)
 	}
 	return h, nil
+}
+
+// unknownDevice reports whether libpcap lists no device named dev, and
+// the names of those it lists. A failed listing says nothing: ok is false.
+func unknownDevice(dev string) (names []string, ok bool) {
+	devs, err := pcap.FindAllDevs()
+	if err != nil {
+		return nil, false
+	}
+	for _, d := range devs {
+		if d.Name == dev {
+			return nil, false
+		}
+		names = append(names, d.Name)
+	}
+	return names, true
 }
 
 // pcapErrorPermDenied is libpcap's PCAP_ERROR_PERM_DENIED.

@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,15 @@ import (
 type control struct {
 	next atomic.Pointer[reconfig]             // a config to swap in at the next boundary
 	snap atomic.Pointer[func(*report.Period)] // a snapshot to take at the next clock step
+	conn atomic.Pointer[connRequest]          // a subnet's connections to copy at the next clock step
+}
+
+// connRequest asks for the top connections of one subnet in detail
+// logging (SnapshotConns).
+type connRequest struct {
+	sub netip.Prefix
+	top int
+	f   func([]report.Row)
 }
 
 // reconfig is a validated Config and the table built for it.
@@ -50,12 +60,35 @@ func (e *Engine) Reconfigure(cfg Config) error {
 // the open period at its next clock step: every subnet it would show at
 // the end of the period, with the bytes counted so far and the rate over
 // the time elapsed in the period. f gets a Period it may keep; it must not
-// block. In live capture the clock steps at least every read timeout; in
-// replay, at the next record that closes a period. It is safe to call
+// block. The clock steps on every read timeout of an idle live link and,
+// while packets come, live or replayed, at the first packet 250 ms (of
+// packet time) after the last step. It is safe to call
 // from any goroutine; a later call before the step replaces an earlier
 // one.
 func (e *Engine) Snapshot(f func(*report.Period)) {
 	e.ctl.snap.Store(&f)
+}
+
+// SnapshotConns has the engine call f, on its own goroutine, at its next
+// clock step (as Snapshot), with the top connections of subnet sub so far
+// in its detail-logging episode, by bytes (at most top; 0 means all), or
+// with nil when sub is not in detail logging. It is safe to call from any
+// goroutine; a later call before the step replaces an earlier one.
+func (e *Engine) SnapshotConns(sub netip.Prefix, top int, f func([]report.Row)) {
+	e.ctl.conn.Store(&connRequest{sub: sub, top: top, f: f})
+}
+
+// serveConns answers a pending SnapshotConns.
+func (e *Engine) serveConns() {
+	req := e.ctl.conn.Swap(nil)
+	if req == nil {
+		return
+	}
+	var rows []report.Row
+	if s := e.table.Get(req.sub); s != nil && s.State.logging() {
+		rows = s.State.detail.rows(req.top)
+	}
+	req.f(rows)
 }
 
 // serveSnapshot answers a pending Snapshot at time now, before the clock

@@ -2,6 +2,7 @@ package watchdog_test
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -187,4 +188,50 @@ func mustRanges(t *testing.T, s string) subnet.Ranges {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestSnapshotWhilePacketsCome checks that packets alone, with no clock
+// step (a live link that is never idle), serve a snapshot within a quarter
+// of a second of packet time, mid-period.
+func TestSnapshotWhilePacketsCome(t *testing.T) {
+	e, _ := newEngine(t, cfg())
+	e.Packet(tcp(t0, "10.1.1.1", 1, "192.0.2.1", 2, 1024))
+	got := make(chan *report.Period, 1)
+	e.Snapshot(func(p *report.Period) { got <- p })
+	at := t0
+	for i := 0; len(got) == 0 && i < 100; i++ {
+		at += int64(10 * time.Millisecond)
+		e.Packet(tcp(at, "10.1.1.1", 1, "192.0.2.1", 2, 1024))
+	}
+	if len(got) == 0 {
+		t.Fatal("no snapshot after a second of packets")
+	}
+	if p := <-got; at-t0 > int64(260*time.Millisecond) || p.End.UnixNano() != at {
+		t.Errorf("snapshot at %v into the period, ending %v: want within 250 ms, at the packet", time.Duration(at-t0), p.End.Sub(time.Unix(0, t0)))
+	}
+}
+
+// TestSnapshotConns copies the connections of a subnet in detail logging,
+// and gives nil for one that is not.
+func TestSnapshotConns(t *testing.T) {
+	e, _ := newEngine(t, cfg(subnet.Preload{Prefix: pfx("10.10.123.0/24"), Threshold: 22}, subnet.Preload{Prefix: pfx("10.10.81.0/24"), Threshold: 22}))
+	feed(e, 0, 30, "10.10.123.173", "192.0.2.1") // logging from the end of minute 0
+	feed(e, 1, 30, "10.10.123.173", "192.0.2.1")
+	e.Packet(tcp(t0+minute+minute/2, "10.10.123.9", 5000, "192.0.2.2", 80, 100))
+	type answer struct {
+		sub  netip.Prefix
+		rows []report.Row
+	}
+	got := make(chan answer, 2)
+	for _, sub := range []netip.Prefix{pfx("10.10.123.0/24"), pfx("10.10.81.0/24")} {
+		e.SnapshotConns(sub, 1, func(rows []report.Row) { got <- answer{sub, rows} })
+		e.Advance(t0 + minute + minute/2 + 1)
+	}
+	a := <-got
+	if len(a.rows) != 1 || a.rows[0].Src != ip("10.10.123.173") || a.rows[0].Bytes == 0 {
+		t.Errorf("%v: rows %+v, want its top connection", a.sub, a.rows)
+	}
+	if a = <-got; a.rows != nil {
+		t.Errorf("%v, not logging: rows %+v, want nil", a.sub, a.rows)
+	}
 }

@@ -31,6 +31,14 @@ type RunOptions struct {
 	Filter Filter
 	// Trace, when not nil, gets one line per frame (-d 3).
 	Trace io.Writer
+	// Speed paces a replay: 1 is the pace of the capture, 2 twice as
+	// fast; 0 is as fast as the file reads. While it waits for a record
+	// the engine's clock moves, so that periods close and snapshots are
+	// served on time, as in live capture.
+	Speed float64
+	// Clock is the wall clock a paced replay follows; nil means
+	// SystemClock.
+	Clock Clock
 }
 
 // ctxEvery is how many frames a loop handles between looks at its context.
@@ -50,16 +58,23 @@ func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) 
 		return err
 	}
 	var (
-		rec pcapfile.Record
-		p   Packet
-		tr  tracer
+		rec  pcapfile.Record
+		p    Packet
+		tr   tracer
+		pace *pacer
 	)
+	if opt.Speed > 0 {
+		pace = newPacer(opt.Speed, opt.Clock)
+	}
 	for n := 0; ; n++ {
 		if n%ctxEvery == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err := f.Next(&rec); err != nil {
 			if errors.Is(err, io.EOF) {
+				if n > 0 {
+					e.last = p.Time
+				}
 				return nil
 			}
 			return err
@@ -79,7 +94,63 @@ func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) 
 		if opt.Trace != nil {
 			tr.trace(opt.Trace, &p)
 		}
+		if pace != nil {
+			if err := pace.wait(ctx, e, p.Time); err != nil {
+				return err
+			}
+		}
 		e.PacketFrame(&p, rec.Data)
+	}
+}
+
+// paceStep is the longest a paced replay sleeps before it moves the
+// engine's clock: snapshots are served within it.
+const paceStep = 250 * time.Millisecond
+
+// pacer holds a replay to the pace of its capture, times a speed.
+type pacer struct {
+	speed  float64
+	clock  Clock
+	wall0  time.Time // the wall time of the first record
+	t0     int64     // the first record's time, Unix ns
+	timer  *time.Timer
+	primed bool
+}
+
+func newPacer(speed float64, clock Clock) *pacer {
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return &pacer{speed: speed, clock: clock}
+}
+
+// wait returns when the record of time t is due, moving e's clock on the
+// way, or with ctx's error when ctx ends first.
+func (pc *pacer) wait(ctx context.Context, e *Engine, t int64) error {
+	if !pc.primed {
+		pc.primed, pc.wall0, pc.t0 = true, pc.clock.Now(), t
+		return nil
+	}
+	due := pc.wall0.Add(time.Duration(float64(t-pc.t0) / pc.speed))
+	for {
+		now := pc.clock.Now()
+		left := due.Sub(now)
+		if left <= 0 {
+			return nil
+		}
+		if pc.timer == nil {
+			pc.timer = time.NewTimer(min(left, paceStep))
+		} else {
+			pc.timer.Reset(min(left, paceStep))
+		}
+		select {
+		case <-ctx.Done():
+			pc.timer.Stop()
+			return ctx.Err()
+		case <-pc.timer.C:
+		}
+		virtual := pc.t0 + int64(float64(pc.clock.Now().Sub(pc.wall0))*pc.speed)
+		e.Advance(min(virtual, t-1)) // periods ending before t close on time
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,21 @@ func (e *PermissionError) Error() string {
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 
+// NoDeviceError is a capture on an interface that libpcap does not list.
+// Its message names the interfaces it does list, so that a mistyped name
+// shows the right one.
+type NoDeviceError struct {
+	Interface string
+	Devices   []string // the devices libpcap lists, in its order
+}
+
+func (e *NoDeviceError) Error() string {
+	if len(e.Devices) == 0 {
+		return fmt.Sprintf("interface %s: no such interface, and libpcap lists none", e.Interface)
+	}
+	return fmt.Sprintf("interface %s: no such interface; interfaces: %s", e.Interface, strings.Join(e.Devices, ", "))
+}
+
 // errNoDevice is the reason DefaultDevice (and so OpenLive) gives when
 // libpcap finds no device and says nothing more.
 var errNoDevice = errors.New("libpcap lists no device")
@@ -61,8 +77,14 @@ type FileSource struct {
 	fh     *os.File
 	path   string
 	filter *BPF
+	speed  float64 // SetSpeed; 0 is as fast as it reads
 	once   sync.Once
 }
+
+// SetSpeed paces the replay: speed 1 replays the records at the pace they
+// were captured, 10 ten times faster; 0, the default, as fast as the file
+// reads. Call it before Run.
+func (s *FileSource) SetSpeed(speed float64) { s.speed = speed }
 
 // OpenFileSource opens the capture file at path and compiles filter (""
 // for none) for its link type, so that a bad file or filter is found
@@ -116,6 +138,9 @@ func (s *FileSource) Close() error {
 func (s *FileSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
 	if s.filter != nil {
 		opt.Filter = s.filter
+	}
+	if s.speed > 0 && opt.Speed == 0 {
+		opt.Speed = s.speed
 	}
 	// A read waiting on a pipe returns when ctx is done; a regular file
 	// never waits, and ignores the deadline.

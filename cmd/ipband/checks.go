@@ -51,6 +51,19 @@ func warnAccumulate(cfg *conf.Config, logf func(string, ...any)) {
 	}
 }
 
+// warnReport says once, at start, that a reporting period that is not a
+// multiple of the averaging period is rounded up: reports are decided at
+// period ends, so -r 90 with -a 60 reports every 120 s of logging.
+func warnReport(cfg *conf.Config, logf func(string, ...any)) {
+	avg, rep := cfg.Average, cfg.Report
+	if avg <= 0 || rep%avg == 0 {
+		return
+	}
+	every := (rep + avg - 1) / avg * avg
+	logf("report %d (%s) is not a multiple of average %d (%s): reports come every %d s of logging",
+		int(rep.Seconds()), cfg.Origin("report"), int(avg.Seconds()), cfg.Origin("average"), int(every.Seconds()))
+}
+
 // loadNetworks reads the network names file. The default file may be
 // missing; a file named with --networks must be there and readable.
 func loadNetworks(path string, named bool) (*subnet.Networks, error) {

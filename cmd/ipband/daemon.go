@@ -217,23 +217,23 @@ func lockPidFile(path string) (*pidFile, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("pidfile: %w", err)
+		return nil, fmt.Errorf("flag --pidfile or pidfile: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		b := make([]byte, 32)
 		n, _ := f.Read(b)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("pidfile %s: locked by another ipband (process %s)", path, strings.TrimSpace(string(b[:n])))
+			return nil, fmt.Errorf("flag --pidfile or pidfile %s: locked by another ipband (process %s)", path, strings.TrimSpace(string(b[:n])))
 		}
-		return nil, fmt.Errorf("pidfile %s: lock: %w", path, err)
+		return nil, fmt.Errorf("flag --pidfile or pidfile %s: lock: %w", path, err)
 	}
 	if err := f.Truncate(0); err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("pidfile %s: %w", path, err)
+		return nil, fmt.Errorf("flag --pidfile or pidfile %s: %w", path, err)
 	}
 	return &pidFile{path: path, f: f}, nil
 }
@@ -248,7 +248,7 @@ func checkPidFile(path string) error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
 		b := make([]byte, 32)
 		n, _ := f.Read(b)
-		return fmt.Errorf("pidfile %s: locked by another ipband (process %s)", path, strings.TrimSpace(string(b[:n])))
+		return fmt.Errorf("flag --pidfile or pidfile %s: locked by another ipband (process %s)", path, strings.TrimSpace(string(b[:n])))
 	}
 	return nil
 }

@@ -23,18 +23,27 @@ func openEvidence(cfg *conf.Config, src watchdog.Source, logf report.Logf) (*evi
 		Dir:      cfg.EvidenceDir,
 		Owner:    owner,
 		LinkType: src.LinkType(),
-		Snaplen:  snaplen(src),
+		Snaplen:  snaplen(src, cfg),
 		Logf:     logf,
 	})
 }
 
-// snaplen is the snap length of the capture: the file's, or what live
-// capture asks of libpcap.
-func snaplen(src watchdog.Source) int {
+// snaplen is the snap length of the evidence files: the replayed file's,
+// or evidencesnaplen in live capture.
+func snaplen(src watchdog.Source, cfg *conf.Config) int {
 	if f, ok := src.(*watchdog.FileSource); ok {
 		return f.Reader().Snaplen()
 	}
-	return watchdog.DefaultSnaplen
+	return cfg.EvidenceSnaplen
+}
+
+// liveSnaplen is the snap length a live capture asks of libpcap: enough
+// for the decoder and, with evidencedir, evidencesnaplen.
+func liveSnaplen(cfg *conf.Config) int {
+	if cfg.EvidenceDir == "" {
+		return watchdog.DefaultSnaplen
+	}
+	return max(watchdog.DefaultSnaplen, cfg.EvidenceSnaplen)
 }
 
 // startEpisode starts e on the episode of an evidence file that src, the

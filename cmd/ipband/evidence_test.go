@@ -41,7 +41,7 @@ func TestEvidenceDir(t *testing.T) {
 	notDir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notDir, nil, 0o644)
 	bad := ipband(t, "-C", "--read", td+"/classic.pcap", "--evidence-dir", notDir, "-o", "OUT")
-	if bad.code != exitUsage || !strings.Contains(bad.stderr, "evidencedir "+notDir+": evidence: ") {
+	if bad.code != exitUsage || !strings.Contains(bad.stderr, "flag --evidence-dir or evidencedir "+notDir+": evidence: ") {
 		t.Errorf("not a directory: exit %d: %s", bad.code, bad.stderr)
 	}
 }

@@ -67,6 +67,7 @@ var options = []option{
 	{"", "mail-retry-max", "mailretrymax", "", "DURATION", "longest wait between two mail attempts (default 1h)"},
 	{"", "mail-expire", "mailexpire", "", "DURATION", "how long a message is retried before it fails for good (default 5d)"},
 	{"", "evidence-dir", "evidencedir", "", "DIR", "write the frames of each logging episode to a pcapng file in DIR, named in its reports"},
+	{"", "evidence-snaplen", "evidencesnaplen", "", "BYTES", fmt.Sprintf("bytes of each frame a live capture keeps for --evidence-dir, 64-262144 (default %d)", conf.DefaultEvidenceSnaplen)},
 	{"", "reader", "reader", "", "READER", "live capture through auto (an AF_PACKET ring where Linux has one, else libpcap), afpacket or libpcap (default auto)"},
 	{"", "ring-size", "ringsize", "", "SIZE", "the kernel's buffer for captured frames (AF_PACKET ring or libpcap buffer), e.g. 256M (default 64M)"},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
@@ -102,6 +103,8 @@ type cli struct {
 	help            switchValue
 	version         switchValue
 	foreground      switchValue
+	tui             switchValue
+	replaySpeed     textValue
 }
 
 // textValue is a flag's text, shown in --help with its argument name
@@ -132,11 +135,13 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 	fs.SetOutput(w)
 	fs.SortFlags = false
 	c.config = textValue{s: conf.DefaultPath, arg: "FILE"}
-	c.read.arg, c.networks.arg = "FILE", "FILE"
+	c.read.arg, c.networks.arg, c.replaySpeed.arg = "FILE", "FILE", "SPEED"
 	fs.VarP(&c.config, "config", "c", "config file")
 	fs.VarP(&c.noConfig, "no-config", "C", "ignore the config file")
 	fs.VarP(&c.read, "read", "R", "replay a pcap or pcapng FILE instead of capturing live")
 	fs.Var(&c.networks, "networks", "network names FILE in /etc/networks syntax (default /etc/networks)")
+	fs.Var(&c.tui, "tui", "full-screen live view of the subnets, sorted by load (keys: arrows, Enter, /, l r n a, p, q); outputs run as usual")
+	fs.Var(&c.replaySpeed, "replay-speed", "pace --read: 1 replays at the pace of the capture, 10 ten times faster (default 0: as fast as it reads)")
 	for _, o := range options {
 		if o.fixed != "" {
 			fs.VarP(new(switchValue), o.long, o.short, o.help)
@@ -163,6 +168,25 @@ func newFlags(c *cli, w io.Writer) *pflag.FlagSet {
 		fmt.Fprint(out, fs.FlagUsagesWrapped(80))
 	}
 	return fs
+}
+
+// checkShorthands refuses a single-dash argument whose letters spell a
+// long flag, such as -read: pflag takes it as -r with the value "ead",
+// and the error it gives then ("-r: ead: not a number") hides the slip.
+func checkShorthands(fs *pflag.FlagSet, args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if len(name) > 1 && fs.Lookup(name) != nil {
+			return fmt.Errorf("flag %s: did you mean --%s? (long flags take two dashes)", a, name)
+		}
+	}
+	return nil
 }
 
 // applyFlags sets the directives of the flags given on the command line,

@@ -84,7 +84,9 @@ func TestLiveCommand(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("ipband did not stop after its context was cancelled")
 	}
-	if page := readFile(html); !strings.Contains(page, "127.0.0.0") || !strings.Contains(page, `http-equiv="refresh"`) {
+	// Stopped, the live page says so at once and no longer refreshes.
+	if page := readFile(html); !strings.Contains(page, "127.0.0.0") || strings.Contains(page, `http-equiv="refresh"`) ||
+		!strings.Contains(page, "ipband stopped after the period ending") {
 		t.Errorf("status page:\n%s", page)
 	}
 	if r := readFile(out); !strings.Contains(r, "udp") || !strings.Contains(r, port) {

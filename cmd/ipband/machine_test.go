@@ -166,7 +166,7 @@ func TestNotifyCommand(t *testing.T) {
 	jpath, spath := filepath.Join(out, "reports.json"), filepath.Join(out, "stats.json")
 	r := ipband(t, "-c", td+"/classic.conf", "--read", td+"/classic.pcap", "-o", "OUT", "--notify", hook+" "+events,
 		"--notify-timeout", "20", "--json-file", jpath, "--stats-file", spath)
-	if r.code != 0 || strings.Contains(r.stderr, "notify") {
+	if r.code != 0 || strings.Contains(dropStartLine(r.stderr), "notify") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	jtext, _ := jsonLines(t, jpath)

@@ -32,7 +32,7 @@ func readMail(cfg *conf.Config, logf report.Logf) (*mailSetup, error) {
 	if cfg.MailFoot != "" {
 		var err error
 		if m.footer, err = os.ReadFile(cfg.MailFoot); err != nil {
-			return nil, fmt.Errorf("mailfoot: %w", err)
+			return nil, fmt.Errorf("flag -l/--mailfoot or mailfoot: %w", err)
 		}
 	}
 	sender, err := newSender(cfg, logf)

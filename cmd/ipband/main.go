@@ -27,6 +27,7 @@ import (
 	"ipband/mail"
 	"ipband/report"
 	"ipband/report/metrics"
+	"ipband/report/tui"
 	"ipband/subnet"
 	"ipband/watchdog"
 	"ipband/watchdog/evidence"
@@ -89,7 +90,11 @@ func run(ctx context.Context, args []string, env environment) int {
 	}
 	var c cli
 	fs := newFlags(&c, stderr)
-	if err := fs.Parse(args); err != nil {
+	err := checkShorthands(fs, args)
+	if err == nil {
+		err = fs.Parse(args)
+	}
+	if err != nil {
 		logf("%v (see ipband --help)", err)
 		return exitUsage
 	}
@@ -106,6 +111,9 @@ func run(ctx context.Context, args []string, env environment) int {
 	if err == nil {
 		err = checkSuggestFlags(&c, fs)
 	}
+	if err == nil {
+		err = checkTUI(&c, cfg, stdout)
+	}
 	if err == nil && bool(c.suggest) {
 		return runSuggest(ctx, &c, fs, cfg, env, logf)
 	}
@@ -117,6 +125,7 @@ func run(ctx context.Context, args []string, env environment) int {
 		return exitUsage
 	}
 	warnAccumulate(cfg, logf)
+	warnReport(cfg, logf)
 	if d != nil {
 		d.absolute(&c, cfg)
 	} else if cfg.Fork && !bool(c.foreground) && c.read.s == "" {
@@ -177,6 +186,11 @@ func positional(args []string, cfg *conf.Config) error {
 // watch opens the capture and the outputs and runs the service until the
 // file ends or a signal arrives.
 func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env environment, d *daemonChild) int {
+	var tap *logTap
+	if c.tui { // the view holds the log lines while it owns the terminal
+		tap = &logTap{w: env.stderr}
+		env.stderr = tap
+	}
 	log, err := service.NewLogger(service.LogOptions{Format: cfg.LogFormat, W: env.stderr,
 		NoTime: !env.logTime, Syslog: d != nil})
 	if err != nil && d != nil && !errors.Is(err, service.ErrLogFormat) {
@@ -205,6 +219,12 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		return exitUsage
 	}
 	defer pid.remove()
+	var view *tui.View
+	if c.tui {
+		what, _, _ := strings.Cut(p.src.String(), ", link type") // "interface eth0", "file x.pcap"
+		view = tui.New(tui.Options{Title: what, Average: cfg.Average, Names: p.names})
+		p.outputs = append(p.outputs, view)
+	}
 	if cfg.Debug >= 1 {
 		report.WriteOptions(env.stdout, version, optionSummary(c, cfg, p.src)) //nolint:errcheck // best effort on a terminal
 	}
@@ -265,8 +285,37 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		logf("%v", err)
 		return exitUsage
 	}
+	if cfg.Debug == 0 {
+		iface, _, _ := strings.Cut(p.src.String(), ",") // the default device named
+		what := "watching " + iface
+		if c.read.s != "" {
+			what = "replaying " + c.read.s
+		}
+		log.Info(startLine(what, cfg))
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var ui *tuiRun
+	if view != nil {
+		ui, err = startTUI(view, svc.Engine(), tap, func() {
+			log.Info("stopping on q: flushing outputs")
+			stopRun()
+		})
+		if err != nil {
+			p.abort()
+			logf("%v", err)
+			return exitUsage
+		}
+	}
 	status := exitOK
-	if err := svc.Run(ctx); err != nil && !errors.Is(err, service.ErrLost) {
+	err = svc.Run(runCtx)
+	if ui != nil {
+		if c.read.s != "" && runCtx.Err() == nil && err == nil {
+			ui.waitQuit(ctx, "end of "+c.read.s+": the outputs are written; q to quit")
+		}
+		ui.close()
+	}
+	if err != nil && !errors.Is(err, service.ErrLost) {
 		logf("%v", err)
 		status = exitFail
 	}
@@ -284,6 +333,10 @@ func watch(ctx context.Context, c *cli, fs *pflag.FlagSet, cfg *conf.Config, env
 		}
 	} else if c.read.s != "" {
 		log.Info(summaryLine(c.read.s, svc.Engine().Stats(), false))
+		start, last, closed := svc.Engine().Span()
+		if line := shortReplayLine(c.read.s, start, last, closed, cfg.Average); line != "" && status == exitOK {
+			log.Warn(line)
+		}
 	} else {
 		line := summaryLine(liveName(cfg.Interface, p.src), svc.Engine().Stats(), true)
 		if ls, ok := p.src.(*watchdog.LiveSource); ok && ls.Freezes() > 0 {
@@ -321,6 +374,7 @@ type prepared struct {
 	annotate  *annotator         // asndb, countrydb, resolve ptr; or nil
 	suggest   *suggest.Collector // --suggest: the only output, or nil
 	dry       bool               // the parent of -F: checks; its child opens
+	live      bool               // a live capture, not a replay
 }
 
 // mailCounts gives the metrics the mail queue's counters. The queue is
@@ -360,7 +414,7 @@ func (p *prepared) abort() {
 // first (a bad footer or mail command stops ipband before the capture
 // opens), then the capture and its filter.
 func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bool) (*prepared, error) {
-	p := &prepared{names: report.SystemNames(env.services, env.protocols), dry: dry}
+	p := &prepared{names: report.SystemNames(env.services, env.protocols), dry: dry, live: c.read.s == ""}
 	if c.suggest {
 		opt, err := suggestOptions(c, cfg)
 		if err != nil {
@@ -384,6 +438,9 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 	if err == nil {
 		p.src = src
 		err = watchdog.CheckLenAdj(cfg.LenAdj, src.LinkType())
+		if f, ok := src.(*watchdog.FileSource); ok {
+			f.SetSpeed(replaySpeed(c))
+		}
 	}
 	if err != nil {
 		var (
@@ -395,12 +452,7 @@ func prepare(c *cli, cfg *conf.Config, env environment, log *slog.Logger, dry bo
 			err = fmt.Errorf("flag -J/--lenadj or lenadj: %w", err)
 		case errors.As(err, &ferr):
 			err = fmt.Errorf("%s: %w", cfg.Origin("filter"), ferr)
-		case src == nil && c.read.s == "":
-			var perr *watchdog.PermissionError
-			if !errors.As(err, &perr) {
-				err = fmt.Errorf("interface %s: %w", cfg.Interface, err)
-			}
-		case src == nil:
+		case src == nil: // the capture's errors name the interface (or the file)
 		case c.read.s != "":
 			err = fmt.Errorf("%s: %w", c.read.s, err)
 		default:
@@ -502,6 +554,8 @@ func restartOnly(running, next *conf.Config) []string {
 		{"notifytimeout", running.NotifyTimeout == next.NotifyTimeout},
 		{"pidfile", running.PidFile == next.PidFile},
 		{"logformat", running.LogFormat == next.LogFormat},
+		{"evidencedir", running.EvidenceDir == next.EvidenceDir},
+		{"evidencesnaplen", running.EvidenceSnaplen == next.EvidenceSnaplen},
 		{"namecache", running.NameCache == next.NameCache},
 		{"asndb", running.ASNDB == next.ASNDB},
 		{"countrydb", running.CountryDB == next.CountryDB},
@@ -602,7 +656,7 @@ func newOutputs(cfg *conf.Config, env environment, log *slog.Logger, p *prepared
 	}
 	if cfg.HTMLFile != "" {
 		page := report.NewStatusPage(cfg.HTMLFile, cfg.HTMLTitle, pageOptions(cfg, names, stdout), service.Logf(log, "status-page"))
-		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: page})
+		outs = append(outs, &statusPage{path: cfg.HTMLFile, page: page, live: p.live})
 	}
 	var mailCounts func() metrics.MailCounts
 	if len(cfg.MailTo) > 0 {
@@ -675,6 +729,7 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Metrics listen address", Value: cfg.Metrics},
 		{Name: "Notify command", Value: cfg.Notify},
 		{Name: "Evidence directory", Value: cfg.EvidenceDir},
+		{Name: "Evidence snap length (live)", Value: evidenceSnap(cfg)},
 		{Name: "Run as user", Value: cfg.User},
 		{Name: "Pid file", Value: cfg.PidFile},
 		{Name: "Flow exporters", Value: flowExporters(cfg)},
@@ -684,6 +739,14 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		}
 	}
 	return opts
+}
+
+// evidenceSnap is evidencesnaplen for -d 1, when evidencedir is set.
+func evidenceSnap(cfg *conf.Config) string {
+	if cfg.EvidenceDir == "" {
+		return ""
+	}
+	return fmt.Sprint(cfg.EvidenceSnaplen)
 }
 
 // flowExporters lists the flowexporter lines for -d 1, with the clock

@@ -165,7 +165,7 @@ func TestMetricsLive(t *testing.T) {
 	if _, err := http.Get(url); err == nil {
 		t.Error("the metrics server outlived ipband")
 	}
-	if s := stderr.String(); strings.Contains(s, "metrics") {
+	if s := dropStartLine(stderr.String()); strings.Contains(s, "metrics") {
 		t.Errorf("stderr: %s", s)
 	}
 }

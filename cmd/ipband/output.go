@@ -108,6 +108,17 @@ func flushSink(s *report.FileSink) error {
 type statusPage struct {
 	path string
 	page *report.HTMLFile
+	live bool // a live capture: at its stop the page says so
+}
+
+// Close marks the page of a live capture as the last one: it stops
+// refreshing and says it is stale. A replay's page is its result, left as
+// it is.
+func (s *statusPage) Close(context.Context) error {
+	if s.live {
+		s.page.Stopped() //nolint:errcheck // logged by the page writer
+	}
+	return nil
 }
 
 func (s *statusPage) Name() string { return "status page " + s.path }
@@ -129,6 +140,7 @@ var (
 	_ report.Reopener = (*reportFile)(nil)
 	_ report.Closer   = (*reportFile)(nil)
 	_ report.Output   = (*statusPage)(nil)
+	_ report.Closer   = (*statusPage)(nil)
 )
 
 // checkOutputs checks, before anything starts, that the report file (-o),

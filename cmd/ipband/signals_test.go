@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,22 +88,6 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
-}
-
-// udpFrame is an Ethernet frame of n bytes carrying UDP from 10.0.0.1 to
-// 10.0.0.2.
-func udpFrame(t *testing.T, n int) []byte {
-	t.Helper()
-	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IPv4(10, 0, 0, 1), DstIP: net.IPv4(10, 0, 0, 2)}
-	udp := &layers.UDP{SrcPort: 4000, DstPort: 5000}
-	udp.SetNetworkLayerForChecksum(ip) //nolint:errcheck // IPv4 is a network layer
-	buf := gopacket.NewSerializeBuffer()
-	payload := gopacket.Payload(make([]byte, n-14-20-8))
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, udp, payload); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // TestReplaySIGINT replays from a FIFO that stays open, as from tcpdump -w -:

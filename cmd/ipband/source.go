@@ -36,6 +36,7 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 	}
 	s, err := watchdog.OpenLiveSource(watchdog.LiveOptions{
 		Interface: iface,
+		Snaplen:   liveSnaplen(cfg),
 		Promisc:   cfg.Promisc,
 		Filter:    cfg.Filter,
 		Reader:    cfg.Reader,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -169,16 +170,20 @@ func (d *Dir) scan() error {
 	if err := privilege.CheckDir(d.opt.Dir, owner); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
-	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*") // O_EXCL, a name of its own
-	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
-	}
-	probe.Close()
-	os.Remove(probe.Name())
 	ents, err := os.ReadDir(d.opt.Dir)
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
+	probe, err := os.CreateTemp(d.opt.Dir, ".ipband-probe-*") // O_EXCL, a name of its own
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // its path is the probe's: say the directory's
+			err = pe.Err
+		}
+		return fmt.Errorf("evidence: cannot create files in the directory: %w", err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	type old struct {
 		doneFile
 		mod time.Time

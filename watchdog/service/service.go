@@ -134,8 +134,8 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.cfg.Signals {
 		// Until Run returns, SIGHUP and SIGUSR1 must not take their
 		// default action (exit) while the outputs flush: a logrotate
-		// postrotate then would lose what is queued. A second SIGTERM or
-		// SIGINT during the flush does end the process.
+		// postrotate then would lose what is queued. A SIGTERM or SIGINT
+		// during the flush cuts it short, saying so (see abandonFlush).
 		late := make(chan os.Signal, 1)
 		signal.Notify(late, syscall.SIGHUP, syscall.SIGUSR1)
 		defer signal.Stop(late)
@@ -165,6 +165,9 @@ func (s *Service) Run(ctx context.Context) error {
 
 	fctx, cancel := context.WithTimeout(context.Background(), s.cfg.Flush)
 	defer cancel()
+	if s.cfg.Signals {
+		defer s.abandonFlush(fctx, cancel)()
+	}
 	losses := s.fan.close(fctx)
 	s.mu.Lock()
 	s.losses = losses
@@ -204,6 +207,29 @@ func (s *Service) signals(ctx context.Context, stop context.CancelFunc) error {
 				return nil
 			}
 		}
+	}
+}
+
+// abandonFlush has a SIGTERM or SIGINT during the flush of ctx cut it
+// short, with a line saying so: the outputs then give up what they hold
+// (counted as lost, mail left in its spool). It returns the function that
+// stops watching.
+func (s *Service) abandonFlush(ctx context.Context, cancel context.CancelFunc) func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			s.log.Warn(signalName(sig) + " during the flush: abandoning it, what is not yet written is lost (mail stays spooled)")
+			cancel()
+		case <-ctx.Done():
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
 	}
 }
 
