@@ -22,50 +22,33 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ 
 
 all: build
 
-# deps installs libpcap's headers (and gcc for cgo) when they are missing,
-# iproute2, whose ip command the link-loss tests use, Prometheus (with
-# promtool) and Alertmanager, which the tests of the shipped rules and
-# dashboard (contrib/prometheus) run, aiosmtpd, the second SMTP server
-# of the mail tests, the flow exporters the flow tests export the
-# bundled captures with (softflowd, pmacct's pmacctd, fprobe), unbound
-# and dnsutils (dig), a real resolver and client for the live names tests,
-# chromium, in which the status page is tested (TestPageInBrowser), and
-# tmux, the terminal the --tui view is tested in.
+# deps installs, in one apt-get run, what is missing of: libpcap's headers
+# and gcc (cgo), iproute2 (ip, for the namespace tests), Prometheus with
+# promtool and Alertmanager (the shipped rules' tests), aiosmtpd (the second
+# SMTP server of the mail tests), softflowd, pmacct and fprobe (the flow
+# tests' exporters), unbound and dnsutils (a real resolver and dig, for the
+# live names tests), chromium (the page in a real browser) and tmux (the
+# --tui view in a real terminal).
 deps:
-	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ] || ! command -v gcc >/dev/null 2>&1; then \
-		echo "installing libpcap-dev and gcc with apt-get"; \
+	@missing=""; \
+	need() { check=$$1; shift; sh -c "$$check" >/dev/null 2>&1 || missing="$$missing $$*"; }; \
+	need '[ -f /usr/include/pcap.h ] || [ -f /usr/include/pcap/pcap.h ]' libpcap-dev; \
+	need 'command -v gcc' gcc; \
+	need 'command -v ip' iproute2; \
+	need 'command -v promtool && command -v prometheus' prometheus; \
+	need 'command -v prometheus-alertmanager' prometheus-alertmanager; \
+	need '/usr/bin/python3 -c "import aiosmtpd"' python3-aiosmtpd; \
+	need 'command -v softflowd' softflowd; \
+	need 'command -v pmacctd' pmacct; \
+	need 'command -v fprobe' fprobe; \
+	need '[ -x /usr/sbin/unbound ]' unbound; \
+	need 'command -v dig' dnsutils; \
+	need 'command -v chromium' chromium; \
+	need 'command -v tmux' tmux; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing with apt-get"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpcap-dev gcc >/dev/null; \
-	fi
-	@if ! command -v ip >/dev/null 2>&1; then \
-		echo "installing iproute2 (ip, for the network namespace tests) with apt-get"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
-	fi
-	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
-		echo "installing prometheus and prometheus-alertmanager (for the rules' tests) with apt-get"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
-	fi
-	@if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then \
-		echo "installing python3-aiosmtpd (an SMTP server for the mail tests) with apt-get"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; \
-	fi
-	@if ! command -v softflowd >/dev/null 2>&1 || ! command -v pmacctd >/dev/null 2>&1 || ! command -v fprobe >/dev/null 2>&1; then \
-		echo "installing softflowd, pmacct and fprobe (flow exporters, for the flow tests) with apt-get"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softflowd pmacct fprobe >/dev/null; \
-	fi
-	@if [ ! -x /usr/sbin/unbound ] || ! command -v dig >/dev/null 2>&1; then \
-		echo "installing unbound and dnsutils (dig, for the live names tests) with apt-get"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unbound dnsutils >/dev/null; \
-	fi
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then \
-		echo "installing chromium and tmux (for the page and --tui tests) with apt-get"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium tmux >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 build: deps
