@@ -70,9 +70,10 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # test runs every test, the fuzz targets' seed corpora included, with the
-# race detector. The live-capture test needs root (CAP_NET_RAW).
+# race detector, never from the test cache (-count=1), so that every run
+# is a run. The live tests need root (CAP_NET_RAW, namespaces, tmpfs).
 test: deps fmt-check vet
-	$(GO) test -race -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
 
 # bench measures replay speed against the libpcap read floor
 # (tcpdump -r FILE -w /dev/null) and peak RSS on generated captures in a
