@@ -108,6 +108,9 @@ type Engine struct {
 	applied  bool                     // pending portions counted in the open period
 	pbase    int64                    // start of the period that record.go numbers 0
 	annot    Annotator                // the flow source's additions, or nil (record.go)
+
+	group  *Group  // the group whose workers count for this engine, or nil (workers.go)
+	worker *worker // this engine counts for a group's engine: its clock stops at boundaries
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -213,6 +216,10 @@ func (e *Engine) Advance(now int64) {
 	if !e.started {
 		return
 	}
+	if e.worker != nil {
+		e.worker.wait(now)
+		return
+	}
 	if e.ctl.snap.Load() != nil {
 		e.serveSnapshot(now)
 	}
@@ -255,7 +262,7 @@ func (e *Engine) summary() *report.Period {
 	if e.annot != nil {
 		e.annot.Period(p)
 	}
-	p.Stats.EvictedSubnets = e.table.TakeEvicted()
+	p.Stats.EvictedSubnets += e.table.TakeEvicted() // and the workers' (Group.merge)
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
 	e.applied = false
@@ -483,6 +490,9 @@ func (e *Engine) report(s *slot, over report.Over) report.Report {
 
 		EvictedSubnets: e.total.EvictedSubnets - st.detail.evicted0,
 		Dropped:        e.total.Dropped - st.detail.dropped0,
+	}
+	if e.group != nil { // the connections are in the workers' tables
+		r.Rows, r.Hidden = e.group.rows(s.Prefix, e.cfg.Top)
 	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
 	if e.annot != nil {

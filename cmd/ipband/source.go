@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 
 	"ipband/conf"
@@ -23,6 +24,10 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		s, err := watchdog.OpenFileSource(file, cfg.Filter)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
+		}
+		if err := s.SetWorkers(workerCount(cfg.Workers, "")); err != nil {
+			s.Close() //nolint:errcheck // the workers' error is the one to tell
+			return nil, fmt.Errorf("%s: %w", cfg.Origin("workers"), err)
 		}
 		return s, nil
 	}
@@ -46,6 +51,20 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		return nil, err
 	}
 	return s, nil
+}
+
+// workerCount resolves the workers directive: n itself, or for
+// conf.WorkersAuto one worker per core, no more than the receive queues
+// of iface ("" for a file) where it has some.
+func workerCount(n int, iface string) int {
+	if n != conf.WorkersAuto {
+		return n
+	}
+	n = runtime.NumCPU()
+	if q := watchdog.RxQueues(iface); q > 0 {
+		n = min(n, q)
+	}
+	return n
 }
 
 // flowSource is a flow source: its Collector is the engine's Annotator and
