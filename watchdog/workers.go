@@ -483,3 +483,19 @@ func lockTrace(w io.Writer) io.Writer {
 	}
 	return &lockedWriter{w: w}
 }
+
+// restart makes every worker of g, all done (their readers returned),
+// ready to count again from the engine's open period: a live group
+// rebuilt after its interface came back.
+func (g *Group) restart() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.waiting = 0
+	for _, w := range g.ws {
+		w.done = false
+		g.waiting++
+		if g.e.started {
+			w.e.end = g.e.end
+		}
+	}
+}

@@ -45,6 +45,7 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		Filter:    cfg.Filter,
 		Reader:    cfg.Reader,
 		RingSize:  int(cfg.RingSize),
+		Workers:   workerCount(cfg.Workers, iface),
 		Logf:      logf,
 	}, nil)
 	if err != nil {
