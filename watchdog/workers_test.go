@@ -1,0 +1,143 @@
+package watchdog_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"ipband/report"
+	"ipband/subnet"
+	"ipband/watchdog"
+	"ipband/watchdog/pcapfile"
+)
+
+// evRecorder is an Evidence that keeps every call, in order.
+type evRecorder struct{ calls []string }
+
+func (r *evRecorder) Start(sub netip.Prefix, episode int64) {
+	r.calls = append(r.calls, fmt.Sprintf("start %s %d", sub, episode))
+}
+
+func (r *evRecorder) Frame(sub netip.Prefix, t int64, wire uint32, data []byte) {
+	r.calls = append(r.calls, fmt.Sprintf("frame %s %d %d %x", sub, t, wire, data))
+}
+
+func (r *evRecorder) Report(sub netip.Prefix) (string, uint64) {
+	r.calls = append(r.calls, "report "+sub.String())
+	return sub.String() + ".pcapng", 0
+}
+
+func (r *evRecorder) End(sub netip.Prefix) { r.calls = append(r.calls, "end "+sub.String()) }
+
+// replayWith replays path into a new engine of config c with n workers
+// (0: the engine alone), with evidence, and a config to take at the
+// first boundary when next is not nil.
+func replayWith(t *testing.T, path string, c watchdog.Config, n int, next *watchdog.Config) (*recorder, *evRecorder, report.Stats) {
+	t.Helper()
+	rec, ev := &recorder{}, &evRecorder{}
+	e, err := watchdog.New(c, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetEvidence(ev)
+	if next != nil {
+		if err := e.Reconfigure(*next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func() *pcapfile.Reader {
+		r, err := pcapfile.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	if n == 0 {
+		if err := watchdog.Replay(context.Background(), open(), e, watchdog.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return rec, ev, e.Stats()
+	}
+	g, err := watchdog.NewGroup(e, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*pcapfile.Reader
+	for range n {
+		files = append(files, open())
+	}
+	if err := watchdog.ReplayGroup(context.Background(), files, g, watchdog.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return rec, ev, e.Stats()
+}
+
+// TestGroupEqualsEngine replays captures through 1 to 4 workers and
+// through the engine alone: the periods, the reports (rows and all), the
+// evidence calls (every frame, in order) and the counters are the same,
+// in preloaded and dynamic mode, and across a reload at the first
+// boundary that changes the mask and the thresholds.
+func TestGroupEqualsEngine(t *testing.T) {
+	classic := cfg(
+		subnet.Preload{Prefix: pfx("10.10.123.0/24"), Threshold: 22},
+		subnet.Preload{Prefix: pfx("10.10.81.0/24"), Threshold: 22},
+		subnet.Preload{Prefix: pfx("10.10.1.0/24"), Threshold: 22},
+		subnet.Preload{Prefix: pfx("10.10.2.0/24"), Threshold: 10},
+		subnet.Preload{Prefix: pfx("10.10.44.0/24"), Threshold: 10},
+		subnet.Preload{Prefix: pfx("10.10.24.0/24"), Threshold: 22},
+	)
+	dynamic := cfg()
+	dynamic.Subnets.Threshold = 15
+	dynamic.Report = 3 * time.Minute
+	dynamic.Top = 5
+	reloaded := dynamic
+	reloaded.Subnets.MaskBits = 16
+	reloaded.Subnets.Threshold = 15
+	frag := cfg()
+	frag.Average, frag.Report, frag.Subnets.Threshold = 10*time.Second, 20*time.Second, 1
+	cases := []struct {
+		name, file string
+		c          watchdog.Config
+		next       *watchdog.Config
+	}{
+		{"classic-preloaded", "classic.pcap", classic, nil},
+		{"dynamic", "dynamic.pcap", dynamic, nil},
+		{"dynamic-reloaded", "dynamic.pcap", dynamic, &reloaded},
+		{"fragments", "fragments.pcap", frag, nil},
+		{"ipv6", "ipv6.pcap", frag, nil},
+	}
+	for _, tc := range cases {
+		path := "../testdata/" + tc.file
+		want, wantEv, wantStats := replayWith(t, path, tc.c, 0, tc.next)
+		if len(want.reports) == 0 {
+			t.Fatalf("%s: no report: nothing to compare", tc.name)
+		}
+		for n := 1; n <= 4; n++ {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, n), func(t *testing.T) {
+				got, gotEv, gotStats := replayWith(t, path, tc.c, n, tc.next)
+				if !reflect.DeepEqual(got.periods, want.periods) {
+					t.Errorf("periods differ: %d, want %d", len(got.periods), len(want.periods))
+				}
+				if !reflect.DeepEqual(got.reports, want.reports) {
+					t.Errorf("reports differ:\n%+v\nwant\n%+v", got.reports, want.reports)
+				}
+				if !reflect.DeepEqual(gotEv.calls, wantEv.calls) {
+					t.Errorf("evidence: %d calls, want %d", len(gotEv.calls), len(wantEv.calls))
+					for i := range min(len(gotEv.calls), len(wantEv.calls)) {
+						if gotEv.calls[i] != wantEv.calls[i] {
+							t.Errorf("call %d: %.80s, want %.80s", i, gotEv.calls[i], wantEv.calls[i])
+							break
+						}
+					}
+				}
+				if gotStats != wantStats {
+					t.Errorf("stats %+v, want %+v", gotStats, wantStats)
+				}
+			})
+		}
+	}
+}
