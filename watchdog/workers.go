@@ -132,9 +132,11 @@ func (g *Group) Done(i int) {
 }
 
 // wait stops the worker at now, a frame's time or the clock, until the
-// engine's open period ends after it.
+// engine's open period ends after it; and, when a snapshot is asked for
+// (Engine.Snapshot), until every worker has come to take it, with the
+// counts so far.
 func (w *worker) wait(now int64) {
-	for now >= w.e.end {
+	for now >= w.e.end || w.g.e.ctl.snap.Load() != nil {
 		w.at = now
 		w.g.mu.Lock()
 		last := w.g.arrive(w)
