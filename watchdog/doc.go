@@ -16,6 +16,11 @@
 // it decides which subnets cross, stay over or drop below their thresholds,
 // and hands period summaries and report.Report values to its Output.
 //
+// With workers, a Group has N Engines that never close a period count
+// frames, each on a goroutine of its own, for one engine that decides:
+// at each period's end the workers stop, their counts are summed into it
+// and it closes the period as if it had counted every frame itself.
+//
 // Flow records from routers (package watchdog/flow) come in through
 // Engine.Record: a record's bytes are spread over the periods its time
 // span covers, counted by the same function as a packet's.

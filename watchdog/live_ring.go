@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"ipband/watchdog/afpacket"
 )
@@ -84,8 +85,9 @@ func (c *ringCapture) String() string { return "AF_PACKET TPACKET_V3 ring, " + m
 // error).
 //
 // In a group (g not nil), e is a worker's: the kernel's counters are
-// the whole group's (for the freezes), the drops its ring's; only the
-// first worker (watch) looks at the interface when idle.
+// the whole group's (for the freezes), the drops its ring's. Only with
+// watch does it look at the interface when idle (a group's is watched
+// by readGroup).
 func (l *Live) readRing(ctx context.Context, e *Engine, clock Clock, opt RunOptions, c *ringCapture, dec *Decoder, g *groupCapture, watch bool) error {
 	var (
 		f       afpacket.Frame
@@ -216,7 +218,7 @@ func (l *Live) readGroup(ctx context.Context, g *Group, clock Clock, opt RunOpti
 			defer g.Done(i)
 			dec, err := NewDecoder(LinkTypeEthernet)
 			if err == nil {
-				err = l.readRing(ctx, g.Worker(i), clock, opt, r, dec, c, i == 0)
+				err = l.readRing(ctx, g.Worker(i), clock, opt, r, dec, c, false)
 			}
 			if err != nil {
 				errs[i] = err
@@ -224,7 +226,24 @@ func (l *Live) readGroup(ctx context.Context, g *Group, clock Clock, opt RunOpti
 			}
 		}()
 	}
-	wg.Wait()
+	// The interface is watched from here, Run's goroutine (in the
+	// network namespace Run was called in), while the workers read.
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	state := l.newLinkWatch()
+	tick := time.NewTicker(l.opt.Tick)
+	defer tick.Stop()
+	for watching := true; watching; {
+		select {
+		case <-tick.C:
+			state.check(clock.Now())
+		case <-done:
+			watching = false
+		}
+	}
 	for _, err := range errs {
 		if err != nil {
 			return err
