@@ -141,3 +141,62 @@ func TestGroupEqualsEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupSnapshot asks a snapshot of an engine whose two workers have
+// counted mid-period: it comes when both look at the clock, with the
+// bytes of both, and the period closes later with them too.
+func TestGroupSnapshot(t *testing.T) {
+	e, rec := newEngine(t, cfg())
+	g, err := watchdog.NewGroup(e, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Start(t0)
+	g.Worker(0).Packet(tcp(t0+1, "10.1.1.1", 1, "10.2.2.2", 2, 1000))
+	g.Worker(1).Packet(tcp(t0+2, "10.3.3.3", 1, "10.2.2.2", 2, 500))
+	snap := make(chan *report.Period, 1)
+	e.Snapshot(func(p *report.Period) { snap <- p })
+	done := make(chan struct{})
+	go func() {
+		g.Worker(1).Advance(t0 + 30e9) // waits for worker 0
+		close(done)
+	}()
+	select {
+	case <-snap:
+		t.Fatal("snapshot taken before every worker looked at the clock")
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.Worker(0).Advance(t0 + 31e9)
+	<-done
+	p := <-snap
+	var bytes uint64
+	for _, ln := range p.Lines {
+		if ln.Subnet == pfx("10.2.2.0/24") {
+			bytes = ln.Bytes
+		}
+	}
+	if bytes != 1500 {
+		t.Errorf("snapshot has %d bytes of 10.2.2.0/24, want 1500: %+v", bytes, p.Lines)
+	}
+	if len(rec.periods) != 0 {
+		t.Errorf("%d periods closed by a snapshot", len(rec.periods))
+	}
+	g.Worker(0).Packet(tcp(t0+40e9, "10.1.1.1", 1, "10.2.2.2", 2, 100))
+	done = make(chan struct{})
+	go func() {
+		g.Worker(0).Advance(t0 + minute)
+		g.Done(0)
+		close(done)
+	}()
+	g.Worker(1).Advance(t0 + minute + 1)
+	g.Done(1)
+	<-done
+	if len(rec.periods) != 1 {
+		t.Fatalf("%d periods, want 1", len(rec.periods))
+	}
+	for _, ln := range rec.periods[0].Lines {
+		if ln.Subnet == pfx("10.2.2.0/24") && ln.Bytes != 1600 {
+			t.Errorf("period has %d bytes of 10.2.2.0/24, want 1600", ln.Bytes)
+		}
+	}
+}
