@@ -495,6 +495,9 @@ func (e *Engine) report(s *slot, over report.Over) report.Report {
 		r.Rows, r.Hidden = e.group.rows(s.Prefix, e.cfg.Top)
 	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
+	if e.group != nil && r.Evidence != "" {
+		r.EvidenceDropped += e.group.evDrop[s.Prefix] // left out by the workers
+	}
 	if e.annot != nil {
 		e.annot.Report(&r)
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"ipband/report"
 	"ipband/watchdog/pcapfile"
@@ -46,6 +47,8 @@ type Group struct {
 	waiting int        // workers not done that have not stopped at the boundary
 	slots   []*slot    // scratch
 	frames  []groupFrame
+	flush   atomic.Bool             // a worker's evidence buffer is half full
+	evDrop  map[netip.Prefix]uint64 // evidence frames the workers left out, by subnet, this episode
 }
 
 // worker is one of a Group's counters.
@@ -79,6 +82,7 @@ func NewGroup(e *Engine, n int) (*Group, error) {
 			return nil, err
 		}
 		w := &worker{g: g, e: we, resume: make(chan struct{}, 1)}
+		w.buf.flush = &g.flush
 		we.worker = w
 		we.started = true
 		we.end = math.MinInt64 // stops at its first frame, for the engine to start
@@ -136,7 +140,7 @@ func (g *Group) Done(i int) {
 // (Engine.Snapshot), until every worker has come to take it, with the
 // counts so far.
 func (w *worker) wait(now int64) {
-	for now >= w.e.end || w.g.e.ctl.snap.Load() != nil {
+	for now >= w.e.end || w.g.e.ctl.snap.Load() != nil || w.g.flush.Load() {
 		w.at = now
 		w.g.mu.Lock()
 		last := w.g.arrive(w)
@@ -228,8 +232,16 @@ func (g *Group) merge() {
 		}
 	}
 	for _, w := range g.ws {
+		for sub, n := range w.buf.dropped {
+			if g.evDrop == nil {
+				g.evDrop = make(map[netip.Prefix]uint64)
+			}
+			g.evDrop[sub] += n
+		}
+		clear(w.buf.dropped)
 		w.buf.reset()
 	}
+	g.flush.Store(false)
 }
 
 // sync gives the workers the engine's config when it changed, drops the
@@ -275,6 +287,7 @@ func (g *Group) sync() {
 			if s == nil || s.State.detail != nil {
 				continue
 			}
+			delete(g.evDrop, m.Prefix) // a new episode: none left out yet
 			d := newDetail(we.cfg.MaxConns, &we.stats.EvictedConns, we.pool)
 			d.timed, d.episode = true, md.episode
 			s.State.detail = d
@@ -368,11 +381,21 @@ func (nopOutput) Period(*report.Period) {}
 func (nopOutput) Report(report.Report)  {}
 
 // frameBuffer keeps a worker's evidence frames until the next boundary,
-// copied into one growing buffer.
+// copied into one buffer of at most maxEvidenceBuffer bytes: past half of
+// it the worker asks for a flush (its group's frames go to the writer at
+// the workers' next look at the clock, every 16384 frames and when idle),
+// and a frame that does not fit is left out, counted for its subnet's
+// reports as a full evidence writer's are.
 type frameBuffer struct {
-	frames []bufFrame
-	data   []byte
+	frames  []bufFrame
+	data    []byte
+	flush   *atomic.Bool            // the group's request for a flush
+	dropped map[netip.Prefix]uint64 // frames left out since the last boundary
 }
+
+// maxEvidenceBuffer bounds the evidence frames a worker keeps between
+// flushes.
+const maxEvidenceBuffer = 64 << 20
 
 type bufFrame struct {
 	sub    netip.Prefix
@@ -386,6 +409,16 @@ func (b *frameBuffer) Report(netip.Prefix) (string, uint64) { return "", 0 }
 func (b *frameBuffer) End(netip.Prefix)                     {}
 
 func (b *frameBuffer) Frame(sub netip.Prefix, t int64, wire uint32, data []byte) {
+	if len(b.data)+len(data) > maxEvidenceBuffer {
+		if b.dropped == nil {
+			b.dropped = make(map[netip.Prefix]uint64)
+		}
+		b.dropped[sub]++
+		return
+	}
+	if len(b.data) > maxEvidenceBuffer/2 && b.flush != nil {
+		b.flush.Store(true)
+	}
 	b.frames = append(b.frames, bufFrame{sub, t, wire, len(b.data), len(data)})
 	b.data = append(b.data, data...)
 }

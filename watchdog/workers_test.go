@@ -200,3 +200,100 @@ func TestGroupSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupWorkerNoAlloc decodes 802.1Q-tagged frames and counts them
+// through a worker of a group, some to a subnet in detail logging (its
+// connection table and its evidence buffer): once the tables are at their
+// working size, no frame allocates.
+func TestGroupWorkerNoAlloc(t *testing.T) {
+	c := cfg(subnet.Preload{Prefix: pfx("10.2.2.0/24"), Threshold: 0.001}, subnet.Preload{Prefix: pfx("10.1.1.0/24"), Threshold: 1e9})
+	e, _ := newEngine(t, c)
+	e.SetEvidence(&evRecorder{})
+	g, err := watchdog.NewGroup(e, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Done(1)
+	defer g.Done(0)
+	g.Start(t0)
+	// One frame over the threshold, then the boundary puts 10.2.2.0 in
+	// detail logging in both workers.
+	w := g.Worker(0)
+	w.Packet(tcp(t0+1, "10.1.1.1", 1, "10.2.2.2", 2, 1000))
+	go g.Worker(1).Advance(t0 + minute)
+	w.Advance(t0 + minute)
+	frame := []byte{
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x81, 0x00, 0x00, 0x0a, 0x08, 0x00, // Ethernet, 802.1Q tag 10
+		0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 1, 1, 1, 10, 2, 2, 2, // IPv4 UDP
+		0x10, 0x00, 0x00, 0x35, 0, 8, 0, 0,
+	}
+	dec, err := watchdog.NewDecoder(watchdog.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p watchdog.Packet
+	at := t0 + minute + 1
+	count := func() {
+		at++
+		frame[len(frame)-7]++ // another source port: connections come and go
+		p.Time, p.Len = at, uint32(len(frame))
+		dec.Decode(frame, &p)
+		w.PacketFrame(&p, frame)
+	}
+	for range 5000 {
+		count()
+	}
+	if p.Kind != watchdog.KindIP || p.Src != ip("10.1.1.1") {
+		t.Fatalf("decoded %+v", p)
+	}
+	if n := testing.AllocsPerRun(2000, count); n != 0 {
+		t.Errorf("%v allocations per frame", n)
+	}
+}
+
+// TestGroupEvidenceBound: a worker keeps at most 64 MiB of evidence
+// frames between flushes; those that do not fit are left out and counted
+// in the report of their subnet.
+func TestGroupEvidenceBound(t *testing.T) {
+	c := cfg(subnet.Preload{Prefix: pfx("10.2.2.0/24"), Threshold: 0.001})
+	c.Report = time.Minute
+	e, rec := newEngine(t, c)
+	ev := &evRecorder{}
+	e.SetEvidence(ev)
+	g, err := watchdog.NewGroup(e, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Start(t0)
+	w := g.Worker(0)
+	w.Packet(tcp(t0+1, "10.1.1.1", 1, "10.2.2.2", 2, 1000))
+	go g.Worker(1).Advance(t0 + minute)
+	w.Advance(t0 + minute) // 10.2.2.0 logs from here
+	data := make([]byte, 512)
+	const frames, fit = 140000, 64 << 20 / 512
+	for i := range frames {
+		w.PacketFrame(tcp(t0+minute+int64(i), "10.1.1.1", 1, "10.2.2.2", 2, 512), data)
+	}
+	ev.calls = ev.calls[:0]
+	done := make(chan struct{})
+	go func() {
+		g.Worker(1).Advance(t0 + 2*minute)
+		g.Done(1)
+		close(done)
+	}()
+	w.Advance(t0 + 2*minute)
+	g.Done(0)
+	<-done
+	n := 0
+	for _, c := range ev.calls {
+		if len(c) > 5 && c[:5] == "frame" {
+			n++
+		}
+	}
+	if n != fit {
+		t.Errorf("%d frames written, want %d", n, fit)
+	}
+	if len(rec.reports) != 1 || rec.reports[0].EvidenceDropped != frames-fit {
+		t.Fatalf("reports %d, want 1 with %d frames left out: %+v", len(rec.reports), frames-fit, rec.reports)
+	}
+}
