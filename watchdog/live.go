@@ -150,7 +150,7 @@ type capture interface {
 func openCapture(o *LiveOptions) (capture, error) {
 	if o.Workers > 1 {
 		if o.Reader == ReaderLibpcap {
-			return nil, fmt.Errorf("interface %s: %d workers need the AF_PACKET ring, not libpcap", o.Interface, o.Workers)
+			return nil, fmt.Errorf("interface %s: %d %w, not libpcap", o.Interface, o.Workers, ErrWorkersNeedRing)
 		}
 		c, err := openGroup(o)
 		switch {
@@ -159,7 +159,7 @@ func openCapture(o *LiveOptions) (capture, error) {
 		case errors.Is(err, os.ErrPermission):
 			return nil, &PermissionError{Interface: o.Interface, Err: err}
 		case errors.Is(err, afpacket.ErrUnsupported):
-			return nil, fmt.Errorf("interface %s: %d workers need an AF_PACKET ring, which this interface has not: %w", o.Interface, o.Workers, err)
+			return nil, fmt.Errorf("interface %s: %d %w, which this interface has not: %w", o.Interface, o.Workers, ErrWorkersNeedRing, err)
 		}
 		return nil, fmt.Errorf("interface %s: %w", o.Interface, err)
 	}

@@ -3,6 +3,7 @@ package watchdog
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -484,6 +485,11 @@ func ReplayGroup(ctx context.Context, files []*pcapfile.Reader, g *Group, opt Ru
 	}
 	return nil
 }
+
+// ErrWorkersNeedRing is returned by OpenLive for more than one worker
+// where no AF_PACKET ring can be used (libpcap asked for, or an interface
+// the ring cannot read).
+var ErrWorkersNeedRing = errors.New("workers need the AF_PACKET ring")
 
 // RxQueues returns the number of receive queues of interface iface, from
 // /sys/class/net/IFACE/queues/rx-*, or 0 when it cannot tell (no such

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"runtime"
@@ -39,7 +40,7 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		}
 		iface = dev
 	}
-	s, err := watchdog.OpenLiveSource(watchdog.LiveOptions{
+	o := watchdog.LiveOptions{
 		Interface: iface,
 		Promisc:   cfg.Promisc,
 		Filter:    cfg.Filter,
@@ -47,7 +48,12 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		RingSize:  int(cfg.RingSize),
 		Workers:   workerCount(cfg.Workers, iface),
 		Logf:      logf,
-	}, nil)
+	}
+	s, err := watchdog.OpenLiveSource(o, nil)
+	if cfg.Workers == conf.WorkersAuto && errors.Is(err, watchdog.ErrWorkersNeedRing) {
+		o.Workers = 1 // auto: as many as can be, here one
+		s, err = watchdog.OpenLiveSource(o, nil)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // wantGolden compares got with the golden name, which it must equal byte
@@ -135,4 +138,36 @@ func splitTrace(s string) (other, trace string) {
 	}
 	slices.Sort(tr)
 	return strings.Join(out, "\n"), strings.Join(tr, "\n")
+}
+
+// TestWorkersNeedRing: more than one worker on an interface the ring
+// cannot read ("any") stops ipband at start with exit status 2, naming
+// why; workers auto there is one worker, through libpcap, named by -d 1.
+// On lo, --workers 2 runs, and -d 1 and the exit summary name them.
+func TestWorkersNeedRing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture needs root (CAP_NET_RAW)")
+	}
+	r := ipband(t, "-C", "--workers", "2", "-o", "OUT", "any")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "2 workers need the AF_PACKET ring") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"-C", "--workers", "auto", "-d", "1", "-o", filepath.Join(t.TempDir(), "r"), "any"}, testEnv(&stdout, &stderr))
+	if code != exitOK || !strings.Contains(stdout.String(), "Capture: interface any, link type 113 (LINUX_SLL), libpcap") ||
+		strings.Contains(stdout.String(), "workers") {
+		t.Errorf("workers auto on any: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	// Two workers on lo: -d 1 and the exit summary name them.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel2()
+	stdout.Reset()
+	stderr.Reset()
+	code = run(ctx2, []string{"-C", "--workers", "2", "-d", "1", "-o", filepath.Join(t.TempDir(), "r"), "lo"}, testEnv(&stdout, &stderr))
+	if code != exitOK || !strings.Contains(stdout.String(), "AF_PACKET TPACKET_V3 ring, 64 MiB, 2 workers") ||
+		!strings.Contains(stderr.String(), "interface lo (AF_PACKET TPACKET_V3 ring, 64 MiB, 2 workers): ") {
+		t.Errorf("--workers 2 lo: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
 }
