@@ -44,6 +44,7 @@ type Config struct {
 	User       string        // user, --user: drop to this user after opening the capture; "" stays
 	Reader     string        // reader, --reader: live capture through auto, afpacket or libpcap
 	RingSize   int64         // ringsize, --ring-size: the kernel's capture buffer in bytes, MinRingSize..MaxRingSize
+	Workers    int           // workers, --workers: capture workers, 1..MaxWorkers; WorkersAuto (0) for one per core up to the receive queues
 
 	JSONFile      string        // jsonfile: append reports as JSON lines; "" is off, "-" is stdout
 	StatsFile     string        // statsfile: append a JSON line every period; "" is off, "-" is stdout
@@ -144,6 +145,9 @@ const (
 	DefaultRingSize   = 64 << 20
 	MinRingSize       = 64 << 10
 	MaxRingSize       = 16 << 30
+	DefaultWorkers    = 1
+	MaxWorkers        = 256
+	WorkersAuto       = 0 // "workers auto"
 
 	DefaultNotifyTimeout = 10 * time.Second
 	DefaultLogFormat     = "text"
@@ -190,6 +194,7 @@ func Default() *Config {
 		MaxConns:   DefaultMaxConns,
 		Reader:     DefaultReader,
 		RingSize:   DefaultRingSize,
+		Workers:    DefaultWorkers,
 
 		NotifyTimeout: DefaultNotifyTimeout,
 		LogFormat:     DefaultLogFormat,

@@ -87,6 +87,7 @@ var directives = [...]directive{
 	{"pidfile", func(c *Config) field { return path(&c.PidFile) }},
 	{"reader", func(c *Config) field { return oneOf(&c.Reader, "auto", "afpacket", "libpcap") }},
 	{"ringsize", func(c *Config) field { return sizeIn(&c.RingSize, MinRingSize, MaxRingSize) }},
+	{"workers", func(c *Config) field { return workers(&c.Workers) }},
 	{"logformat", func(c *Config) field { return oneOf(&c.LogFormat, "text", "json") }},
 	{"smtp", func(c *Config) field { return hostPort(&c.SMTP) }},
 	{"smtptls", func(c *Config) field { return oneOf(&c.SMTPTLS, "starttls", "tls", "none") }},
@@ -601,6 +602,31 @@ func sizeIn(p *int64, lo, hi int64) custom {
 		checkf: func() error {
 			if *p < lo || *p > hi {
 				return fmt.Errorf("%d: %w: %s", *p, ErrOutOfRange, want)
+			}
+			return nil
+		},
+	}
+}
+
+// workers sets *p to a number of capture workers, 1 to MaxWorkers, or
+// WorkersAuto for "auto".
+func workers(p *int) custom {
+	return custom{
+		setf: func(v string, _ int) error {
+			if strings.EqualFold(v, "auto") {
+				*p = WorkersAuto
+				return nil
+			}
+			n, err := parseInt(v, 1, MaxWorkers)
+			if err != nil {
+				return fmt.Errorf("%w, or auto", err)
+			}
+			*p = n
+			return nil
+		},
+		checkf: func() error {
+			if *p < WorkersAuto || *p > MaxWorkers {
+				return fmt.Errorf("%d: %w: %s, or auto", *p, ErrOutOfRange, rangeText(1, MaxWorkers))
 			}
 			return nil
 		},

@@ -22,7 +22,7 @@ var directives = []string{
 	"jsonfile", "statsfile", "metrics", "notify", "notifytimeout",
 	"smtp", "smtptls", "smtpuser", "smtppassfile", "smtptlsca", "mailfrom",
 	"spooldir", "spoolmax", "mailtimeout", "mailretry", "mailretrymax", "mailexpire",
-	"reader", "ringsize",
+	"reader", "ringsize", "workers",
 }
 
 type setCase struct {
@@ -48,6 +48,7 @@ func setCases() []setCase {
 		pidfile  = func(c *conf.Config) any { return c.PidFile }
 		reader   = func(c *conf.Config) any { return c.Reader }
 		ringSize = func(c *conf.Config) any { return c.RingSize }
+		workers  = func(c *conf.Config) any { return c.Workers }
 		logfmt   = func(c *conf.Config) any { return c.LogFormat }
 		debug    = func(c *conf.Config) any { return c.Debug }
 		fork     = func(c *conf.Config) any { return c.Fork }
@@ -374,6 +375,12 @@ func setCases() []setCase {
 		{"reader", "pfring", reader, nil, conf.ErrInvalidValue},
 
 		{"ringsize", "64M", ringSize, int64(64 << 20), nil},
+		{"workers", "4", workers, 4, nil},
+		{"workers", "auto", workers, conf.WorkersAuto, nil},
+		{"workers", "AUTO", workers, conf.WorkersAuto, nil},
+		{"workers", "0", workers, nil, conf.ErrOutOfRange},
+		{"workers", "257", workers, nil, conf.ErrOutOfRange},
+		{"workers", "many", workers, nil, conf.ErrInvalidValue},
 		{"ringsize", "1G", ringSize, int64(1 << 30), nil},
 		{"ringsize", "65536", ringSize, int64(64 << 10), nil},
 		{"ringsize", "16K", ringSize, nil, conf.ErrOutOfRange},

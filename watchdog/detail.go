@@ -115,6 +115,7 @@ type detail struct {
 	evicted *uint64   // the engine's per-period eviction counter
 	pool    *connPool // the cap on all tables' connections, or nil
 	at      int       // d's place in pool.tables
+	timed   bool      // a worker's table: seq is the first-seen packet time (Group.rows)
 
 	// The episode: when it began (the end of the period that crossed the
 	// threshold), when it was last reported (or began), the exceeded time
@@ -154,6 +155,9 @@ func (d *detail) add(p *Packet, n uint64) {
 		return
 	}
 	d.seq++
+	if d.timed {
+		d.seq = uint64(p.Time)
+	}
 	var i int32
 	if len(d.conns)-1 >= d.max {
 		i = d.conns[0].prev

@@ -22,6 +22,11 @@
 // they gave, for the client that asked; TLS server_name and HTTP Host are
 // claims. Each report's rows get the remote side's name and its source.
 //
+// With workers, a Group has N Engines that never close a period count
+// frames, each on a goroutine of its own, for one engine that decides:
+// at each period's end the workers stop, their counts are summed into it
+// and it closes the period as if it had counted every frame itself.
+//
 // Flow records from routers (package watchdog/flow) come in through
 // Engine.Record: a record's bytes are spread over the periods its time
 // span covers, counted by the same function as a packet's.

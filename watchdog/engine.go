@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"ipband/report"
@@ -118,7 +119,9 @@ type Engine struct {
 	pbase    int64                    // start of the period that record.go numbers 0
 	annot    Annotator                // the flow source's additions, or nil (record.go)
 
-	names *names.Book // names learned from the traffic, or nil
+	names  *names.Book // names learned from the traffic, or nil
+	group  *Group      // the group whose workers count for this engine, or nil (workers.go)
+	worker *worker     // this engine counts for a group's engine: its clock stops at boundaries
 }
 
 // New returns an engine for cfg that sends its summaries and reports to
@@ -259,6 +262,11 @@ func (e *Engine) Advance(now int64) {
 	if !e.started {
 		return
 	}
+	if e.worker != nil {
+		e.worker.wait(now)
+		e.wake = min(e.end, now+int64(lookEvery))
+		return
+	}
 	if e.ctl.snap.Load() != nil {
 		e.serveSnapshot(now)
 	}
@@ -311,11 +319,13 @@ func (e *Engine) summary() *report.Period {
 	if e.annot != nil {
 		e.annot.Period(p)
 	}
-	p.Stats.EvictedSubnets = e.table.TakeEvicted()
-	if e.names != nil {
-		ns := e.names.TakeStats()
-		p.Stats.DNSAnswers, p.Stats.DNSIgnored = ns.Answers, ns.Ignored
-		p.Stats.DNSMalformed, p.Stats.NamesEvicted = ns.Malformed, ns.Evicted
+	p.Stats.EvictedSubnets += e.table.TakeEvicted() // and the workers' (Group.merge)
+	for _, b := range e.books() {
+		ns := b.TakeStats()
+		p.Stats.DNSAnswers += ns.Answers
+		p.Stats.DNSIgnored += ns.Ignored
+		p.Stats.DNSMalformed += ns.Malformed
+		p.Stats.NamesEvicted += ns.Evicted
 	}
 	e.total.Add(p.Stats)
 	e.stats = report.Stats{}
@@ -546,7 +556,13 @@ func (e *Engine) report(s *slot, over report.Over) report.Report {
 		EvictedSubnets: e.total.EvictedSubnets - st.detail.evicted0,
 		Dropped:        e.total.Dropped - st.detail.dropped0,
 	}
+	if e.group != nil { // the connections are in the workers' tables
+		r.Rows, r.Hidden = e.group.rows(s.Prefix, e.cfg.Top)
+	}
 	r.Evidence, r.EvidenceDropped = e.evidenceReport(s)
+	if e.group != nil && r.Evidence != "" {
+		r.EvidenceDropped += e.group.evDrop[s.Prefix] // left out by the workers
+	}
 	e.nameRows(s.Prefix, r.Rows, ep.episode, window)
 	if e.annot != nil {
 		e.annot.Report(&r)
@@ -597,13 +613,53 @@ func (e *Engine) AddDropped(n uint64) { e.stats.Dropped += n }
 // as the local side knows it: a name learned during the episode (since
 // episode), or from DNS still valid at the start of the report's window.
 func (e *Engine) nameRows(sub netip.Prefix, rows []report.Row, episode, window int64) {
-	if e.names == nil {
-		return
-	}
+	books := e.books()
 	for i := range rows {
 		r := &rows[i]
 		client, remote := report.Sides(sub, *r)
-		name, src := e.names.Name(client, remote, episode, window)
+		var name, claim string
+		src, claimSrc := names.None, names.None
+		for _, b := range books {
+			// With workers, the client's DNS and its connection may have
+			// been seen by different workers: the surest source wins.
+			n, s := b.Name(client, remote, episode, window)
+			if s == names.SNIClaimed || s == names.HostClaimed {
+				claim, claimSrc = n, s
+			}
+			if s != names.None && (src == names.None || sourceRank[s] < sourceRank[src]) {
+				name, src = n, s
+			}
+		}
+		// A claim one worker saw, confirmed by the DNS another saw.
+		if src == names.DNS && claimSrc != names.None && strings.EqualFold(claim, name) {
+			name, src = claim, names.SNIConfirmed
+			if claimSrc == names.HostClaimed {
+				src = names.HostConfirmed
+			}
+		}
 		r.Name, r.NameSource = name, src.String()
 	}
+}
+
+// sourceRank orders the sources of a name, surest first, for a name that
+// more than one book knows (with workers).
+var sourceRank = [...]int{names.SNIConfirmed: 0, names.HostConfirmed: 1, names.DNS: 2, names.PTR: 3,
+	names.SNIClaimed: 4, names.HostClaimed: 5, names.None: 6}
+
+// books returns the names books that saw the traffic: the engine's, or
+// with workers each worker's (all stopped at a boundary when read).
+func (e *Engine) books() []*names.Book {
+	if e.group == nil {
+		if e.names == nil {
+			return nil
+		}
+		return []*names.Book{e.names}
+	}
+	var bs []*names.Book
+	for _, w := range e.group.ws {
+		if w.e.names != nil {
+			bs = append(bs, w.e.names)
+		}
+	}
+	return bs
 }

@@ -28,9 +28,13 @@ type LiveOptions struct {
 	// Reader chooses how frames are read: ReaderAuto (""), ReaderAFPacket
 	// or ReaderLibpcap (see OpenLive).
 	Reader string
-	// RingSize is the size in bytes of the AF_PACKET ring, or of
-	// libpcap's buffer; 0 means DefaultRingSize.
+	// RingSize is the size in bytes of the AF_PACKET ring (of each, with
+	// workers), or of libpcap's buffer; 0 means DefaultRingSize.
 	RingSize int
+	// Workers, above 1, reads through that many AF_PACKET rings in one
+	// fanout group, each counted by a worker of a Group (see Group); it
+	// needs the ring.
+	Workers int
 	// Tick is how often an idle link closes periods from the clock; 0
 	// means 250ms.
 	Tick time.Duration
@@ -144,6 +148,21 @@ type capture interface {
 // cannot capture on (not Ethernet framed, or no device: "any"), and when
 // it is refused for lack of privilege, for libpcap's word on it.
 func openCapture(o *LiveOptions) (capture, error) {
+	if o.Workers > 1 {
+		if o.Reader == ReaderLibpcap {
+			return nil, fmt.Errorf("interface %s: %d %w, not libpcap", o.Interface, o.Workers, ErrWorkersNeedRing)
+		}
+		c, err := openGroup(o)
+		switch {
+		case err == nil:
+			return c, nil
+		case errors.Is(err, os.ErrPermission):
+			return nil, &PermissionError{Interface: o.Interface, Err: err}
+		case errors.Is(err, afpacket.ErrUnsupported):
+			return nil, fmt.Errorf("interface %s: %d %w, which this interface has not: %w", o.Interface, o.Workers, ErrWorkersNeedRing, err)
+		}
+		return nil, fmt.Errorf("interface %s: %w", o.Interface, err)
+	}
 	if o.Reader == ReaderLibpcap {
 		return openHandle(o)
 	}
@@ -365,7 +384,15 @@ func (l *Live) Run(ctx context.Context, e *Engine, clock Clock, opt RunOptions) 
 		case *pcapCapture:
 			err = l.readPcap(ctx, e, clock, opt, c, dec)
 		case *ringCapture:
-			err = l.readRing(ctx, e, clock, opt, c, dec)
+			err = l.readRing(ctx, e, clock, opt, c, dec, nil, true)
+		case *groupCapture:
+			if e.group == nil {
+				if _, err := NewGroup(e, len(c.rings)); err != nil {
+					return err
+				}
+			}
+			e.group.restart()
+			err = l.readGroup(ctx, e.group, clock, opt, c)
 		}
 		if err == nil {
 			return nil // closed, or ctx done
@@ -590,6 +617,21 @@ func (l *Live) addDrops(h capture, e *Engine, seen uint64) uint64 {
 		l.freezes.Store(l.freezesBefore + freezes)
 	}
 	if total <= seen { // none, or the counters could not be read
+		return seen
+	}
+	e.AddDropped(total - seen)
+	return total
+}
+
+// addGroupDrops adds the drops the kernel reports for ring c of group g
+// since the last look to e, c's worker, and keeps the group's count of
+// ring freezes.
+func (l *Live) addGroupDrops(c *ringCapture, g *groupCapture, e *Engine, seen uint64) uint64 {
+	total, _ := c.drops()
+	if _, freezes := g.drops(); freezes > 0 {
+		l.freezes.Store(l.freezesBefore + freezes)
+	}
+	if total <= seen {
 		return seen
 	}
 	e.AddDropped(total - seen)

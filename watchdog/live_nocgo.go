@@ -20,6 +20,7 @@ type LiveOptions struct {
 	Snaplen   int
 	Reader    string
 	RingSize  int
+	Workers   int
 	Tick      time.Duration
 
 	ReopenMin, ReopenMax time.Duration

@@ -220,14 +220,16 @@ func (l *logLines) count(s string) int {
 // and makes it again: Run logs the loss and the return once each, closes
 // periods with no packets meanwhile, and counts traffic again after. A
 // Close while the interface is gone ends Run at once. It runs with each
-// reader.
+// reader, and with a fanout group of two rings, whose workers all stop
+// and which is rebuilt as a whole.
 func TestLiveReopen(t *testing.T) {
 	for _, reader := range readers {
-		t.Run(reader, func(t *testing.T) { testLiveReopen(t, reader) })
+		t.Run(reader, func(t *testing.T) { testLiveReopen(t, reader, 1) })
 	}
+	t.Run("afpacket-2-workers", func(t *testing.T) { testLiveReopen(t, watchdog.ReaderAFPacket, 2) })
 }
 
-func testLiveReopen(t *testing.T, reader string) {
+func testLiveReopen(t *testing.T, reader string, workers int) {
 	p := vethtest.New(t, "w")
 	rec := newSyncRecorder()
 	e, err := watchdog.New(watchdog.Config{
@@ -243,7 +245,8 @@ func testLiveReopen(t *testing.T, reader string) {
 	go func() {
 		err := p.InA(func() error {
 			l, err := watchdog.OpenLive(watchdog.LiveOptions{Interface: p.DevA, Reader: reader, Filter: "udp and dst port 9",
-				Tick: 50 * time.Millisecond, ReopenMin: 100 * time.Millisecond, ReopenMax: 400 * time.Millisecond, Logf: logs.logf})
+				Tick: 50 * time.Millisecond, ReopenMin: 100 * time.Millisecond, ReopenMax: 400 * time.Millisecond, Logf: logs.logf,
+				Workers: workers})
 			if err != nil {
 				return err
 			}

@@ -85,7 +85,11 @@ func (e *Engine) serveConns() {
 		return
 	}
 	var rows []report.Row
-	if s := e.table.Get(req.sub); s != nil && s.State.logging() {
+	switch s := e.table.Get(req.sub); {
+	case s == nil || !s.State.logging():
+	case e.group != nil: // the connections are in the workers' tables, all stopped
+		rows, _ = e.group.rows(req.sub, req.top)
+	default:
 		rows = s.State.detail.rows(req.top)
 	}
 	req.f(rows)

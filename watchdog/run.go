@@ -39,6 +39,11 @@ type RunOptions struct {
 	// Clock is the wall clock a paced replay follows; nil means
 	// SystemClock.
 	Clock Clock
+
+	// shard of shards: a worker of a group that replays the whole file
+	// counts only the frames the fanout program would hand it
+	// (PairShard); shards 0 or 1 counts every frame.
+	shard, shards int
 }
 
 // ctxEvery is how many frames a loop handles between looks at its context.
@@ -90,6 +95,9 @@ func Replay(ctx context.Context, f *pcapfile.Reader, e *Engine, opt RunOptions) 
 		dec.Decode(rec.Data, &p)
 		if rec.Malformed {
 			p.Kind = KindMalformed
+		}
+		if opt.shards > 1 && PairShard(&p, opt.shards) != opt.shard {
+			continue
 		}
 		if opt.Trace != nil {
 			tr.trace(opt.Trace, &p)

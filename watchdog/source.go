@@ -73,12 +73,13 @@ var errNoDevice = errors.New("libpcap lists no device")
 // filter compiled by libpcap for the file's link type. Time comes from the
 // records.
 type FileSource struct {
-	r      *pcapfile.Reader
-	fh     *os.File
-	path   string
-	filter *BPF
-	speed  float64 // SetSpeed; 0 is as fast as it reads
-	once   sync.Once
+	r       *pcapfile.Reader
+	fh      *os.File
+	path    string
+	filter  *BPF
+	speed   float64 // SetSpeed; 0 is as fast as it reads
+	once    sync.Once
+	workers int // 0 or 1: the engine counts every frame itself
 }
 
 // SetSpeed paces the replay: speed 1 replays the records at the pace they
@@ -134,6 +135,27 @@ func (s *FileSource) Close() error {
 	return err
 }
 
+// SetWorkers has Run count the file with n workers (see Group), each
+// reading the file for itself and counting the frames the fanout program
+// of a live group would hand it: the engine's answers are those of one
+// engine. A file that cannot be read more than once (a pipe) is refused.
+func (s *FileSource) SetWorkers(n int) error {
+	if n > 1 {
+		fi, err := s.fh.Stat()
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s: %d workers need a regular file to read, each for itself", s.path, n)
+		}
+	}
+	s.workers = n
+	return nil
+}
+
+// Workers returns the number of workers Run counts with.
+func (s *FileSource) Workers() int { return max(1, s.workers) }
+
 // Run replays the file into e (see Replay), with the source's filter.
 func (s *FileSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
 	if s.filter != nil {
@@ -142,12 +164,43 @@ func (s *FileSource) Run(ctx context.Context, e *Engine, opt RunOptions) error {
 	if s.speed > 0 && opt.Speed == 0 {
 		opt.Speed = s.speed
 	}
+	if s.workers > 1 {
+		return s.runGroup(ctx, e, opt)
+	}
 	// A read waiting on a pipe returns when ctx is done; a regular file
 	// never waits, and ignores the deadline.
 	stop := context.AfterFunc(ctx, func() { s.fh.SetReadDeadline(time.Now()) }) //nolint:errcheck // see above
 	defer stop()
 	err := Replay(ctx, s.r, e, opt)
 	if ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, os.ErrDeadlineExceeded)) {
+		return nil
+	}
+	return err
+}
+
+// runGroup replays the file through a group of s.workers workers, each
+// with a reader of its own.
+func (s *FileSource) runGroup(ctx context.Context, e *Engine, opt RunOptions) error {
+	g, err := NewGroup(e, s.workers)
+	if err != nil {
+		return err
+	}
+	files := []*pcapfile.Reader{s.r}
+	for range s.workers - 1 {
+		fh, err := os.Open(s.path)
+		if err != nil {
+			return err
+		}
+		defer fh.Close() //nolint:errcheck // read only
+		r, err := pcapfile.NewReader(fh, s.path)
+		if err != nil {
+			return err
+		}
+		defer r.Close() //nolint:errcheck // closes nothing: the file is ours
+		files = append(files, r)
+	}
+	err = ReplayGroup(ctx, files, g, opt)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil
 	}
 	return err

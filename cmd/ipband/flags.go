@@ -70,6 +70,7 @@ var options = []option{
 	{"", "evidence-snaplen", "evidencesnaplen", "", "BYTES", fmt.Sprintf("bytes of each frame a live capture keeps for --evidence-dir, 64-262144 (default %d)", conf.DefaultEvidenceSnaplen)},
 	{"", "reader", "reader", "", "READER", "live capture through auto (an AF_PACKET ring where Linux has one, else libpcap), afpacket or libpcap (default auto)"},
 	{"", "ring-size", "ringsize", "", "SIZE", "the kernel's buffer for captured frames (AF_PACKET ring or libpcap buffer), e.g. 256M (default 64M)"},
+	{"", "workers", "workers", "", "N", "count frames on N cores, each with its own ring in one fanout group; auto is one per core up to the interface's receive queues (default 1)"},
 	{"", "max-conns-total", "maxconnstotal", "", "N", fmt.Sprintf("most connections kept in detail logging by all subnets together (default %d)", conf.DefaultMaxConnsTotal)},
 	{"", "flow-listen", "flowlisten", "", "[ADDR]:PORT", "collect NetFlow v5/v9, IPFIX and sFlow exports on this UDP port instead of capturing; repeatable; with --read, replay the exports to PORT in a capture"},
 }

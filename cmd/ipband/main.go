@@ -562,6 +562,7 @@ func restartOnly(running, next *conf.Config) []string {
 		{"resolve", running.Resolve == next.Resolve},
 		{"reader", running.Reader == next.Reader},
 		{"ringsize", running.RingSize == next.RingSize},
+		{"workers", running.Workers == next.Workers},
 		{"flowlisten", slices.Equal(running.FlowListen, next.FlowListen)},
 		{"flowexporter", fmt.Sprint(running.FlowExporters) == fmt.Sprint(next.FlowExporters)},
 		{"flowgrace", running.FlowGrace == next.FlowGrace},

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 
 	"ipband/conf"
@@ -24,6 +26,10 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}
+		if err := s.SetWorkers(workerCount(cfg.Workers, "")); err != nil {
+			s.Close() //nolint:errcheck // the workers' error is the one to tell
+			return nil, fmt.Errorf("%s: %w", cfg.Origin("workers"), err)
+		}
 		return s, nil
 	}
 	iface := cfg.Interface
@@ -34,19 +40,39 @@ func openSource(file string, cfg *conf.Config, logf report.Logf) (watchdog.Sourc
 		}
 		iface = dev
 	}
-	s, err := watchdog.OpenLiveSource(watchdog.LiveOptions{
+	o := watchdog.LiveOptions{
 		Interface: iface,
 		Snaplen:   liveSnaplen(cfg),
 		Promisc:   cfg.Promisc,
 		Filter:    cfg.Filter,
 		Reader:    cfg.Reader,
 		RingSize:  int(cfg.RingSize),
+		Workers:   workerCount(cfg.Workers, iface),
 		Logf:      logf,
-	}, nil)
+	}
+	s, err := watchdog.OpenLiveSource(o, nil)
+	if cfg.Workers == conf.WorkersAuto && errors.Is(err, watchdog.ErrWorkersNeedRing) {
+		o.Workers = 1 // auto: as many as can be, here one
+		s, err = watchdog.OpenLiveSource(o, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// workerCount resolves the workers directive: n itself, or for
+// conf.WorkersAuto one worker per core, no more than the receive queues
+// of iface ("" for a file) where it has some.
+func workerCount(n int, iface string) int {
+	if n != conf.WorkersAuto {
+		return n
+	}
+	n = runtime.NumCPU()
+	if q := watchdog.RxQueues(iface); q > 0 {
+		n = min(n, q)
+	}
+	return n
 }
 
 // flowSource is a flow source: its Collector is the engine's Annotator and
