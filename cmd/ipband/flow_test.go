@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,7 +147,7 @@ func TestFlowListenLive(t *testing.T) {
 	dir := t.TempDir()
 	cfg, html := filepath.Join(dir, "ipband.conf"), filepath.Join(dir, "status.html")
 	os.WriteFile(cfg, []byte("flowlisten 127.0.0.1:"+port+"\nflowexporter 127.0.0.1 name edge1\nflowgrace 1\naverage 2\n"), 0o644)
-	var stdout, stderr flowBuffer
+	var stdout, stderr lockedBuffer
 	env := environment{stdout: &stdout, stderr: &stderr, networks: filepath.Join(td, "networks"),
 		services: filepath.Join(td, "none"), protocols: filepath.Join(td, "none")}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -217,25 +216,6 @@ func flowFile(t *testing.T, path string) string {
 		t.Log(err)
 	}
 	return string(b)
-}
-
-// flowBuffer is a buffer that ipband writes from its goroutines while the
-// test reads it.
-type flowBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *flowBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *flowBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestFlowTrace checks -d 3 with flows: a line per record counted.
