@@ -167,6 +167,12 @@ func (e *Engine) applyPending() {
 	if b == nil {
 		return
 	}
+	e.applyBucket(k, b)
+}
+
+// applyBucket counts the portions of b, kept for period k, in the open
+// period, and keeps b for reuse.
+func (e *Engine) applyBucket(k int64, b *pendingBucket) {
 	delete(e.pending, k)
 	e.applied = true
 	for i := range b.portions {
@@ -197,16 +203,7 @@ func (e *Engine) Started() bool { return e.started }
 // the portions were kept for are gone.
 func (e *Engine) rebase() {
 	for k, b := range e.pending {
-		for i := range b.portions {
-			x := &b.portions[i]
-			e.count(&x.p, x.n)
-		}
-		e.nPending -= len(b.portions)
-		clear(b.portions)
-		b.portions = b.portions[:0]
-		e.spare = append(e.spare, b)
-		delete(e.pending, k)
-		e.applied = true
+		e.applyBucket(k, b)
 	}
 	e.pbase = e.start
 }
