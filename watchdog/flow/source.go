@@ -241,27 +241,20 @@ func rxqOverflow(oob []byte) (uint32, bool) {
 // collector): the UDP datagrams to the given ports are decoded as if
 // received at their capture times.
 type FileSource struct {
-	fh    *os.File
 	r     *pcapfile.Reader
 	path  string
 	ports []uint16
 	col   *Collector
-	once  sync.Once
 }
 
 // OpenFile opens the capture at path, to replay the datagrams sent to
 // ports.
 func OpenFile(path string, ports []uint16, col *Collector) (*FileSource, error) {
-	fh, err := os.Open(path)
+	r, err := pcapfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := pcapfile.NewReader(fh, path)
-	if err != nil {
-		fh.Close() //nolint:errcheck // the header's error is the one to tell
-		return nil, err
-	}
-	return &FileSource{fh: fh, r: r, path: path, ports: ports, col: col}, nil
+	return &FileSource{r: r, path: path, ports: ports, col: col}, nil
 }
 
 // Collector returns the source's collector.
@@ -279,15 +272,8 @@ func (s *FileSource) String() string {
 	return fmt.Sprintf("flow exports in file %s, UDP port %s", s.path, strings.Join(p, ", "))
 }
 
-// Close closes the file.
-func (s *FileSource) Close() error {
-	var err error
-	s.once.Do(func() {
-		s.r.Close() //nolint:errcheck // closes nothing: the file is ours
-		err = s.fh.Close()
-	})
-	return err
-}
+// Close closes the file; closing it again does nothing.
+func (s *FileSource) Close() error { return s.r.Close() }
 
 // Run replays the file into e; at its end it closes every period that ends
 // by the latest time seen.
