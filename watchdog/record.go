@@ -23,6 +23,12 @@ type Record struct {
 	SrcPort, DstPort uint16
 	// Proto is the IP protocol number.
 	Proto uint8
+	// Step, when Start < Step < End, is where the flow's rate changed
+	// inside the record: Before of its Bytes were carried over [Start,
+	// Step] and the rest over [Step, End], each part evenly. 0 for one
+	// even rate over the whole span.
+	Step   int64
+	Before uint64
 }
 
 // Annotator adds what the flow source knows to what the engine hands its
@@ -53,7 +59,8 @@ type portion struct {
 type pendingBucket struct{ portions []portion }
 
 // Record counts a flow record: its bytes are spread evenly over [Start,
-// End] across the averaging periods it spans (pro-rating). The part that
+// End] (or over each side of its Step) across the averaging periods it
+// spans (pro-rating). The part that
 // falls in the open period counts at once; parts in later periods count
 // when those periods open; parts in periods already closed are late: they
 // are added to the late-bytes counter and returned, never to a closed
@@ -70,16 +77,32 @@ func (e *Engine) Record(r *Record) (late uint64) {
 	if end < start {
 		start, end = end, start
 	}
-	p := Packet{Time: end, Kind: KindIP, Proto: r.Proto, Src: r.Src, Dst: r.Dst, SrcPort: r.SrcPort, DstPort: r.DstPort}
+	p := Packet{Kind: KindIP, Proto: r.Proto, Src: r.Src, Dst: r.Dst, SrcPort: r.SrcPort, DstPort: r.DstPort}
+	if r.Step > start && r.Step < end && r.Before <= r.Bytes {
+		if r.Before > 0 {
+			late = e.spread(&p, start, r.Step, r.Before)
+		}
+		if rest := r.Bytes - r.Before; rest > 0 {
+			late += e.spread(&p, r.Step, end, rest)
+		}
+		return late
+	}
+	return e.spread(&p, start, end, r.Bytes)
+}
+
+// spread counts bytes of p carried evenly over [start, end] in the
+// periods that span holds, as Record describes, and returns the late ones.
+func (e *Engine) spread(p *Packet, start, end int64, bytes uint64) (late uint64) {
+	p.Time = end
 	if end < e.end && start >= e.start || end == start {
 		// Within one period (or an instant): no spreading.
 		switch {
 		case end < e.start:
-			return e.late(r.Bytes)
+			return e.late(bytes)
 		case end < e.end:
-			e.count(&p, r.Bytes)
+			e.count(p, bytes)
 		default:
-			e.defer1(&p, e.periodOf(end), r.Bytes)
+			e.defer1(p, e.periodOf(end), bytes)
 		}
 		return 0
 	}
@@ -91,10 +114,10 @@ func (e *Engine) Record(r *Record) (late uint64) {
 		upto := min(pe, end)
 		var n uint64
 		if upto >= end {
-			n = r.Bytes - done
+			n = bytes - done
 		} else {
 			// bytes*(upto-start)/dur, without overflow
-			hi, lo := bits.Mul64(r.Bytes, uint64(upto-start))
+			hi, lo := bits.Mul64(bytes, uint64(upto-start))
 			q, _ := bits.Div64(hi, lo, dur)
 			n = q - done
 		}
@@ -105,10 +128,10 @@ func (e *Engine) Record(r *Record) (late uint64) {
 				late += e.late(n)
 			case ps < e.end:
 				p.Time = max(ps, start)
-				e.count(&p, n)
+				e.count(p, n)
 			default:
 				p.Time = ps
-				e.defer1(&p, k, n)
+				e.defer1(p, k, n)
 			}
 		}
 		if upto >= end {
@@ -206,4 +229,11 @@ func (e *Engine) rebase() {
 		e.applyBucket(k, b)
 	}
 	e.pbase = e.start
+}
+
+// PeriodEnd returns the end of the averaging period holding t, Unix ns:
+// the time from which a flow source may no longer count bytes of t in it
+// once it advances the engine past it.
+func (e *Engine) PeriodEnd(t int64) int64 {
+	return e.pbase + (e.periodOf(t)+1)*e.avg
 }

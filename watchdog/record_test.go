@@ -56,6 +56,44 @@ func TestRecordProRates(t *testing.T) {
 	}
 }
 
+// TestRecordStep checks that a record with a change of rate inside it
+// spreads each side of the change over its own span: 30 s at 1 kB/s then
+// 90 s at 10 kB/s, across periods 0 to 2, and that it counts as one record.
+func TestRecordStep(t *testing.T) {
+	e, rec := newEngine(t, cfg())
+	e.Start(t0)
+	r := flowRec(t0+30e9, t0+150e9, "10.1.1.1", "10.2.2.2", 30000+900000)
+	r.Step, r.Before = t0+60e9, 30000
+	if late := e.Record(r); late != 0 {
+		t.Fatalf("late %d, want 0", late)
+	}
+	e.Advance(t0 + 3*minute)
+	got := bytesOf(rec, "10.1.1.0/24")
+	want := []uint64{30000, 600000, 300000}
+	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("bytes per period %v, want %v", got, want)
+	}
+	if s := e.Stats(); s.Records != 1 {
+		t.Errorf("records %d, want 1", s.Records)
+	}
+	// A step outside the span, or claiming more bytes than the record,
+	// is ignored: the bytes are spread evenly.
+	e2, rec2 := newEngine(t, cfg())
+	e2.Start(t0)
+	for _, bad := range []struct {
+		step   int64
+		before uint64
+	}{{t0 + 10e9, 10}, {t0 + 200e9, 10}, {t0 + 60e9, 2000}} {
+		r := flowRec(t0+30e9, t0+90e9, "10.1.1.1", "10.2.2.2", 1000)
+		r.Step, r.Before = bad.step, bad.before
+		e2.Record(r)
+	}
+	e2.Advance(t0 + 2*minute)
+	if got := bytesOf(rec2, "10.1.1.0/24"); len(got) != 2 || got[0] != 1500 || got[1] != 1500 {
+		t.Errorf("bad steps: bytes per period %v, want [1500 1500]", got)
+	}
+}
+
 // TestRecordLate checks that bytes of a period already closed are counted
 // as late and returned, not added to the open period.
 func TestRecordLate(t *testing.T) {
