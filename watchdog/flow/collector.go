@@ -84,6 +84,7 @@ type Collector struct {
 	longest   int64     // the longest flow counted, ns
 	trace     io.Writer // -d 3: a line per record, or nil
 	traceBuf  []byte
+	placer    placer
 }
 
 // exporter is the state of one exporter address.
@@ -293,22 +294,18 @@ func (c *Collector) count(e *watchdog.Engine, d *dgram) {
 		x.Records++
 		x.Bytes += r.Bytes
 		x.Sampling = r.sampling
-		late := e.Record(&r.Record)
-		x.LateBytes += late
-		if c.trace != nil {
-			c.traceRecord(x, r, late)
-		}
+		c.place(e, x, &r.Record)
 		c.latest = max(c.latest, r.End)
 	}
 }
 
 // SetTrace makes the collector write a line per record counted to w (-d
-// 3); nil for none.
+// 3), when it is counted (see place.go); nil for none.
 func (c *Collector) SetTrace(w io.Writer) { c.trace = w }
 
 // traceRecord writes the -d 3 line of a record: its span, exporter,
 // protocol, addresses and ports, bytes (and late bytes).
-func (c *Collector) traceRecord(x *exporter, r *rec, late uint64) {
+func (c *Collector) traceRecord(x *exporter, r *watchdog.Record, late uint64) {
 	b := c.traceBuf[:0]
 	b = time.Unix(0, r.Start).AppendFormat(b, "15:04:05.000000")
 	b = append(b, '-')
@@ -338,12 +335,14 @@ func (c *Collector) traceRecord(x *exporter, r *rec, late uint64) {
 // ended a grace before it. A live source calls it on an idle listener.
 func (c *Collector) Advance(e *watchdog.Engine, now int64) {
 	c.clock = max(c.clock, now)
+	c.releaseDue(e, c.clock-int64(c.opt.Grace))
 	e.Advance(c.clock - int64(c.opt.Grace))
 }
 
 // Finish closes every period that ends by the latest time seen (the
 // latest datagram or flow end): the end of a replay.
 func (c *Collector) Finish(e *watchdog.Engine) {
+	c.flush(e)
 	e.Advance(max(c.clock, c.latest))
 }
 
@@ -351,6 +350,7 @@ func (c *Collector) Finish(e *watchdog.Engine) {
 // grace: a live source that stops. Flow times ahead of the clock (an
 // exporter whose clock runs ahead by less than the skew) stay unjudged.
 func (c *Collector) Stop(e *watchdog.Engine, now int64) {
+	c.flush(e)
 	e.Advance(max(c.clock, now))
 }
 

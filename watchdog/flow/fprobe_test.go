@@ -106,7 +106,7 @@ func TestFprobe(t *testing.T) {
 		c.Datagram(e, d.from, now, d.data)
 	}
 	c.Finish(e)
-	e.Advance(now + int64(time.Hour))
+	c.Stop(e, now+int64(time.Hour))
 	if got := totals(rec)[netip.MustParsePrefix("127.0.0.0/24")]; got != octets {
 		t.Errorf("127.0.0.0/24 counted %d bytes, fprobe's records %d", got, octets)
 	}

@@ -242,7 +242,7 @@ func TestSFlowBytes(t *testing.T) {
 	e.Start(now - 30e9)
 	c.Datagram(e, exporterAddr, now, sflowDatagram(1000, 1500))
 	c.Finish(e)
-	e.Advance(now + 300e9)
+	c.Stop(e, now+300e9)
 	xs := c.Exporters()
 	if len(xs) != 1 || xs[0].Records != 1 || xs[0].Bytes != 1500*1000 || xs[0].Sampling != 1000 {
 		t.Fatalf("exporters %+v, want 1 record of 1500000 bytes at 1 in 1000", xs)

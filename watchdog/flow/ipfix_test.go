@@ -123,7 +123,7 @@ func run(t *testing.T, o flow.Options, now time.Time, dgs ...[]byte) (map[netip.
 		c.Datagram(e, exporterAddr, now.UnixNano(), d)
 	}
 	c.Finish(e)
-	e.Advance(now.Add(time.Hour).UnixNano())
+	c.Stop(e, now.Add(time.Hour).UnixNano())
 	return totals(rec), c
 }
 
@@ -141,7 +141,7 @@ func TestIPFIXTimesAndBiflow(t *testing.T) {
 	e.Start(t10.UnixNano())
 	c.Datagram(e, exporterAddr, now, m.bytes())
 	c.Finish(e)
-	e.Advance(t10.Add(time.Hour).UnixNano())
+	c.Stop(e, t10.Add(time.Hour).UnixNano())
 	if got := totals(rec)[sub123]; got != 9000 {
 		t.Errorf("10.10.123.0/24: %d bytes, want 6000 + 3000 reverse", got)
 	}
@@ -199,7 +199,7 @@ func TestTemplates(t *testing.T) {
 	c.Datagram(e, exporterAddr, now.UnixNano(), tmpl)
 	c.Datagram(e, exporterAddr, now.UnixNano(), data)
 	c.Finish(e)
-	e.Advance(now.Add(time.Hour).UnixNano())
+	c.Stop(e, now.Add(time.Hour).UnixNano())
 	x := c.Exporters()[0]
 	if x.TemplateMisses != 2 || x.Records != 1 {
 		t.Errorf("template misses %d, records %d; want 2 and 1", x.TemplateMisses, x.Records)
@@ -238,7 +238,7 @@ func TestNetFlowV9Uptime(t *testing.T) {
 	e.Start(t10.UnixNano())
 	c.Datagram(e, exporterAddr, now.UnixNano(), m.bytes())
 	c.Finish(e)
-	e.Advance(now.Add(time.Hour).UnixNano())
+	c.Stop(e, now.Add(time.Hour).UnixNano())
 	if got := totals(rec)[sub123]; got != 5000 {
 		t.Fatalf("%d bytes, want 5000", got)
 	}
@@ -300,7 +300,7 @@ func TestIPFIXSystemInit(t *testing.T) {
 		e.Start(t10.UnixNano())
 		c.Datagram(e, exporterAddr, now.UnixNano(), m.bytes())
 		c.Finish(e)
-		e.Advance(now.Add(time.Hour).UnixNano())
+		c.Stop(e, now.Add(time.Hour).UnixNano())
 		p := perPeriod(rec)
 		if p[0][sub123] != 3000 || p[1][sub123] != 3000 {
 			t.Errorf("160 %s: per period %d, %d; want 3000 and 3000", name, p[0][sub123], p[1][sub123])
