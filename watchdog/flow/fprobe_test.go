@@ -2,6 +2,8 @@ package flow_test
 
 import (
 	"encoding/binary"
+	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"ipband/subnet"
 	"ipband/watchdog"
 	"ipband/watchdog/flow"
+	"ipband/watchdog/pcapfile"
+	"ipband/watchdog/vethtest"
 )
 
 // TestFprobe exports live traffic with fprobe, which captures on an
@@ -109,5 +113,118 @@ func TestFprobe(t *testing.T) {
 	c.Stop(e, now+int64(time.Hour))
 	if got := totals(rec)[netip.MustParsePrefix("127.0.0.0/24")]; got != octets {
 		t.Errorf("127.0.0.0/24 counted %d bytes, fprobe's records %d", got, octets)
+	}
+}
+
+// TestFprobeClassic exports testdata/classic.pcap with fprobe: fprobe
+// captures on end A of a veth pair in namespaces of the test's own, the
+// capture's frames are written to end B whole (the capture keeps 96
+// bytes of each), paced so that no buffer overflows, and fprobe exports NetFlow v5 to a listener in end A's
+// namespace. Each subnet's bytes over the run equal packet mode's
+// IP-layer bytes, exactly. (The frames go by in a second: fprobe's records
+// carry the time it saw them, so only the run's totals can be compared;
+// per period is softflowd's and pmacct's test, which read the file.)
+func TestFprobeClassic(t *testing.T) {
+	p := vethtest.New(t, "n")
+	path, err := exec.LookPath("fprobe")
+	if err != nil {
+		t.Fatalf("fprobe is not installed (make deps installs it): %v", err)
+	}
+	var rx *net.UDPConn
+	lerr := make(chan error, 1)
+	go func() {
+		lerr <- p.InA(func() (err error) {
+			rx, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			return err
+		})
+	}()
+	if err := <-lerr; err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	rx.SetReadBuffer(8 << 20) //nolint:errcheck // the default may do
+	cmd := exec.Command(path, "-l", "2", "-i", p.DevA, "-B", "32768", "-S", "128", "-q", "65536", "-s", "1", "-e", "60",
+		"-n", "5", rx.LocalAddr().String())
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	p.StartInA(cmd)
+	defer cmd.Process.Kill() //nolint:errcheck // it has exited when the test gets there
+	time.Sleep(time.Second)  // fprobe opens its capture
+	raw := p.RawFromB()
+	// fprobe dates its records by when it saw the frames: the engine
+	// starts before the first, so that no record starts before it.
+	first := time.Now().Add(-time.Second).UnixNano()
+	f, err := pcapfile.Open(classicPcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rec pcapfile.Record
+	var frame []byte
+	frames := 0
+	for ; ; frames++ {
+		if err := f.Next(&rec); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatal(err)
+		}
+		// The capture keeps the first bytes of each frame: the rest is
+		// sent as zeros, so that the frame is as long as on the wire.
+		frame = append(append(frame[:0], rec.Data...), make([]byte, int(rec.Len)-len(rec.Data))...)
+		if err := raw.Send(frame, 1); err != nil {
+			t.Fatal(err)
+		}
+		if frames%25 == 24 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // fprobe emits its flow cache on SIGTERM
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("fprobe: %v\n%s", err, out)
+	}
+	var dgs []datagram
+	buf := make([]byte, 65536)
+	var pkts uint64
+	for {
+		rx.SetReadDeadline(time.Now().Add(500 * time.Millisecond)) //nolint:errcheck // a closed conn ends the loop
+		n, from, err := rx.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			break
+		}
+		d := datagram{from, append([]byte(nil), buf[:n]...)}
+		for i := range int(binary.BigEndian.Uint16(d.data[2:])) {
+			pkts += uint64(binary.BigEndian.Uint32(d.data[24+48*i+16:]))
+		}
+		dgs = append(dgs, d)
+	}
+	if pkts != uint64(frames) {
+		t.Fatalf("fprobe's records hold %d packets of the %d frames written (%d datagrams):\n%s", pkts, frames, len(dgs), out)
+	}
+	flw := &recorder{}
+	e, err := watchdog.New(classicConfig(0), flw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(first)
+	c := flow.NewCollector(flow.Options{Grace: time.Hour, Skew: time.Hour})
+	e.SetAnnotator(c)
+	now := time.Now().UnixNano()
+	for _, d := range dgs {
+		c.Datagram(e, d.from, now, d.data)
+	}
+	c.Stop(e, now+int64(time.Hour))
+	for _, l := range c.SummaryLines() {
+		t.Log(l)
+	}
+	want, got := totals(ipLayerMode(t, classicPcap)), totals(flw)
+	for pfx, n := range want {
+		if got[pfx] != n {
+			t.Errorf("%s: %d bytes from fprobe's records, packet mode %d", pfx, got[pfx], n)
+		}
+	}
+	if len(want) == 0 {
+		t.Error("packet mode counted nothing")
 	}
 }

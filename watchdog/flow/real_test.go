@@ -3,6 +3,8 @@ package flow_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"io"
 	"net/netip"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"ipband/subnet"
 	"ipband/watchdog"
 	"ipband/watchdog/flow"
+	"ipband/watchdog/pcapfile"
 )
 
 // recorder keeps what an engine emits.
@@ -39,8 +42,10 @@ func classicConfig(lenAdj int) watchdog.Config {
 	}
 }
 
-// packetMode replays a capture in packet mode, counting IP-layer bytes
-// (the Ethernet header taken off every frame), and closes every period.
+// packetMode replays a capture in packet mode, counting each frame less
+// its Ethernet header (lenadj -14), and closes every period. That is the
+// IP-layer bytes but for the padding of frames under 60 bytes, and what
+// softflowd counts; see ipLayerMode for the IP total lengths.
 func packetMode(t *testing.T, path string) *recorder {
 	t.Helper()
 	rec := &recorder{}
@@ -55,6 +60,47 @@ func packetMode(t *testing.T, path string) *recorder {
 	defer src.Close()
 	if err := src.Run(context.Background(), e, watchdog.RunOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	e.Advance(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return rec
+}
+
+// ipLayerMode is packetMode counting each packet's IP total length (IPv4
+// header bytes 2-3): the IP-layer bytes of a record, without the
+// Ethernet padding of short frames that the frame less its header has
+// (a 40-byte ACK is a 60-byte frame).
+func ipLayerMode(t *testing.T, path string) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	e, err := watchdog.New(classicConfig(0), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pcapfile.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := watchdog.NewDecoder(watchdog.LinkType(f.LinkType()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r pcapfile.Record
+	var p watchdog.Packet
+	for {
+		if err := f.Next(&r); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatal(err)
+		}
+		d.Decode(r.Data, &p)
+		p.Time = r.Time
+		if p.Kind == watchdog.KindIP && p.Src.Is4() {
+			h := d.HeaderLen()
+			p.Len = uint32(binary.BigEndian.Uint16(r.Data[h+2:]))
+		}
+		e.Packet(&p)
 	}
 	e.Advance(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
 	return rec
@@ -229,7 +275,10 @@ const classicPcap = "../../testdata/classic.pcap"
 // v5, v9 and IPFIX, with a 60 s active timeout, and checks the counts
 // against packet mode: with its default flow table (records of up to 250
 // s) and with a table of 32 flows, whose evictions keep records under 2
-// minutes so that each period can be checked.
+// minutes so that each period can be checked. softflowd counts a packet
+// as its frame less the link header, Ethernet padding included (a 40-byte
+// ACK in a 60-byte frame counts 46), so its reference is packetMode, and
+// it matches exactly.
 func TestSoftflowd(t *testing.T) {
 	pkt := packetMode(t, classicPcap)
 	for _, v := range []string{"5", "9", "10"} {
