@@ -1,6 +1,7 @@
 package watchdog_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func TestRecordProRates(t *testing.T) {
 	e.Advance(t0 + 3*minute)
 	got := bytesOf(rec, "10.1.1.0/24")
 	want := []uint64{30000, 60000, 30001}
-	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	if !slices.Equal(got, want) {
 		t.Fatalf("bytes per period %v, want %v", got, want)
 	}
 	if e.Pending() != 0 {
@@ -70,7 +71,7 @@ func TestRecordStep(t *testing.T) {
 	e.Advance(t0 + 3*minute)
 	got := bytesOf(rec, "10.1.1.0/24")
 	want := []uint64{30000, 600000, 300000}
-	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	if !slices.Equal(got, want) {
 		t.Fatalf("bytes per period %v, want %v", got, want)
 	}
 	if s := e.Stats(); s.Records != 1 {

@@ -3,6 +3,7 @@ package flow_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -65,21 +66,7 @@ func TestFprobe(t *testing.T) {
 		tx.Write(payload) //nolint:errcheck // the sink's buffer is not the subject
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(time.Second)
-	cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // fprobe emits its flow cache on SIGTERM
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("fprobe: %v\n%s", err, out)
-	}
-	var dgs []datagram
-	buf := make([]byte, 65536)
-	for {
-		rx.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		n, from, err := rx.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			break
-		}
-		dgs = append(dgs, datagram{from, append([]byte(nil), buf[:n]...)})
-	}
+	dgs := stopFprobe(t, cmd, out, rx)
 	if len(dgs) == 0 {
 		t.Fatalf("fprobe exported nothing:\n%s", out)
 	}
@@ -114,6 +101,29 @@ func TestFprobe(t *testing.T) {
 	if got := totals(rec)[netip.MustParsePrefix("127.0.0.0/24")]; got != octets {
 		t.Errorf("127.0.0.0/24 counted %d bytes, fprobe's records %d", got, octets)
 	}
+}
+
+// stopFprobe stops fprobe a second after the last frame with SIGTERM,
+// on which it exports its whole flow cache, and returns the datagrams rx
+// received.
+func stopFprobe(t *testing.T, cmd *exec.Cmd, out fmt.Stringer, rx *net.UDPConn) []datagram {
+	t.Helper()
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // fprobe emits its flow cache on SIGTERM
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("fprobe: %v\n%s", err, out)
+	}
+	var dgs []datagram
+	buf := make([]byte, 65536)
+	for {
+		rx.SetReadDeadline(time.Now().Add(500 * time.Millisecond)) //nolint:errcheck // a closed conn ends the loop
+		n, from, err := rx.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			break
+		}
+		dgs = append(dgs, datagram{from, append([]byte(nil), buf[:n]...)})
+	}
+	return dgs
 }
 
 // TestFprobeClassic exports testdata/classic.pcap with fprobe: fprobe
@@ -179,25 +189,12 @@ func TestFprobeClassic(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	time.Sleep(time.Second)
-	cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // fprobe emits its flow cache on SIGTERM
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("fprobe: %v\n%s", err, out)
-	}
-	var dgs []datagram
-	buf := make([]byte, 65536)
+	dgs := stopFprobe(t, cmd, out, rx)
 	var pkts uint64
-	for {
-		rx.SetReadDeadline(time.Now().Add(500 * time.Millisecond)) //nolint:errcheck // a closed conn ends the loop
-		n, from, err := rx.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			break
-		}
-		d := datagram{from, append([]byte(nil), buf[:n]...)}
+	for _, d := range dgs {
 		for i := range int(binary.BigEndian.Uint16(d.data[2:])) {
 			pkts += uint64(binary.BigEndian.Uint32(d.data[24+48*i+16:]))
 		}
-		dgs = append(dgs, d)
 	}
 	if pkts != uint64(frames) {
 		t.Fatalf("fprobe's records hold %d packets of the %d frames written (%d datagrams):\n%s", pkts, frames, len(dgs), out)
