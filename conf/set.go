@@ -716,7 +716,7 @@ func (c *Config) addFlowExporter(v string, line int) error {
 		case "interfaces":
 			x.Interfaces = nil
 			for s := range strings.SplitSeq(val, ",") {
-				n, err := parseInt(s, 0, math.MaxUint32)
+				n, err := parseInt(s, 0, min(math.MaxUint32, math.MaxInt))
 				if err != nil {
 					return fmt.Errorf("interfaces %w", err)
 				}

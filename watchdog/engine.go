@@ -372,7 +372,7 @@ func compareSlotKeys(a, b slotKey) int {
 func (e *Engine) sortSlots() {
 	keys, v4 := e.keys[:0], e.v4[:0]
 	bits4 := -1
-	mixed := len(e.slots) > math.MaxUint32
+	mixed := uint64(len(e.slots)) > math.MaxUint32
 	for i, s := range e.slots {
 		a := s.Prefix.Addr()
 		if a.Is4() && !mixed {

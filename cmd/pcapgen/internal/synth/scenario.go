@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -68,9 +69,9 @@ func Scenarios() []Scenario {
 			Summary: "60 s of fragmented UDP (IPv4, IPv4 with options, IPv6, IPv6 with extension headers: first + non-first fragment) and IPv4 TCP with options"},
 		{Name: "bench", Count: 2000000, Snaplen: 96, events: bench,
 			Summary: "benchmark load over 20 min: 200 /24s in 10.10.0.0/16, random remotes, ~10% IPv6, TCP/UDP/ICMP 80/17/3, 10.10.7.0 carries half the packets (> 1000 kBps at the default count)"},
-		{Name: "flood", Count: 1000000, MaxCount: 1 << 32, Snaplen: 96, events: flood,
+		{Name: "flood", Count: 1000000, MaxCount: min(1<<32, math.MaxInt), Snaplen: 96, events: flood,
 			Summary: "2 min dynamic-mode flood: every packet from a different random IPv4 source to 10.10.123.10:80"},
-		{Name: "flood-heavy", Count: 2000000, MaxCount: 1 << 32, Snaplen: 96, events: floodHeavy,
+		{Name: "flood-heavy", Count: 2000000, MaxCount: min(1<<32, math.MaxInt), Snaplen: 96, events: floodHeavy,
 			Summary: "1 min flood as flood (33,000 packets/s at the default count) hiding 10.10.50.10 -> 198.51.100.80 at 14600 bytes/s, 1460-byte frames"},
 		{Name: "names", Snaplen: 256, events: names,
 			Summary: "5 min of 10.20.1.0/24 clients resolving names through 10.20.0.53 (CNAME chains, a TTL that expires, a spoofed and a mismatched answer, DNS over TCP), then TLS server_name and HTTP Host claims"},
