@@ -242,11 +242,14 @@ func path(p *string) field { return pathField{text(p).(stringField)} }
 
 // Absolute makes the value of every directive that names a file or a
 // directory (outfile, htmlfile, jsonfile, statsfile, mailfoot, pidfile,
-// smtppassfile, smtptlsca, spooldir, evidencedir) absolute: a relative
-// one is joined to dir, the directory ipband started in. "" (off) and "-"
-// (standard output) stay as they are. The daemon of -F calls it before it
-// changes to /, so that a reopen on SIGHUP, a file of a later episode or a
-// spooled message goes where the admin meant.
+// asndb, countrydb, smtppassfile, smtptlsca, spooldir, evidencedir)
+// absolute: a relative one is joined to dir, the directory ipband started
+// in. "" (off) and "-" (standard output) stay as they are. So does the
+// program of a command (mtastring, notify) given by a relative path with
+// a slash ("./hook.sh"); a program without a slash is looked up in PATH
+// and stays as it is. The daemon of -F calls it before it changes to /, so
+// that a reopen on SIGHUP, a file of a later episode, a spooled message or
+// a notification goes where the admin meant.
 func (c *Config) Absolute(dir string) {
 	for _, d := range directives {
 		f, ok := d.field(c).(pathField)
@@ -254,6 +257,24 @@ func (c *Config) Absolute(dir string) {
 			*f.p = filepath.Join(dir, *f.p)
 		}
 	}
+	for _, p := range []*string{&c.MTA, &c.Notify} {
+		*p = absoluteCommand(dir, *p)
+	}
+}
+
+// absoluteCommand returns the command line cmd with its program joined to
+// dir when it is a relative path with a slash; the arguments stay as they
+// are.
+func absoluteCommand(dir, cmd string) string {
+	line := strings.TrimLeft(cmd, " \t")
+	end := strings.IndexAny(line, " \t")
+	if end < 0 {
+		end = len(line)
+	}
+	if prog := line[:end]; strings.Contains(prog, "/") && !filepath.IsAbs(prog) {
+		return filepath.Join(dir, prog) + line[end:]
+	}
+	return cmd
 }
 
 func (f stringField) set(v string, _ int) error {

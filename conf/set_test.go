@@ -509,11 +509,13 @@ func TestSetRepeated(t *testing.T) {
 }
 
 // TestAbsolute checks that Absolute resolves every directive naming a
-// file or directory against the start directory, and nothing else: not
-// "-" (standard output), not an absolute path, not a text directive.
+// file or directory against the start directory, and the program of a
+// command given by a relative path, and nothing else: not "-" (standard
+// output), not an absolute path, not a program from PATH, not a text
+// directive.
 func TestAbsolute(t *testing.T) {
 	paths := []string{"outfile", "htmlfile", "mailfoot", "jsonfile", "statsfile", "pidfile",
-		"smtppassfile", "smtptlsca", "spooldir", "evidencedir"}
+		"asndb", "countrydb", "smtppassfile", "smtptlsca", "spooldir", "evidencedir"}
 	c := conf.Default()
 	for _, d := range paths {
 		if err := c.Set(d, "rel/"+d); err != nil {
@@ -523,10 +525,19 @@ func TestAbsolute(t *testing.T) {
 	if err := c.Set("htmltitle", "rel/title"); err != nil {
 		t.Fatal(err)
 	}
+	// A program without a slash is looked up in PATH, and an absolute
+	// one is where it says: both stay as they are.
+	if err := c.Set("notify", "logger -t ipband/notify"); err != nil {
+		t.Fatal(err)
+	}
 	c.Absolute("/start")
+	if c.MTA != "/usr/sbin/sendmail -t -oi" || c.Notify != "logger -t ipband/notify" {
+		t.Errorf("mtastring %q, notify %q: want them left as they are", c.MTA, c.Notify)
+	}
 	got := map[string]string{"outfile": c.OutFile, "htmlfile": c.HTMLFile, "mailfoot": c.MailFoot,
 		"jsonfile": c.JSONFile, "statsfile": c.StatsFile, "pidfile": c.PidFile, "smtppassfile": c.SMTPPassFile,
-		"smtptlsca": c.SMTPTLSCA, "spooldir": c.SpoolDir, "evidencedir": c.EvidenceDir}
+		"smtptlsca": c.SMTPTLSCA, "spooldir": c.SpoolDir, "evidencedir": c.EvidenceDir,
+		"asndb": c.ASNDB, "countrydb": c.CountryDB}
 	for _, d := range paths {
 		if want := "/start/rel/" + d; got[d] != want {
 			t.Errorf("%s: %q, want %q", d, got[d], want)
@@ -541,7 +552,15 @@ func TestAbsolute(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for d, v := range map[string]string{"mtastring": "./bin/sendmail -t -oi", "notify": "hooks/notify.sh --json"} {
+		if err := c.Set(d, v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	c.Absolute("/start")
+	if c.MTA != "/start/bin/sendmail -t -oi" || c.Notify != "/start/hooks/notify.sh --json" {
+		t.Errorf("mtastring %q, notify %q: want their programs under /start, arguments kept", c.MTA, c.Notify)
+	}
 	if c.OutFile != "-" || c.JSONFile != "-" || c.StatsFile != "/var/log/s.json" || c.HTMLFile != "" {
 		t.Errorf("outfile %q, jsonfile %q, statsfile %q, htmlfile %q: want -, -, /var/log/s.json and none",
 			c.OutFile, c.JSONFile, c.StatsFile, c.HTMLFile)

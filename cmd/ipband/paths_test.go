@@ -41,11 +41,24 @@ func TestForkRelativePaths(t *testing.T) {
 	write("foot", "-- \nrelative footer\n", 0o644)
 	write("smtp.pass", "s3cret\n", 0o600)
 	write("nets", "loopnet 127.0.0.0\n", 0o644)
+	// A notify program by a relative path: the daemon runs it from /.
+	write("hook.sh", "#!/bin/sh\necho \"$IPBAND_EVENT\" >> "+filepath.Join(dir, "out", "notified")+"\n", 0o755)
 	mailtest.WriteCA(t, dir)
 	for _, d := range []string{"out", "ev"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The hook runs as the unprivileged command user: it must reach the
+	// start directory and append to its file.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("out/notified", "", 0o644)
+	if err := os.Chmod(filepath.Join(dir, "out", "notified"), 0o666); err != nil {
+		t.Fatal(err)
 	}
 	port, tx := loopbackUDP(t)
 	cmd := exec.Command(ipbandBinary(t), "-F", "-c", "ipband.conf", "-i", "lo", "-f", "udp and dst port "+port,
@@ -53,7 +66,7 @@ func TestForkRelativePaths(t *testing.T) {
 		"--stats-file", "out/s.json", "--evidence-dir", "ev", "--pidfile", "ipband.pid", "--networks", "nets",
 		"-M", "noc@example.com", "-l", "foot", "--smtp", srv.Addr, "--smtp-user", "ipband",
 		"--smtp-pass-file", "smtp.pass", "--smtp-tls-ca", "ca.pem", "--mail-from", "ipband@gw.example.com",
-		"--spool-dir", "spool")
+		"--spool-dir", "spool", "--notify", "./hook.sh")
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -96,6 +109,7 @@ func TestForkRelativePaths(t *testing.T) {
 		until(f.name, has(f.name, f.want))
 	}
 	until("a mail", func() bool { return len(srv.Messages()) > 0 })
+	until("a notification from ./hook.sh", has("out/notified", "logging_start"))
 	if m := text(srv.Messages()[0]); !strings.Contains(m, "relative footer") || !strings.Contains(m, "loopnet") {
 		t.Errorf("the mail lacks the footer or the network name:\n%s", m)
 	}
