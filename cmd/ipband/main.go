@@ -699,7 +699,16 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 	}
 	var subnets []string
 	for _, p := range cfg.Preloaded() {
-		subnets = append(subnets, fmt.Sprintf("%s bandwidth %.2f", p.Prefix, p.Threshold))
+		l := fmt.Sprintf("%s bandwidth %.2f", p.Prefix, p.Threshold)
+		for _, x := range []struct {
+			word string
+			v    float64
+		}{{"in", p.In}, {"out", p.Out}, {"capacity", p.Capacity}} {
+			if x.v > 0 {
+				l += fmt.Sprintf(" %s %.2f", x.word, x.v)
+			}
+		}
+		subnets = append(subnets, l)
 	}
 	opts := []report.Option{
 		{Name: "Debug level", Value: fmt.Sprint(cfg.Debug)},
@@ -734,12 +743,33 @@ func optionSummary(c *cli, cfg *conf.Config, src watchdog.Source) []report.Optio
 		{Name: "Run as user", Value: cfg.User},
 		{Name: "Pid file", Value: cfg.PidFile},
 		{Name: "Flow exporters", Value: flowExporters(cfg)},
+		{Name: "Names of the other side", Value: namesSummary(cfg)},
 	} {
 		if o.Value != "" {
 			opts = append(opts, o)
 		}
 	}
 	return opts
+}
+
+// namesSummary is how reports name the other side, for -d 1: the names
+// book's size (not for flows: records carry no DNS answers or TLS
+// names), reverse DNS and the MaxMind databases, or "" when none applies.
+func namesSummary(cfg *conf.Config) string {
+	var l []string
+	if cfg.NameCache > 0 && len(cfg.FlowListen) == 0 {
+		l = append(l, fmt.Sprintf("from the traffic (namecache %d)", cfg.NameCache))
+	}
+	if cfg.Resolve != "" && cfg.Resolve != "none" {
+		l = append(l, "resolve "+cfg.Resolve)
+	}
+	if cfg.ASNDB != "" {
+		l = append(l, "asndb "+cfg.ASNDB)
+	}
+	if cfg.CountryDB != "" {
+		l = append(l, "countrydb "+cfg.CountryDB)
+	}
+	return strings.Join(l, ", ")
 }
 
 // evidenceSnap is evidencesnaplen for -d 1, when evidencedir is set.

@@ -227,3 +227,36 @@ func TestOptionSummaryOutputs(t *testing.T) {
 		t.Errorf("-d 1 names outputs that are not set:\n%s", r.stdout)
 	}
 }
+
+// TestOptionSummary checks the -d 1 lines that only some settings show:
+// a preloaded subnet's direction thresholds and link capacity, and how
+// reports name the other side (none with namecache 0).
+func TestOptionSummary(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		conf, want, absent string
+	}{
+		{"subnet 10.10.123.0 bandwidth 22 in 20 out 5 capacity 100\nnamecache 100\n",
+			"    Preloaded subnets: 10.10.123.0/24 bandwidth 22.00 in 20.00 out 5.00 capacity 100.00\n" +
+				"    Names of the other side: from the traffic (namecache 100)\n", ""},
+		{"subnet 10.10.123.0 bandwidth 22 out 5\nnamecache 0\n",
+			"    Preloaded subnets: 10.10.123.0/24 bandwidth 22.00 out 5.00\n", "Names of the other side"},
+	} {
+		path := filepath.Join(dir, "ipband.conf")
+		if err := os.WriteFile(path, []byte(c.conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := ipband(t, "-c", path, "--read", filepath.Join(td, "classic.pcap"), "-d", "1", "-o", "OUT")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for _, l := range strings.SplitAfter(c.want, "\n") {
+			if !strings.Contains(r.stdout, l) {
+				t.Errorf("%q: -d 1 lacks %q:\n%s", c.conf, l, r.stdout)
+			}
+		}
+		if c.absent != "" && strings.Contains(r.stdout, c.absent) {
+			t.Errorf("%q: -d 1 shows %q:\n%s", c.conf, c.absent, r.stdout)
+		}
+	}
+}
