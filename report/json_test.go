@@ -241,7 +241,8 @@ func statsPeriods() []*report.Period {
 	named := samplePeriod()
 	named.Lines[9].Name = "toronto"
 	named.Lines[9].Logging = true
-	named.Stats = report.Stats{Packets: 28000, IP: 27990, Other: 10}
+	named.Stats = report.Stats{Packets: 28000, IP: 27990, Other: 10,
+		DNSAnswers: 41, DNSIgnored: 2, DNSMalformed: 1, NamesEvicted: 3}
 	end := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	return []*report.Period{named, faultyPeriod(), {Start: end.Add(-time.Minute), End: end}}
 }
@@ -290,6 +291,10 @@ func TestStatsFileGolden(t *testing.T) {
 			NotIP                           uint64 `json:"not_ip"`
 			EvictedSubnets                  uint64 `json:"evicted_subnets"`
 			EvictedConns                    uint64 `json:"evicted_connections"`
+			DNSAnswers                      uint64 `json:"dns_answers"`
+			DNSIgnored                      uint64 `json:"dns_ignored"`
+			DNSMalformed                    uint64 `json:"dns_malformed"`
+			NamesEvicted                    uint64 `json:"names_evicted"`
 		}
 		if err := json.Unmarshal([]byte(lines[i]), &d); err != nil {
 			t.Fatal(err)
@@ -308,7 +313,9 @@ func TestStatsFileGolden(t *testing.T) {
 		}
 		st := p.Stats
 		if d.Packets != st.Packets || d.IP != st.IP || d.NotIP != st.Other || d.Malformed != st.Malformed ||
-			d.EvictedSubnets != st.EvictedSubnets || d.EvictedConns != st.EvictedConns || d.Dropped != st.Dropped {
+			d.EvictedSubnets != st.EvictedSubnets || d.EvictedConns != st.EvictedConns || d.Dropped != st.Dropped ||
+			d.DNSAnswers != st.DNSAnswers || d.DNSIgnored != st.DNSIgnored || d.DNSMalformed != st.DNSMalformed ||
+			d.NamesEvicted != st.NamesEvicted {
 			t.Errorf("line %d counters %+v, want %+v", i, d, st)
 		}
 	}

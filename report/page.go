@@ -365,6 +365,14 @@ func (st *pageState) view(title string, p *Period, reports string) *pageView {
 	} {
 		v.Counters = append(v.Counters, counterView{c.name, strconv.FormatUint(c.n, 10)})
 	}
+	// Names of the other side, when the period saw DNS or evicted names.
+	if s.DNSAnswers+s.DNSIgnored+s.DNSMalformed+s.NamesEvicted > 0 {
+		v.Counters = append(v.Counters,
+			counterView{"DNS answers used", strconv.FormatUint(s.DNSAnswers, 10)},
+			counterView{"DNS answers ignored", strconv.FormatUint(s.DNSIgnored, 10)},
+			counterView{"DNS messages malformed", strconv.FormatUint(s.DNSMalformed, 10)},
+			counterView{"Names evicted", strconv.FormatUint(s.NamesEvicted, 10)})
+	}
 	if len(p.Exporters) > 0 || s.Records > 0 {
 		v.Counters = append(v.Counters,
 			counterView{"Flow records", strconv.FormatUint(s.Records, 10)},

@@ -273,6 +273,33 @@ func TestStatusPageEmpty(t *testing.T) {
 	}
 }
 
+// TestStatusPageNamesCounters checks the names counters: shown, each by
+// name, when the period saw DNS answers or evicted names, and absent
+// otherwise (TestStatusPage's counters).
+func TestStatusPageNamesCounters(t *testing.T) {
+	var out bytes.Buffer
+	h := report.NewStatusPage("-", "t", report.PageOptions{Stdout: &out}, nil)
+	start := time.Date(2001, 8, 7, 9, 0, 0, 0, edt)
+	p := &report.Period{Start: start, End: start.Add(time.Minute),
+		Stats: report.Stats{Packets: 10, IP: 10, DNSAnswers: 41, DNSIgnored: 2, DNSMalformed: 1, NamesEvicted: 3}}
+	if err := h.Period(p); err != nil {
+		t.Fatal(err)
+	}
+	doc := checkPage(t, out.Bytes())
+	rows := find(doc.root, func(n *html.Node) bool { return n.Data == "tr" && hasClass(n.Parent.Parent, "counters") })
+	if len(rows) != 2 {
+		t.Fatalf("counters: %d rows, want names and values", len(rows))
+	}
+	var counters []string
+	for i, th := range children(rows[0]) {
+		counters = append(counters, nodeText(th)+" "+nodeText(children(rows[1])[i]))
+	}
+	got := strings.Join(counters, ", ")
+	if want := "DNS answers used 41, DNS answers ignored 2, DNS messages malformed 1, Names evicted 3"; !strings.Contains(got, want) {
+		t.Errorf("counters %q, want them to hold %q", got, want)
+	}
+}
+
 // TestStatusPageReplayGolden checks the page that ipband writes from
 // testdata/classic.pcap (the golden of cmd/ipband): it is the page a
 // browser renders in docs/status-page.png.

@@ -19,6 +19,12 @@ type jsonPeriod struct {
 	EvictedSubnets uint64     `json:"evicted_subnets"`
 	EvictedConns   uint64     `json:"evicted_connections"`
 	Dropped        uint64     `json:"dropped"`
+	// Names of the other side: DNS answers used, ignored and malformed,
+	// names and claims evicted; when not 0.
+	DNSAnswers   uint64 `json:"dns_answers,omitempty"`
+	DNSIgnored   uint64 `json:"dns_ignored,omitempty"`
+	DNSMalformed uint64 `json:"dns_malformed,omitempty"`
+	NamesEvicted uint64 `json:"names_evicted,omitempty"`
 	// Flow collection only.
 	Records   uint64         `json:"records,omitempty"`
 	LateBytes uint64         `json:"late_bytes,omitempty"`
@@ -118,6 +124,10 @@ func AppendPeriodJSON(dst []byte, p *Period) []byte {
 		EvictedSubnets: p.Stats.EvictedSubnets,
 		EvictedConns:   p.Stats.EvictedConns,
 		Dropped:        p.Stats.Dropped,
+		DNSAnswers:     p.Stats.DNSAnswers,
+		DNSIgnored:     p.Stats.DNSIgnored,
+		DNSMalformed:   p.Stats.DNSMalformed,
+		NamesEvicted:   p.Stats.NamesEvicted,
 		Records:        p.Stats.Records,
 		LateBytes:      p.Stats.LateBytes,
 		Unknown:        p.UnknownDatagrams,
