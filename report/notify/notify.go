@@ -16,6 +16,10 @@
 //	IPBAND_START           start of the episode (RFC 3339)
 //	IPBAND_RATE_KBPS       the subnet's rate in that period, kBytes/s
 //	IPBAND_THRESHOLD_KBPS  its threshold, kBytes/s
+//	IPBAND_IN_KBPS         its rate in (to the subnet), kBytes/s
+//	IPBAND_OUT_KBPS        its rate out (from the subnet), kBytes/s
+//	IPBAND_OVER            what was over its threshold: total, in, out
+//	                       joined by + ("total+in"), or none
 //	IPBAND_BYTES           its bytes in that period (logging events)
 //	IPBAND_EXCEEDED_SECONDS  time over the threshold (report events)
 //
@@ -357,6 +361,11 @@ func lineEvent(name string, p *report.Period, l report.Line, start time.Time) ev
 		Name:          l.Name,
 		KBps:          l.KBps,
 		ThresholdKBps: l.Threshold,
+		InKBps:        l.InKBps,
+		OutKBps:       l.OutKBps,
+		ThresholdIn:   l.ThresholdIn,
+		ThresholdOut:  l.ThresholdOut,
+		Over:          l.Over.String(),
 		Bytes:         &l.Bytes,
 		PeriodStart:   p.Start.Format(report.TimeLayout),
 	}
@@ -374,6 +383,11 @@ func reportEvent(r report.Report, names *report.Names) event {
 		Name:          r.Name,
 		KBps:          r.KBps,
 		ThresholdKBps: r.Threshold,
+		InKBps:        r.InKBps,
+		OutKBps:       r.OutKBps,
+		ThresholdIn:   r.ThresholdIn,
+		ThresholdOut:  r.ThresholdOut,
+		Over:          r.Over.String(),
 		Report:        report.AppendJSON(nil, r, names),
 	}
 	secs := r.Exceeded.Seconds()
@@ -391,6 +405,11 @@ type jsonEvent struct {
 	Name          string          `json:"name"`
 	KBps          float64         `json:"kbps"`
 	ThresholdKBps float64         `json:"threshold_kbps"`
+	InKBps        float64         `json:"in_kbps"`
+	OutKBps       float64         `json:"out_kbps"`
+	ThresholdIn   float64         `json:"threshold_in_kbps,omitempty"`
+	ThresholdOut  float64         `json:"threshold_out_kbps,omitempty"`
+	Over          string          `json:"over"`
 	Bytes         *uint64         `json:"bytes,omitempty"`
 	PeriodStart   string          `json:"period_start,omitempty"`
 	ExceededSecs  *float64        `json:"exceeded_seconds,omitempty"`
@@ -406,6 +425,9 @@ func newEvent(ev jsonEvent, more []string) event {
 		"IPBAND_START=" + ev.Start,
 		"IPBAND_RATE_KBPS=" + formatFloat(ev.KBps),
 		"IPBAND_THRESHOLD_KBPS=" + formatFloat(ev.ThresholdKBps),
+		"IPBAND_IN_KBPS=" + formatFloat(ev.InKBps),
+		"IPBAND_OUT_KBPS=" + formatFloat(ev.OutKBps),
+		"IPBAND_OVER=" + ev.Over,
 	}
 	if ev.Event != Report {
 		env = append(env, "IPBAND_BYTES="+strconv.FormatUint(*ev.Bytes, 10))

@@ -64,7 +64,12 @@ func period(n int, lines ...report.Line) *report.Period {
 }
 
 func line(subnet, name string, kbps float64, logging bool) report.Line {
-	return report.Line{Subnet: netip.MustParsePrefix(subnet), Name: name, Bytes: uint64(kbps * 1024 * 60), KBps: kbps, Threshold: 22, Logging: logging}
+	l := report.Line{Subnet: netip.MustParsePrefix(subnet), Name: name, Bytes: uint64(kbps * 1024 * 60), KBps: kbps, Threshold: 22, Logging: logging,
+		InKBps: kbps * 0.75, OutKBps: kbps * 0.25}
+	if logging {
+		l.Over = report.OverTotal
+	}
+	return l
 }
 
 // recorded reads what the recorder stored: event file base name -> the
@@ -105,6 +110,16 @@ func recorded(t *testing.T, dir string) map[string]run {
 	return out
 }
 
+// formatted renders a JSON number as the environment does, or "" for
+// another value.
+func formatted(v any) string {
+	f, ok := v.(float64)
+	if !ok {
+		return ""
+	}
+	return strconv.FormatFloat(f, 'f', 2, 64)
+}
+
 // TestEvents drives a notifier through an episode of two subnets and
 // checks each run's standard input and environment.
 func TestEvents(t *testing.T) {
@@ -123,7 +138,7 @@ func TestEvents(t *testing.T) {
 	n.Period(period(0, line(a, "halifax", 32.5, true), line(b, "toronto", 2, false)))
 	n.Period(period(1, line(a, "halifax", 32.6, true), line(b, "toronto", 27.2, true)))
 	r := report.Report{Time: t0.Add(2 * time.Minute), Start: t0.Add(time.Minute), Subnet: netip.MustParsePrefix(a), Name: "halifax",
-		Threshold: 22, KBps: 32.6, Exceeded: time.Minute, Rows: []report.Row{{Src: netip.MustParseAddr("10.10.123.1"),
+		Threshold: 22, KBps: 32.6, InKBps: 24.45, OutKBps: 8.15, ThresholdIn: 20, Over: report.OverTotal | report.OverIn, Exceeded: time.Minute, Rows: []report.Row{{Src: netip.MustParseAddr("10.10.123.1"),
 			Dst: netip.MustParseAddr("10.1.1.1"), SrcPort: 4000, DstPort: 143, Proto: 6, Bytes: 5000}}}
 	n.Report(r)
 	n.Period(period(2, line(a, "halifax", 3, false))) // a falls under, b is gone
@@ -136,13 +151,13 @@ func TestEvents(t *testing.T) {
 	end := func(k int) string { return t0.Add(time.Duration(k) * time.Minute).Format(time.RFC3339) }
 	got := recorded(t, dir)
 	want := map[string]struct {
-		rate, start string
+		rate, start, in, out, over string
 	}{
-		"logging_start " + a + " " + end(1): {"32.50", end(1)},
-		"logging_start " + b + " " + end(2): {"27.20", end(2)},
-		"report " + a + " " + end(2):        {"32.60", end(1)},
-		"logging_end " + a + " " + end(3):   {"3.00", end(1)},
-		"logging_end " + b + " " + end(3):   {"0.00", end(2)},
+		"logging_start " + a + " " + end(1): {"32.50", end(1), "24.38", "8.12", "total"},
+		"logging_start " + b + " " + end(2): {"27.20", end(2), "20.40", "6.80", "total"},
+		"report " + a + " " + end(2):        {"32.60", end(1), "24.45", "8.15", "total+in"},
+		"logging_end " + a + " " + end(3):   {"3.00", end(1), "2.25", "0.75", "none"},
+		"logging_end " + b + " " + end(3):   {"0.00", end(2), "0.00", "0.00", "none"},
 	}
 	var keys []string
 	for k := range got {
@@ -163,6 +178,14 @@ func TestEvents(t *testing.T) {
 		if env["IPBAND_EVENT"] != name || env["IPBAND_RATE_KBPS"] != w.rate || env["IPBAND_THRESHOLD_KBPS"] != "22.00" ||
 			env["IPBAND_START"] != w.start || ev["start"] != w.start || ev["subnet"] != env["IPBAND_SUBNET"] || ev["version"] != 1.0 {
 			t.Errorf("%s: env %v\nevent %v", k, env, ev)
+		}
+		if env["IPBAND_IN_KBPS"] != w.in || env["IPBAND_OUT_KBPS"] != w.out || env["IPBAND_OVER"] != w.over || ev["over"] != w.over ||
+			formatted(ev["in_kbps"]) != w.in || formatted(ev["out_kbps"]) != w.out {
+			t.Errorf("%s: in %q out %q over %q (event in %v out %v over %v), want %s, %s, %s", k,
+				env["IPBAND_IN_KBPS"], env["IPBAND_OUT_KBPS"], env["IPBAND_OVER"], ev["in_kbps"], ev["out_kbps"], ev["over"], w.in, w.out, w.over)
+		}
+		if th, ok := ev["threshold_in_kbps"]; ok != (name == notify.Report) || ok && th != 20.0 {
+			t.Errorf("%s: threshold_in_kbps %v: want 20 on the report event only", k, th)
 		}
 		if _, ok := env["IPBAND_DAEMON"]; ok {
 			t.Errorf("%s: inherited IPBAND_DAEMON", k)
