@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -103,6 +104,40 @@ func TestSuggestFromStats(t *testing.T) {
 	}
 	if from.stdout != live.stdout || !strings.Contains(from.stdout, "\nsubnet 10.10.123.0/24 ") {
 		t.Errorf("from the stats stream:\n%s\nfrom the capture:\n%s", from.stdout, live.stdout)
+	}
+}
+
+// TestSuggestFromStatsAverageChanged checks a stats stream whose
+// averaging period changed: the suggestion is that of the periods of the
+// latest length alone, and says how many earlier ones it left out.
+func TestSuggestFromStatsAverageChanged(t *testing.T) {
+	dir := t.TempDir()
+	before, after := filepath.Join(dir, "a30.jsonl"), filepath.Join(dir, "a60.jsonl")
+	for _, c := range []struct{ file, avg string }{{before, "30"}, {after, "60"}} {
+		if r := ipband(t, "-C", "-a", c.avg, "--read", td+"/classic.pcap", "--stats-file", c.file, "-o", "OUT"); r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	}
+	both := filepath.Join(dir, "both.jsonl")
+	if err := os.WriteFile(both, []byte(readFile(before)+readFile(after)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alone := ipband(t, "-C", "--suggest", "--from-stats", after)
+	mixed := ipband(t, "-C", "--suggest", "--from-stats", both)
+	if alone.code != 0 || mixed.code != 0 {
+		t.Fatalf("exit %d, %d: %s %s", alone.code, mixed.code, alone.stderr, mixed.stderr)
+	}
+	n := 0 // the periods of the first stream, idle runs counted
+	for _, m := range regexp.MustCompile(`"periods":(\d+)`).FindAllStringSubmatch(readFile(before), -1) {
+		k, _ := strconv.Atoi(m[1])
+		n += k
+	}
+	note := fmt.Sprintf("# %d earlier periods of another length (the averaging period changed) are left out.\n", n)
+	if !strings.Contains(mixed.stdout, note) {
+		t.Errorf("no note of the %d-line stream's periods left out:\n%s", n, mixed.stdout)
+	}
+	if got := strings.Replace(mixed.stdout, note, "", 1); got != alone.stdout {
+		t.Errorf("from both streams:\n%s\nfrom the latest alone:\n%s", mixed.stdout, alone.stdout)
 	}
 }
 

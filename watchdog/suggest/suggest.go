@@ -75,6 +75,7 @@ type Collector struct {
 	entries []entry
 	series  map[netip.Prefix]*series
 	window  *report.RateWindow
+	earlier int64 // periods of another length before entries, left out
 }
 
 var _ report.Output = (*Collector)(nil)
@@ -99,10 +100,21 @@ func (c *Collector) Name() string { return "suggest" }
 // Report does nothing: the suggestion needs the periods only.
 func (c *Collector) Report(report.Report) error { return nil }
 
-// Period records p.
+// Period records p. A period of another length than those recorded (the
+// averaging period changed) starts the record again: the suggestion is
+// for the latest averaging period, and says how many were left out.
 func (c *Collector) Period(p *report.Period) error {
 	if p == nil || !p.End.After(p.Start) {
 		return nil
+	}
+	if len(c.entries) > 0 && p.End.Sub(p.Start) != c.entries[0].dur {
+		// The averaging period changed (a reload, a stats stream of
+		// two configurations): the thresholds are for the one in force
+		// now, and a simulation has periods of one length.
+		c.earlier += c.periods()
+		c.entries = c.entries[:0]
+		clear(c.series)
+		c.window = report.NewRateWindow(0, 0, 0)
 	}
 	i := len(c.entries)
 	c.entries = append(c.entries, entry{start: p.Start, dur: p.End.Sub(p.Start), repeat: max(p.Repeat, 0)})
@@ -174,6 +186,9 @@ func (c *Collector) Write(w io.Writer) error {
 	obs := c.Observed()
 	fmt.Fprintf(bw, "# ipband --suggest: thresholds from %s of traffic (%d periods of %s), reporting period %s.\n",
 		span(obs), c.periods(), span(avg), span(cfg.Report))
+	if c.earlier > 0 {
+		fmt.Fprintf(bw, "# %d earlier periods of another length (the averaging period changed) are left out.\n", c.earlier)
+	}
 	fmt.Fprintf(bw, "# Confidence: %s (%s). Rates in kB/s (kilobytes a second, 1 kB = 1024 bytes).\n", Confidence(obs), confidenceWhy(obs))
 	fmt.Fprintf(bw, "# Sustained: the highest rate held for %d consecutive periods, what a report needs.\n", int(cfg.Report/cfg.Average)+1)
 	fmt.Fprintf(bw, "# Paste the subnet lines into ipband.conf: ipband never changes it.\n")
