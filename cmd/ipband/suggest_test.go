@@ -112,6 +112,14 @@ func TestSuggestFromStats(t *testing.T) {
 // latest length alone, and says how many earlier ones it left out.
 func TestSuggestFromStatsAverageChanged(t *testing.T) {
 	dir := t.TempDir()
+	read := func(path string) string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
 	before, after := filepath.Join(dir, "a30.jsonl"), filepath.Join(dir, "a60.jsonl")
 	for _, c := range []struct{ file, avg string }{{before, "30"}, {after, "60"}} {
 		if r := ipband(t, "-C", "-a", c.avg, "--read", td+"/classic.pcap", "--stats-file", c.file, "-o", "OUT"); r.code != 0 {
@@ -119,7 +127,7 @@ func TestSuggestFromStatsAverageChanged(t *testing.T) {
 		}
 	}
 	both := filepath.Join(dir, "both.jsonl")
-	if err := os.WriteFile(both, []byte(readFile(before)+readFile(after)), 0o644); err != nil {
+	if err := os.WriteFile(both, []byte(read(before)+read(after)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	alone := ipband(t, "-C", "--suggest", "--from-stats", after)
@@ -128,7 +136,7 @@ func TestSuggestFromStatsAverageChanged(t *testing.T) {
 		t.Fatalf("exit %d, %d: %s %s", alone.code, mixed.code, alone.stderr, mixed.stderr)
 	}
 	n := 0 // the periods of the first stream, idle runs counted
-	for _, m := range regexp.MustCompile(`"periods":(\d+)`).FindAllStringSubmatch(readFile(before), -1) {
+	for _, m := range regexp.MustCompile(`"periods":(\d+)`).FindAllStringSubmatch(read(before), -1) {
 		k, _ := strconv.Atoi(m[1])
 		n += k
 	}
