@@ -25,8 +25,9 @@ import (
 // To see the record after, each record is held until the next of its
 // connection comes, and no longer than until the first period it spans is
 // judged; sFlow samples (instants) are counted at once. With a 60 s
-// active timeout the next record comes about 60 s later: a flowgrace of
-// 180 s sees it for every record, the default 120 s for most.
+// active timeout the next record comes about 60 s (and the export delay)
+// later: a flowgrace of 180 s waits long enough for the next of every
+// record the timeout cut, the default 120 s for most.
 
 // maxPlaced bounds the connections whose last record is remembered
 // (about 210 bytes each, 52 MiB at the bound, measured: BENCHMARKS.md).
