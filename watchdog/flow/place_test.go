@@ -76,7 +76,8 @@ func TestPlaceStep(t *testing.T) {
 
 // TestPlaceEven checks the records spread evenly: a burst inside one
 // record (faster than both neighbours), neighbours apart by a gap (the
-// connection was idle between), and records of different connections.
+// connection was idle between), a rate within noise (5%) of a
+// neighbour's, and records of different connections.
 func TestPlaceEven(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -93,6 +94,11 @@ func TestPlaceEven(t *testing.T) {
 			{"10.10.123.5", 80, 130, 275000, 131},
 			{"10.10.123.5", 140, 190, 500000, 191},
 		}, []uint64{50000, 10000 + 220000, 55000 + 400000, 100000, 0}},
+		{"within noise of a neighbour", []connRecord{ // 98 kB/s after 100: no step
+			{"10.10.123.5", 10, 70, 6000000, 71},
+			{"10.10.123.5", 70, 130, 5880000, 131},
+			{"10.10.123.5", 130, 190, 600000, 191},
+		}, []uint64{5000000, 1000000 + 4900000, 980000 + 500000, 100000, 0}},
 		{"other connections", []connRecord{
 			{"10.10.123.5", 10, 70, 60000, 71},
 			{"10.10.123.6", 70, 130, 330000, 131},
