@@ -335,8 +335,9 @@ func (c *Collector) traceRecord(x *exporter, r *watchdog.Record, late uint64) {
 // ended a grace before it. A live source calls it on an idle listener.
 func (c *Collector) Advance(e *watchdog.Engine, now int64) {
 	c.clock = max(c.clock, now)
-	c.releaseDue(e, c.clock-int64(c.opt.Grace))
-	e.Advance(c.clock - int64(c.opt.Grace))
+	t := c.judged()
+	c.releaseDue(e, t)
+	e.Advance(t)
 }
 
 // Finish closes every period that ends by the latest time seen (the

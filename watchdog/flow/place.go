@@ -17,10 +17,10 @@ import (
 // change half-way through a 60 s record. The records of the same
 // connection just before and just after it tell the rates on either
 // side. A record whose rate lies between theirs, more than noise from
-// each, is taken as the one rate up to a step and the other after it, with the step where the record's
-// own bytes put it (exact when the rate changed once). A record faster or
-// slower than both neighbours (a burst inside it), or with a neighbour
-// missing, is spread evenly.
+// each, is taken as the one rate up to a step and the other after it,
+// with the step where the record's own bytes put it (exact when the rate
+// changed once). A record faster or slower than both neighbours (a burst
+// inside it), or with a neighbour missing, is spread evenly.
 //
 // To see the record after, each record is held until the next of its
 // connection comes, and no longer than until the first period it spans is
@@ -68,7 +68,6 @@ type placer struct {
 	minHeld int64 // the earliest start of a held record
 	full    bool  // the table was found full (logged once)
 	swept   int64 // the engine time of the last sweep of the table
-	flush   bool  // a sweep releases every held record
 }
 
 // adjacent reports whether a record starting at start follows one ending
@@ -98,9 +97,12 @@ func (c *Collector) place(e *watchdog.Engine, x *exporter, r *watchdog.Record) {
 	}
 	k := connKey{x: x, src: r.Src, dst: r.Dst, sport: r.SrcPort, dport: r.DstPort, proto: r.Proto}
 	cp := p.conns[k]
+	judged := c.judged()
 	if cp == nil {
-		if len(p.conns) >= maxPlaced {
-			c.sweep(e, true)
+		// Full: make room, at most once a grace (a sweep reads the whole
+		// table).
+		if len(p.conns) >= maxPlaced && judged-p.swept >= int64(c.opt.Grace) {
+			c.sweep(e, judged, false)
 		}
 		if len(p.conns) >= maxPlaced {
 			if !p.full {
@@ -124,7 +126,7 @@ func (c *Collector) place(e *watchdog.Engine, x *exporter, r *watchdog.Record) {
 	}
 	cp.start, cp.end, cp.bytes, cp.held = r.Start, r.End, r.Bytes, true
 	p.held++
-	if c.clock-int64(c.opt.Grace) >= e.PeriodEnd(r.Start) {
+	if judged >= e.PeriodEnd(r.Start) {
 		// Its first period is judged already (a record come late): held,
 		// it would make every datagram sweep the table.
 		c.release(e, &k, cp, 0, 0, false)
@@ -173,38 +175,33 @@ func (c *Collector) countRecord(e *watchdog.Engine, x *exporter, r *watchdog.Rec
 	}
 }
 
+// judged is the engine's time once the collector advances it: periods
+// that end by it are judged.
+func (c *Collector) judged() int64 { return c.clock - int64(c.opt.Grace) }
+
 // releaseDue counts the held records whose first period is judged at t
 // (the engine's next time), with no successor, before the engine moves.
 func (c *Collector) releaseDue(e *watchdog.Engine, t int64) {
-	p := &c.placer
-	if p.held > 0 && t >= e.PeriodEnd(p.minHeld) {
-		c.sweep(e, false)
-		p.swept = t
+	if c.placer.held > 0 && t >= e.PeriodEnd(c.placer.minHeld) {
+		c.sweep(e, t, false)
 	}
 }
 
-// sweep releases the held records whose first period ends by the
-// engine's next time (all of them when all), and forgets connections
-// whose last record ended more than two graces before it. A sweep for
-// room (forRoom) runs at most once a grace.
-func (c *Collector) sweep(e *watchdog.Engine, forRoom bool) {
+// sweep releases, with no successor, the held records whose first period
+// ends by t (every one when all), and forgets the connections whose last
+// record ended more than a grace before t (every one when all).
+func (c *Collector) sweep(e *watchdog.Engine, t int64, all bool) {
 	p := &c.placer
-	t := c.clock - int64(c.opt.Grace)
-	if forRoom {
-		if t-p.swept < int64(c.opt.Grace) {
-			return
-		}
-		p.swept = t
-	}
+	p.swept = t
 	p.minHeld = math.MaxInt64
 	for k, cp := range p.conns {
-		if cp.held && (t >= e.PeriodEnd(cp.start) || p.flush) {
+		if cp.held && (all || t >= e.PeriodEnd(cp.start)) {
 			c.release(e, &k, cp, 0, 0, false)
 		}
 		switch {
 		case cp.held:
 			p.minHeld = min(p.minHeld, cp.start)
-		case cp.rateEnd < t-int64(c.opt.Grace) || p.flush:
+		case all || cp.rateEnd < t-int64(c.opt.Grace):
 			delete(p.conns, k)
 			p.free = append(p.free, cp)
 		}
@@ -213,11 +210,7 @@ func (c *Collector) sweep(e *watchdog.Engine, forRoom bool) {
 
 // flush counts every held record: the end of a replay or of listening.
 func (c *Collector) flush(e *watchdog.Engine) {
-	p := &c.placer
-	if p.held == 0 {
-		return
+	if c.placer.held > 0 {
+		c.sweep(e, c.judged(), true)
 	}
-	p.flush = true
-	c.sweep(e, false)
-	p.flush = false
 }
