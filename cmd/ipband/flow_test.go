@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"ipband/watchdog/pcapfile"
+	"ipband/watchdog/flow/flowtest"
 )
 
 // flowArgs replays a recorded export (softflowd's NetFlow v9, IPFIX or v5
@@ -107,26 +107,6 @@ func TestFlowBadListen(t *testing.T) {
 	}
 }
 
-// recordedDatagrams returns the UDP payloads of a recorded export.
-func recordedDatagrams(t *testing.T, file string) [][]byte {
-	t.Helper()
-	fh, err := os.Open(filepath.Join(td, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	r, err := pcapfile.NewReader(fh, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	var rec pcapfile.Record
-	for r.Next(&rec) == nil {
-		out = append(out, append([]byte(nil), rec.Data[14+20+8:]...))
-	}
-	return out
-}
-
 // TestFlowListenLive runs ipband with a flow listener on 127.0.0.1, sends
 // it a recorded export, and checks the exit summary, the metrics and the
 // status page: every datagram, record and byte counted, under the
@@ -162,7 +142,7 @@ func TestFlowListenLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Close()
-	dgs := recordedDatagrams(t, "flows-v9.pcap")
+	dgs, _ := flowtest.Recorded(t, filepath.Join(td, "flows-v9.pcap"))
 	scrape := func() string {
 		resp, err := http.Get("http://127.0.0.1:" + mport + "/metrics")
 		if err != nil {

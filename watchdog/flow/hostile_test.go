@@ -4,14 +4,13 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"runtime"
 	"testing"
 	"time"
 
 	"ipband/watchdog"
 	"ipband/watchdog/flow"
-	"ipband/watchdog/pcapfile"
+	"ipband/watchdog/flow/flowtest"
 )
 
 var exporterAddr = netip.MustParseAddrPort("192.0.2.1:40000")
@@ -97,44 +96,8 @@ func TestCrashers(t *testing.T) {
 // export.
 func recordedDatagrams(t testing.TB, file string) [][]byte {
 	t.Helper()
-	fh, err := os.Open("../../testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	r, err := pcapfile.NewReader(fh, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	var rec pcapfile.Record
-	for r.Next(&rec) == nil {
-		out = append(out, append([]byte(nil), rec.Data[14+20+8:]...))
-	}
-	return out
-}
-
-// recordedWithTimes returns the UDP payloads of a recorded export and
-// their capture times.
-func recordedWithTimes(t testing.TB, file string) ([][]byte, []int64) {
-	t.Helper()
-	fh, err := os.Open("../../testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	r, err := pcapfile.NewReader(fh, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	var times []int64
-	var rec pcapfile.Record
-	for r.Next(&rec) == nil {
-		out = append(out, append([]byte(nil), rec.Data[14+20+8:]...))
-		times = append(times, rec.Time)
-	}
-	return out, times
+	dgs, _ := flowtest.Recorded(t, "../../testdata/"+file)
+	return dgs
 }
 
 // TestHostileDatagrams sends spoofed, truncated, corrupted and random

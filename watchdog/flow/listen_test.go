@@ -10,6 +10,7 @@ import (
 
 	"ipband/watchdog"
 	"ipband/watchdog/flow"
+	"ipband/watchdog/flow/flowtest"
 )
 
 // TestListenDrops fills a listener's receive buffer before it reads: the
@@ -133,7 +134,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx, le, watchdog.RunOptions{}) }()
-	dgs, times := recordedWithTimes(t, "flows-v9.pcap")
+	dgs, times := flowtest.Recorded(t, "../../testdata/flows-v9.pcap")
 	for i, d := range dgs {
 		clock.set(time.Unix(0, times[i]))
 		if _, err := tx.Write(d); err != nil {
