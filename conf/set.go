@@ -266,15 +266,11 @@ func (c *Config) Absolute(dir string) {
 // dir when it is a relative path with a slash; the arguments stay as they
 // are.
 func absoluteCommand(dir, cmd string) string {
-	line := strings.TrimLeft(cmd, " \t")
-	end := strings.IndexAny(line, " \t")
-	if end < 0 {
-		end = len(line)
+	f := strings.Fields(cmd) // as the command is split to run it
+	if len(f) == 0 || !strings.Contains(f[0], "/") || filepath.IsAbs(f[0]) {
+		return cmd
 	}
-	if prog := line[:end]; strings.Contains(prog, "/") && !filepath.IsAbs(prog) {
-		return filepath.Join(dir, prog) + line[end:]
-	}
-	return cmd
+	return strings.Replace(cmd, f[0], filepath.Join(dir, f[0]), 1)
 }
 
 func (f stringField) set(v string, _ int) error {
