@@ -199,19 +199,7 @@ func TestFprobeClassic(t *testing.T) {
 	if pkts != uint64(frames) {
 		t.Fatalf("fprobe's records hold %d packets of the %d frames written (%d datagrams):\n%s", pkts, frames, len(dgs), out)
 	}
-	flw := &recorder{}
-	e, err := watchdog.New(classicConfig(0), flw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Start(first)
-	c := flow.NewCollector(flow.Options{Grace: time.Hour, Skew: time.Hour})
-	e.SetAnnotator(c)
-	now := time.Now().UnixNano()
-	for _, d := range dgs {
-		c.Datagram(e, d.from, now, d.data)
-	}
-	c.Stop(e, now+int64(time.Hour))
+	flw, c := flowModeAt(t, dgs, time.Now().UnixNano(), first)
 	for _, l := range c.SummaryLines() {
 		t.Log(l)
 	}

@@ -68,7 +68,7 @@ func TestPmacct(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dgs := pmacctd(t, classicPcap, c.plugin, c.lines...)
-			flw, col := flowModeAt(t, dgs, time.Now().UnixNano())
+			flw, col := flowModeAt(t, dgs, time.Now().UnixNano(), 0)
 			for _, l := range col.SummaryLines() {
 				t.Log(l)
 			}

@@ -145,12 +145,16 @@ func flowMode(t *testing.T, dgs []datagram, grace time.Duration, o flow.Options)
 // flowModeAt is flowMode for exports received in one burst at now (an
 // exporter reading a file with no clock of its own in its datagrams, or
 // real time in them): one datagram a millisecond, and a grace of an hour.
-func flowModeAt(t *testing.T, dgs []datagram, now int64) (*recorder, *flow.Collector) {
+// The engine starts at start, or when 0 at the first datagram's records.
+func flowModeAt(t *testing.T, dgs []datagram, now, start int64) (*recorder, *flow.Collector) {
 	t.Helper()
 	rec := &recorder{}
 	e, err := watchdog.New(classicConfig(0), rec)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if start != 0 {
+		e.Start(start)
 	}
 	c := flow.NewCollector(flow.Options{Grace: time.Hour, Skew: time.Hour})
 	e.SetAnnotator(c)
